@@ -1,0 +1,110 @@
+// The configuration: siproxd's `key = value` file, parsed and validated.
+// Every process parses the same file with this code before it drops its
+// privileges; only the parent reports errors to the user.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "address.h"
+
+namespace sipmasq {
+
+enum class ReloadPolicy : uint8_t { Reloadable, NeedsRestart };
+
+// One row of the key table: the same table drives the parser, the
+// `sipmasq -t` output, the README table and the man page consistency test.
+struct ConfigKeyInfo {
+    const char* name;
+    const char* default_value;  // as written in the file; "" = unset
+    ReloadPolicy reload;
+    bool supported;             // false: a siproxd key accepted with a warning
+    const char* description;
+};
+
+[[nodiscard]] const std::vector<ConfigKeyInfo>& config_key_table();
+
+enum class SourceMode : uint8_t { Strict, Latch };
+
+struct Config {
+    std::string path;  // the file it came from; "" for built-in defaults
+
+    // Interfaces: as written (a name such as "eth0" or an address) and
+    // resolved to every address on it (port 0).
+    std::string if_inbound;
+    std::string if_outbound;
+    std::vector<SockAddr> inbound_addrs;
+    std::vector<SockAddr> outbound_addrs;
+    std::string host_outbound;  // address or name advertised outside; "" = outbound address
+
+    uint16_t sip_listen_port = 5060;
+    Acl hosts_allow_reg;
+    Acl hosts_allow_sip;
+    Acl hosts_deny_sip;
+
+    // Relay.
+    uint16_t rtp_port_low = 30000;
+    uint16_t rtp_port_high = 39999;
+    uint32_t rtp_timeout = 300;           // seconds without traffic
+    uint32_t rtp_no_bidir_timeout = 60;   // seconds started but never both ways
+    uint32_t rtp_max_duration = 14400;    // seconds, absolute
+    uint32_t rtp_quarantine = 10;         // seconds a released port pair rests
+    SourceMode rtp_source_mode = SourceMode::Strict;
+    uint32_t rtp_latch_window_ms = 3000;
+    uint8_t rtp_dscp = 46;                // EF
+
+    // Privileges.
+    std::string user = "nobody";
+    uid_t uid = 0;  // resolved from `user`
+    gid_t gid = 0;
+    std::string chrootjail = "/var/lib/sipmasq";
+
+    // Files.
+    std::string registration_file = "/var/lib/sipmasq/state/registrations";
+    std::string pid_file = "/run/sipmasq/sipmasq.pid";
+    std::string control_socket = "/run/sipmasq/control";
+    bool daemonize = true;
+    std::string syslog_facility = "daemon";
+
+    // Registrar and proxy.
+    std::string proxy_auth_realm;
+    std::string proxy_auth_pwfile;
+    uint32_t default_expires = 3600;
+    uint32_t max_expires = 86400;
+    std::string outbound_proxy_host;
+    uint16_t outbound_proxy_port = 5060;
+    std::vector<std::string> outbound_domain_name;
+    std::string outbound_domain_host;
+    uint16_t outbound_domain_port = 5060;
+    std::vector<std::string> local_domains;  // domains sipmasq is registrar for
+};
+
+struct ConfigError {
+    std::string file;
+    int line = 0;  // 0: not tied to a line
+    std::string message;
+
+    [[nodiscard]] std::string to_string() const;  // "file:line: message"
+};
+
+struct ConfigResult {
+    Config config;
+    std::vector<ConfigError> errors;
+    std::vector<ConfigError> warnings;
+    [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
+};
+
+// Parses text as if read from `path` (for tests and reload).
+[[nodiscard]] ConfigResult parse_config_text(std::string_view text, const std::string& path);
+// Reads and parses a file; a missing or unreadable file is an error.
+[[nodiscard]] ConfigResult load_config_file(const std::string& path);
+
+// What differs between two configurations, one line per key, with whether
+// the key takes effect on reload or needs a restart.
+[[nodiscard]] std::vector<std::string> config_diff(const Config& before, const Config& after);
+
+}  // namespace sipmasq
