@@ -1,1 +1,100 @@
-// placeholder
+#include "framing.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace sipmasq::proto {
+
+ssize_t send_frame(int sock, std::span<const uint8_t> frame, int fd_to_pass) noexcept {
+    iovec iov{};
+    iov.iov_base = const_cast<uint8_t*>(frame.data());
+    iov.iov_len = frame.size();
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    if (fd_to_pass >= 0) {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof(control);
+        cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(cmsg), &fd_to_pass, sizeof(int));
+    }
+    ssize_t n;
+    do {
+        n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    // SOCK_SEQPACKET sends a record whole or not at all.
+    if (static_cast<size_t>(n) != frame.size()) return -EMSGSIZE;
+    return n;
+}
+
+ssize_t recv_frame(int sock, std::span<uint8_t> buf, UniqueFd& fd_out) noexcept {
+    fd_out.reset();
+    iovec iov{};
+    iov.iov_base = buf.data();
+    iov.iov_len = buf.size();
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsSeen)];
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+
+    ssize_t n;
+    do {
+        n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+
+    // Take ownership of every descriptor that arrived before judging
+    // anything, so that each path below closes them.
+    UniqueFd fds[kMaxFdsSeen];
+    int nfds = 0;
+    bool odd_cmsg = false;
+    if (msg.msg_controllen > 0) {
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+                odd_cmsg = true;
+                continue;
+            }
+            const size_t bytes = c->cmsg_len > CMSG_LEN(0) ? c->cmsg_len - CMSG_LEN(0) : 0;
+            const size_t count = bytes / sizeof(int);
+            const auto* data = CMSG_DATA(c);
+            for (size_t i = 0; i < count; ++i) {
+                int fd;
+                std::memcpy(&fd, data + i * sizeof(int), sizeof(int));
+                if (nfds < kMaxFdsSeen) {
+                    fds[nfds++].reset(fd);
+                } else {
+                    ::close(fd);  // cannot happen with our buffer size; be safe
+                    odd_cmsg = true;
+                }
+            }
+        }
+    }
+
+    if ((msg.msg_flags & MSG_TRUNC) != 0) return -EMSGSIZE;
+    if ((msg.msg_flags & MSG_CTRUNC) != 0 || odd_cmsg || nfds > 1) return -EPROTO;
+    if (n == 0) return nfds == 0 ? 0 : -EPROTO;
+    if (nfds == 1) fd_out = std::move(fds[0]);
+    return n;
+}
+
+int seqpacket_pair(UniqueFd& a, UniqueFd& b, bool nonblocking) noexcept {
+    int sv[2];
+    const int type = SOCK_SEQPACKET | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+    if (::socketpair(AF_UNIX, type, 0, sv) != 0) return -errno;
+    a.reset(sv[0]);
+    b.reset(sv[1]);
+    return 0;
+}
+
+}  // namespace sipmasq::proto
