@@ -1,0 +1,1 @@
+// placeholder: the seccomp tests follow
