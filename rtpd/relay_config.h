@@ -1,0 +1,36 @@
+// What the relay engine needs from the configuration, as a plain struct the
+// process fills from sipmasq::Config (so the engine is testable alone).
+#pragma once
+
+#include <cstdint>
+
+#include "config.h"  // SourceMode
+
+namespace sipmasq {
+
+struct RelayConfig {
+    // Port range of every local relay address; pairs (even RTP, odd RTCP)
+    // lie wholly inside it.
+    uint16_t port_low = 30000;
+    uint16_t port_high = 39999;
+
+    // Timeouts in seconds; 0 disables that timeout.
+    uint32_t rtp_timeout_s = 300;      // no accepted packet either way
+    uint32_t no_bidir_timeout_s = 60;  // never saw packets from both sides
+    uint32_t max_duration_s = 14400;   // absolute, applies on hold too
+    uint32_t quarantine_s = 10;        // a released pair rests this long
+
+    SourceMode source_mode = SourceMode::Strict;
+    uint32_t latch_window_ms = 3000;
+
+    uint8_t dscp = 46;  // EF; IP_TOS = dscp << 2, IPV6_TCLASS likewise
+
+    uint32_t max_forwards = 10000;
+    uint32_t sweep_interval_ms = 1000;    // period of the timeout sweep
+    int rcvbuf_bytes = 256 * 1024;        // SO_RCVBUF of each relay socket
+    uint32_t bind_attempts = 16;          // random pairs tried before "exhausted"
+    uint32_t max_batches_per_wakeup = 4;  // recvmmsg batches drained per event
+    uint64_t seed = 0;                    // port choice PRNG; 0 = getrandom()
+};
+
+}  // namespace sipmasq

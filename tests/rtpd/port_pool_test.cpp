@@ -1,0 +1,190 @@
+// PortPool: pairs, random choice, quarantine on a controlled clock,
+// exhaustion, try_reserve, and binding that skips ports held elsewhere.
+#include "port_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <vector>
+
+#include "udp_socket.h"
+
+namespace sipmasq {
+namespace {
+
+TEST(PortPool, HandsOutEvenPortsInRangeAsPairs) {
+    PortPool pool(40000, 40019, 10, 1);
+    EXPECT_EQ(pool.pair_count(), 10u);
+    std::set<uint16_t> seen;
+    for (int i = 0; i < 10; ++i) {
+        auto p = pool.acquire(0);
+        ASSERT_TRUE(p.has_value());
+        EXPECT_EQ(*p % 2, 0);
+        EXPECT_GE(*p, 40000);
+        EXPECT_LE(*p + 1, 40019);
+        EXPECT_TRUE(seen.insert(*p).second) << "pair handed out twice: " << *p;
+    }
+    EXPECT_FALSE(pool.acquire(0).has_value());
+    auto st = pool.stats(0);
+    EXPECT_EQ(st.free, 0u);
+    EXPECT_EQ(st.used, 10u);
+}
+
+TEST(PortPool, OddLowAndOddPairAtTheTopAreHandled) {
+    PortPool pool(40001, 40006, 0, 1);  // pairs 40002, 40004; 40006 has no 40007
+    EXPECT_EQ(pool.pair_count(), 2u);
+    EXPECT_FALSE(pool.try_reserve(40006, 0));
+    EXPECT_FALSE(pool.try_reserve(40003, 0));  // odd: not a pair start
+    EXPECT_TRUE(pool.try_reserve(40004, 0));
+}
+
+TEST(PortPool, ChoiceIsNotSequential) {
+    PortPool pool(30000, 39999, 10, 12345);
+    std::vector<uint16_t> got;
+    for (int i = 0; i < 50; ++i) got.push_back(*pool.acquire(0));
+    int sequential = 0;
+    for (size_t i = 1; i < got.size(); ++i)
+        if (got[i] == got[i - 1] + 2 || got[i] + 2 == got[i - 1]) ++sequential;
+    EXPECT_LT(sequential, 3);
+    // Not all in the low end of the range either.
+    int high = 0;
+    for (auto p : got)
+        if (p >= 35000) ++high;
+    EXPECT_GT(high, 10);
+    EXPECT_LT(high, 40);
+    // Two seeds give different sequences.
+    PortPool other(30000, 39999, 10, 54321);
+    int same = 0;
+    for (int i = 0; i < 50; ++i)
+        if (*other.acquire(0) == got[static_cast<size_t>(i)]) ++same;
+    EXPECT_LT(same, 5);
+}
+
+TEST(PortPool, ReleasedPairsRestInQuarantineOnTheGivenClock) {
+    PortPool pool(40000, 40003, 10, 7);  // two pairs
+    uint16_t a = *pool.acquire(1000);
+    uint16_t b = *pool.acquire(1000);
+    EXPECT_FALSE(pool.acquire(1000).has_value());
+    pool.release(a, 2000);
+    auto st = pool.stats(2000);
+    EXPECT_EQ(st.quarantined, 1u);
+    EXPECT_EQ(st.used, 1u);
+    EXPECT_EQ(st.free, 0u);
+    EXPECT_FALSE(pool.acquire(11999).has_value()) << "came back before the quarantine ended";
+    EXPECT_FALSE(pool.try_reserve(a, 11999)) << "a quarantined pair cannot be reserved";
+    pool.release(b, 5000);
+    auto back = pool.acquire(12000);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, a);  // FIFO: a's quarantine ended first
+    EXPECT_FALSE(pool.acquire(14999).has_value());
+    EXPECT_EQ(*pool.acquire(15000), b);
+    st = pool.stats(15000);
+    EXPECT_EQ(st.used, 2u);
+    EXPECT_EQ(st.quarantined, 0u);
+}
+
+TEST(PortPool, ReleaseOfAPairNotInUseIsIgnored) {
+    PortPool pool(40000, 40003, 10, 7);
+    pool.release(40000, 0);
+    pool.release(12, 0);
+    auto st = pool.stats(0);
+    EXPECT_EQ(st.free, 2u);
+    EXPECT_EQ(st.quarantined, 0u);
+}
+
+TEST(PortPool, TryReserveTakesExactlyThatPair) {
+    PortPool pool(40000, 40009, 10, 7);
+    EXPECT_TRUE(pool.try_reserve(40006, 0));
+    EXPECT_FALSE(pool.try_reserve(40006, 0)) << "already used";
+    EXPECT_FALSE(pool.try_reserve(39998, 0));
+    EXPECT_FALSE(pool.try_reserve(40010, 0));
+    for (int i = 0; i < 4; ++i) EXPECT_NE(*pool.acquire(0), 40006);
+    EXPECT_FALSE(pool.acquire(0).has_value());
+    pool.give_back(40006);
+    EXPECT_EQ(*pool.acquire(0), 40006);  // give_back skips quarantine
+}
+
+TEST(PortPool, QuarantineRingWrapsAround) {
+    PortPool pool(40000, 40005, 1, 3);  // three pairs
+    int64_t t = 0;
+    for (int round = 0; round < 20; ++round) {
+        std::vector<uint16_t> held;
+        while (auto p = pool.acquire(t)) held.push_back(*p);
+        ASSERT_EQ(held.size(), 3u) << "round " << round;
+        for (auto p : held) pool.release(p, t);
+        t += 1000;
+    }
+    EXPECT_EQ(pool.stats(t).free, 3u);
+}
+
+Endpoint loopback(uint16_t port = 0) {
+    return *Endpoint::parse("127.0.0.1", port);
+}
+
+TEST(BindPair, BindsBothPortsOfAPair) {
+    PortPool pool(41000, 41099, 10, 99);
+    BoundPair bp = bind_pair(pool, loopback(), 0, 8, UdpSocketOptions{}, 0);
+    ASSERT_EQ(bp.error, PairError::None) << pair_error_name(bp.error);
+    EXPECT_TRUE(bp.rtp.valid());
+    EXPECT_TRUE(bp.rtcp.valid());
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    ASSERT_EQ(getsockname(bp.rtp.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
+    EXPECT_EQ(ntohs(a.sin_port), bp.rtp_port);
+    len = sizeof a;
+    ASSERT_EQ(getsockname(bp.rtcp.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
+    EXPECT_EQ(ntohs(a.sin_port), bp.rtp_port + 1);
+}
+
+TEST(BindPair, SkipsPortsHeldByAnotherSocketAndSetsThemAside) {
+    // Four pairs; hold one port of three of them with sockets of our own.
+    const uint16_t base = 41200;
+    PortPool pool(base, base + 7, 10, 5);
+    std::vector<UniqueFd> holders;
+    for (uint16_t port : {uint16_t(base), uint16_t(base + 3), uint16_t(base + 4)}) {
+        auto r = open_udp_socket(loopback(port), UdpSocketOptions{});
+        ASSERT_EQ(r.error, 0) << "test port " << port << " busy on this machine";
+        holders.push_back(std::move(r.fd));
+    }
+    BoundPair bp = bind_pair(pool, loopback(), 0, 16, UdpSocketOptions{}, 0);
+    ASSERT_EQ(bp.error, PairError::None);
+    EXPECT_EQ(bp.rtp_port, base + 6);
+    auto st = pool.stats(0);
+    EXPECT_EQ(st.used, 1u);
+    EXPECT_EQ(st.free + st.quarantined, 3u);
+    // The next call finds only held pairs left: exhausted, never a held port.
+    BoundPair none = bind_pair(pool, loopback(), 0, 16, UdpSocketOptions{}, 0);
+    EXPECT_EQ(none.error, PairError::Exhausted);
+    EXPECT_FALSE(none.rtp.valid());
+    st = pool.stats(0);
+    EXPECT_EQ(st.set_aside_total, 3u);
+    EXPECT_EQ(st.quarantined, 3u);
+    EXPECT_EQ(st.free, 0u);
+}
+
+TEST(BindPair, RequestedPortsBindExactlyOrFailWithAReason) {
+    const uint16_t base = 41300;
+    PortPool pool(base, base + 9, 10, 5);
+    BoundPair bp = bind_pair(pool, loopback(), base + 4, 16, UdpSocketOptions{}, 0);
+    ASSERT_EQ(bp.error, PairError::None);
+    EXPECT_EQ(bp.rtp_port, base + 4);
+    BoundPair again = bind_pair(pool, loopback(), base + 4, 16, UdpSocketOptions{}, 0);
+    EXPECT_EQ(again.error, PairError::Unavailable);
+    auto held = open_udp_socket(loopback(base + 7), UdpSocketOptions{});
+    ASSERT_EQ(held.error, 0);
+    BoundPair busy = bind_pair(pool, loopback(), base + 6, 16, UdpSocketOptions{}, 0);
+    EXPECT_EQ(busy.error, PairError::InUse);
+    EXPECT_EQ(pool.stats(0).used, 1u);
+}
+
+TEST(BindPair, ExhaustedPoolIsAnErrorValue) {
+    PortPool pool(41400, 41401, 10, 5);
+    BoundPair a = bind_pair(pool, loopback(), 0, 4, UdpSocketOptions{}, 0);
+    ASSERT_EQ(a.error, PairError::None);
+    BoundPair b = bind_pair(pool, loopback(), 0, 4, UdpSocketOptions{}, 0);
+    EXPECT_EQ(b.error, PairError::Exhausted);
+    EXPECT_STREQ(pair_error_name(b.error), "port pool exhausted");
+}
+
+}  // namespace
+}  // namespace sipmasq
