@@ -1,0 +1,41 @@
+// Small value types shared by the sipd engine modules.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sipmasq {
+
+// Which socket a message arrived on or leaves by. Trust comes from this,
+// never from what the message says.
+enum class Side : uint8_t { Inside, Outside };
+
+[[nodiscard]] inline const char* side_name(Side side) noexcept {
+    return side == Side::Inside ? "inside" : "outside";
+}
+
+// A SIP host (name or numeric address) and port as written in a URI or Via.
+struct HostPort {
+    std::string host;
+    uint16_t port = 5060;
+
+    [[nodiscard]] bool empty() const noexcept { return host.empty(); }
+    // "host:port", with brackets around an IPv6 literal.
+    [[nodiscard]] std::string to_string() const;
+    [[nodiscard]] bool operator==(const HostPort& other) const noexcept;
+};
+
+// A port field of a URI or Via: "" means `dflt`; garbage means 0.
+[[nodiscard]] uint16_t parse_sip_port(std::string_view text, uint16_t dflt = 5060) noexcept;
+
+// Lower-case ASCII copy (host names and AORs compare case-insensitively).
+[[nodiscard]] std::string ascii_lower(std::string_view text);
+[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+
+// FNV-1a 64: stable across builds and restarts, unlike std::hash, so ids
+// derived from it survive a sipd restart.
+[[nodiscard]] uint64_t stable_hash64(std::string_view data, uint64_t seed = 0) noexcept;
+[[nodiscard]] std::string hex64(uint64_t value);
+
+}  // namespace sipmasq
