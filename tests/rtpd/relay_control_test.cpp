@@ -1,0 +1,205 @@
+// Control semantics of the relay: idempotent start, re-INVITE keeps ports,
+// stop of an unknown id, list, requested ports for restart, limits.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <map>
+
+#include "relay.h"
+#include "relay_test_util.h"
+#include "udp_socket.h"
+
+namespace sipmasq {
+namespace {
+
+using test::ep;
+using test::params;
+
+class RelayControl : public ::testing::Test {
+  protected:
+    void SetUp() override { st.make(test::test_config(42000, 42099)); }
+    Relay& relay() { return *st.relay; }
+    test::RelayFixtureState st;
+};
+
+TEST_F(RelayControl, StartIsIdempotentById) {
+    auto p = params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004));
+    StartResult a = relay().start(7, p);
+    ASSERT_TRUE(a.ok()) << start_error_name(a.error);
+    EXPECT_TRUE(a.created);
+    EXPECT_EQ(a.inside_port % 2, 0);
+    EXPECT_EQ(a.outside_port % 2, 0);
+    StartResult b = relay().start(7, p);
+    ASSERT_TRUE(b.ok());
+    EXPECT_FALSE(b.created);
+    EXPECT_EQ(b.inside_port, a.inside_port);
+    EXPECT_EQ(b.outside_port, a.outside_port);
+    EXPECT_EQ(relay().size(), 1u);
+    EXPECT_EQ(relay().stats().started_total, 1u);
+}
+
+TEST_F(RelayControl, ReInviteUpdatesPeersAndKeepsPorts) {
+    StartResult a = relay().start(7, params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004)));
+    ASSERT_TRUE(a.ok());
+    auto p2 = params(ep("127.0.0.1", 5004), ep("127.0.0.4", 7000));
+    p2.outside_rtcp_port = 7005;
+    StartResult b = relay().start(7, p2);
+    ASSERT_TRUE(b.ok());
+    EXPECT_FALSE(b.created);
+    EXPECT_EQ(b.inside_port, a.inside_port);
+    EXPECT_EQ(b.outside_port, a.outside_port);
+    auto info = relay().info(7);
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->outside_peer, ep("127.0.0.4", 7000));
+    EXPECT_EQ(info->sources[static_cast<size_t>(Leg::OutsideRtp)], ep("127.0.0.4", 7000));
+    EXPECT_EQ(info->sources[static_cast<size_t>(Leg::OutsideRtcp)], ep("127.0.0.4", 7005));
+    EXPECT_EQ(info->sources[static_cast<size_t>(Leg::InsideRtcp)], ep("127.0.0.1", 5005));
+}
+
+TEST_F(RelayControl, StopOfAnUnknownIdSucceedsAndStopQuarantinesPorts) {
+    EXPECT_FALSE(relay().stop(12345));  // no such forward: nothing to do, no error
+    StartResult a = relay().start(1, params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004)));
+    ASSERT_TRUE(a.ok());
+    EXPECT_TRUE(relay().stop(1));
+    EXPECT_FALSE(relay().stop(1));
+    EXPECT_EQ(relay().size(), 0u);
+    RelayStats s = relay().stats();
+    ASSERT_EQ(s.pools.size(), 2u);
+    for (const auto& p : s.pools) {
+        EXPECT_EQ(p.stats.used, 0u);
+        EXPECT_EQ(p.stats.quarantined, 1u);
+    }
+    // The pair is really closed: binding it again works.
+    auto again = open_udp_socket(ep("127.0.0.1", a.inside_port), UdpSocketOptions{});
+    EXPECT_EQ(again.error, 0);
+}
+
+TEST_F(RelayControl, ListReturnsEveryForwardWithPortsAndPeers) {
+    std::map<uint32_t, StartResult> started;
+    for (uint32_t id : {3u, 9u, 1000000u}) {
+        auto p =
+            params(ep("127.0.0.1", static_cast<uint16_t>(5000 + id % 100)), ep("127.0.0.3", 6000));
+        started[id] = relay().start(id, p);
+        ASSERT_TRUE(started[id].ok());
+    }
+    auto all = relay().list();
+    ASSERT_EQ(all.size(), 3u);
+    for (const auto& f : all) {
+        ASSERT_TRUE(started.count(f.id));
+        EXPECT_EQ(f.inside_local, ep("127.0.0.1", started[f.id].inside_port));
+        EXPECT_EQ(f.outside_local, ep("127.0.0.2", started[f.id].outside_port));
+        EXPECT_EQ(f.inside_peer.port(), 5000 + f.id % 100);
+        EXPECT_EQ(f.outside_peer, ep("127.0.0.3", 6000));
+    }
+}
+
+TEST_F(RelayControl, RequestedPortsRecreateExactlyOrFail) {
+    auto p = params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004));
+    p.inside_port = 42010;
+    p.outside_port = 42010;  // same number, other address: its own pool
+    StartResult a = relay().start(1, p);
+    ASSERT_TRUE(a.ok()) << start_error_name(a.error);
+    EXPECT_EQ(a.inside_port, 42010);
+    EXPECT_EQ(a.outside_port, 42010);
+    // Same id with the same requested ports: the same forward.
+    EXPECT_TRUE(relay().start(1, p).ok());
+    // Same id, other ports: refused with a reason.
+    auto q = p;
+    q.inside_port = 42020;
+    EXPECT_EQ(relay().start(1, q).error, StartError::PortsMismatch);
+    // Another id on ports in use.
+    EXPECT_EQ(relay().start(2, p).error, StartError::PortsUnavailable);
+    // Odd or out of range.
+    q = p;
+    q.inside_port = 42011;
+    EXPECT_EQ(relay().start(3, q).error, StartError::PortsUnavailable);
+    q.inside_port = 43000;
+    EXPECT_EQ(relay().start(3, q).error, StartError::PortsUnavailable);
+    // Held by another process (here: a socket of the test).
+    auto held = open_udp_socket(ep("127.0.0.1", 42031), UdpSocketOptions{});
+    ASSERT_EQ(held.error, 0);
+    q.inside_port = 42030;
+    q.outside_port = 0;
+    EXPECT_EQ(relay().start(4, q).error, StartError::PortsInUse);
+    // Nothing leaked from the failures: only forward 1 holds ports.
+    EXPECT_EQ(relay().size(), 1u);
+    for (const auto& pool : relay().stats().pools) EXPECT_EQ(pool.stats.used, 1u);
+}
+
+TEST_F(RelayControl, BadParametersAreRefused) {
+    auto p = params(ep("::1", 5004), ep("127.0.0.3", 6004));  // v6 peer, v4 local
+    EXPECT_EQ(relay().start(1, p).error, StartError::BadParams);
+    p = params(ep("127.0.0.1", 0), ep("127.0.0.3", 6004));  // port 0
+    EXPECT_EQ(relay().start(1, p).error, StartError::BadParams);
+    p = params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004));
+    p.outside_local = Endpoint{};
+    EXPECT_EQ(relay().start(1, p).error, StartError::BadParams);
+    EXPECT_EQ(relay().size(), 0u);
+    EXPECT_EQ(relay().stats().failed_total, 3u);
+}
+
+TEST_F(RelayControl, UnknownPeersAreAllowedAtStart) {
+    StartResult a = relay().start(1, params(Endpoint{}, Endpoint{}));
+    ASSERT_TRUE(a.ok());
+    auto info = relay().info(1);
+    ASSERT_TRUE(info.has_value());
+    EXPECT_FALSE(info->outside_peer.known());
+}
+
+TEST(RelayLimits, TableSizeIsAnErrorValue) {
+    test::RelayFixtureState st;
+    auto cfg = test::test_config(42100, 42199);
+    cfg.max_forwards = 2;
+    st.make(cfg);
+    auto p = params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004));
+    EXPECT_TRUE(st.relay->start(1, p).ok());
+    EXPECT_TRUE(st.relay->start(2, p).ok());
+    EXPECT_EQ(st.relay->start(3, p).error, StartError::TooManyForwards);
+    EXPECT_TRUE(st.relay->start(2, p).ok()) << "a repeat of an existing id still works";
+}
+
+TEST(RelayLimits, ExhaustedPoolIsAnErrorValue) {
+    test::RelayFixtureState st;
+    st.make(test::test_config(42200, 42203));  // two pairs per address
+    auto p = params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004));
+    EXPECT_TRUE(st.relay->start(1, p).ok());
+    EXPECT_TRUE(st.relay->start(2, p).ok());
+    StartResult r = st.relay->start(3, p);
+    EXPECT_EQ(r.error, StartError::PoolExhausted);
+    EXPECT_STREQ(start_error_name(r.error), "port pool exhausted");
+    // After a stop the pair rests in quarantine, then serves again.
+    EXPECT_TRUE(st.relay->stop(1));
+    EXPECT_EQ(st.relay->start(3, p).error, StartError::PoolExhausted);
+    st.now_ms += 10'000;
+    EXPECT_TRUE(st.relay->start(3, p).ok());
+}
+
+TEST(RelayLimits, DescriptorCeilingIsAnErrorValue) {
+    rlimit old{};
+    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+    test::RelayFixtureState st;
+    st.make(test::test_config(42300, 42999));
+    // Find the current highest descriptor, then allow only ten more.
+    int probe = ::dup(0);
+    ASSERT_GE(probe, 0);
+    ::close(probe);
+    rlimit low = old;
+    low.rlim_cur = static_cast<rlim_t>(probe + 10);
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+    auto p = params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004));
+    int ok = 0;
+    StartResult last;
+    for (uint32_t id = 1; id <= 10; ++id) {
+        last = st.relay->start(id, p);
+        if (!last.ok()) break;
+        ++ok;
+    }
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+    EXPECT_EQ(ok, 2);
+    EXPECT_EQ(last.error, StartError::NoDescriptors);
+    EXPECT_EQ(last.sys_errno, EMFILE);
+    for (const auto& pool : st.relay->stats().pools) EXPECT_EQ(pool.stats.used, 2u);
+}
+
+}  // namespace
+}  // namespace sipmasq
