@@ -1,0 +1,88 @@
+// What a proxy does to a message per RFC 3261 §16 and RFC 3581: Via with a
+// z9hG4bK branch, received/rport, Max-Forwards, loop detection, loose
+// routing, Record-Route and the Via check of responses. Each step is a
+// function on an osip_message_t so the process can order them and tests can
+// check them one by one.
+#pragma once
+
+#include <osipparser2/osip_parser.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "address.h"
+#include "sip_types.h"
+
+namespace sipmasq {
+
+// Our branches start with the magic cookie and this mark, so our own Vias
+// are recognised by host, port and branch together.
+inline constexpr std::string_view kOwnBranchPrefix = "z9hG4bKsmq";
+
+// Who sipmasq is on each side.
+struct ProxyAddresses {
+    HostPort inside;   // inside address : sip_listen_port
+    HostPort outside;  // what the outside sees: host_outbound or the outside address
+    // Every other host (address, name, local domain) that means us, compared
+    // case-insensitively; inside.host and outside.host count already.
+    std::vector<std::string> aliases;
+
+    [[nodiscard]] const HostPort& on(Side side) const noexcept {
+        return side == Side::Inside ? inside : outside;
+    }
+    // host is one of ours (any port).
+    [[nodiscard]] bool is_own_host(std::string_view host) const noexcept;
+    // host is ours and port (as written; "" = 5060) is our listen port.
+    [[nodiscard]] bool is_own(std::string_view host, std::string_view port) const noexcept;
+};
+
+// The branch of the Via sipmasq adds: a hash of what identifies the
+// transaction (first Via not ours, Call-ID, CSeq number, Request-URI, tags),
+// so a retransmission, its CANCEL and the ACK of a non-2xx get the same
+// branch, and a request that spirals back with a new Request-URI does not.
+[[nodiscard]] std::string compute_branch(const osip_message_t* req, const ProxyAddresses& us);
+
+[[nodiscard]] bool is_own_via(const osip_via_t* via, const ProxyAddresses& us) noexcept;
+
+// RFC 3261 §16.3 step 4: one of our Vias already carries this branch.
+[[nodiscard]] bool detect_loop(const osip_message_t* req, std::string_view branch,
+                               const ProxyAddresses& us) noexcept;
+
+// 0, or 483 when Max-Forwards is 0 (the request must then be answered, not
+// forwarded). Decrements it, or adds "Max-Forwards: 70" when absent. A
+// malformed value counts as 400.
+[[nodiscard]] int check_and_decrement_max_forwards(osip_message_t* req) noexcept;
+
+// RFC 3261 §18.2.1 and RFC 3581 on the top Via of a received request:
+// received= when the source differs from sent-by (or rport is present),
+// rport=<source port> when the client asked for it.
+void stamp_received_rport(osip_message_t* req, const SockAddr& source) noexcept;
+
+// Prepends our Via (SIP/2.0/UDP host:port;branch=...;rport). 0 or -1.
+[[nodiscard]] int add_own_via(osip_message_t* req, const HostPort& me, std::string_view branch);
+
+// Record-Route <sip:host:port;lr> with our address on the side the request
+// leaves by; when it crosses sides, also the one on the side it came from
+// (double record-routing), so each side's route set names our address there.
+[[nodiscard]] int add_record_route(osip_message_t* req, const ProxyAddresses& us, Side arrival,
+                                   Side departure);
+
+// RFC 3261 §16.4: a Request-URI that is one of our Record-Route URIs (from a
+// strict router) is replaced by the last Route, and every Route naming us on
+// top is removed. Returns how many Routes were removed.
+int pop_own_routes(osip_message_t* req, const ProxyAddresses& us);
+
+// The next hop of a request: the top Route (loose routing) or else the
+// Request-URI (maddr ignored). nullopt when there is no usable host.
+[[nodiscard]] std::optional<HostPort> request_next_hop(const osip_message_t* req);
+
+// A response: false when the top Via is not ours (drop it); else removes it.
+[[nodiscard]] bool pop_own_via(osip_message_t* resp, const ProxyAddresses& us) noexcept;
+
+// Where a response goes: the (new) top Via's received/rport, else sent-by.
+[[nodiscard]] std::optional<HostPort> response_next_hop(const osip_message_t* resp);
+[[nodiscard]] std::optional<HostPort> via_destination(const osip_via_t* via);
+
+}  // namespace sipmasq
