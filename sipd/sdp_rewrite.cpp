@@ -148,6 +148,7 @@ SdpStatus sdp_inspect(const sdp_message_t* sdp, const std::vector<SockAddr>& own
 SdpStatus sdp_rewrite(sdp_message_t* sdp, const std::vector<std::optional<RelayTarget>>& relay) {
     if (sdp == nullptr) return SdpStatus::Unparseable;
     const int n = osip_list_size(&sdp->m_medias);
+    if (n <= 0) return SdpStatus::NoMedia;
     const RelayTarget* first = nullptr;
     // Check first, so a refusal leaves the SDP untouched.
     for (int i = 0; i < n; ++i) {

@@ -5,9 +5,11 @@ namespace sipmasq::samples {
 std::string crlf(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 64);
+    char prev = '\0';
     for (char c : text) {
-        if (c == '\n') out += '\r';
+        if (c == '\n' && prev != '\r') out += '\r';
         out += c;
+        prev = c;
     }
     return out;
 }
