@@ -1,1 +1,839 @@
-// placeholder: being written
+// The parser and validator of sipmasq.conf: siproxd's `key = value` lines,
+// each error tied to its file and line.
+#include "config.h"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "interfaces.h"
+
+namespace sipmasq {
+namespace {
+
+constexpr size_t kMaxLineLength = 4096;
+constexpr size_t kMaxFileSize = 1024 * 1024;
+constexpr uint32_t kMaxSeconds = 31536000;  // a year: keeps ms arithmetic in range
+constexpr uint32_t kMaxLatchWindowMs = 60000;
+
+// ---- small helpers --------------------------------------------------------
+
+std::string_view trim(std::string_view s) noexcept {
+    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+bool parse_number(std::string_view text, uint64_t min, uint64_t max, uint64_t& out) noexcept {
+    if (text.empty() || text.size() > 12) return false;
+    if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return false;
+    }
+    uint64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size() || v < min || v > max) return false;
+    out = v;
+    return true;
+}
+
+std::string quoted(std::string_view v) {
+    return "'" + std::string(v) + "'";
+}
+
+bool set_u16(std::string_view v, uint64_t min, uint64_t max, uint16_t& field, std::string& err,
+             const char* what) {
+    uint64_t n = 0;
+    if (!parse_number(v, min, max, n)) {
+        err = quoted(v) + " is not " + what + " (" + std::to_string(min) + ".." +
+              std::to_string(max) + ")";
+        return false;
+    }
+    field = static_cast<uint16_t>(n);
+    return true;
+}
+
+bool set_port(std::string_view v, uint16_t& field, std::string& err) {
+    return set_u16(v, 1, 65535, field, err, "a port number");
+}
+
+bool set_seconds(std::string_view v, uint32_t& field, std::string& err) {
+    uint64_t n = 0;
+    if (!parse_number(v, 1, kMaxSeconds, n)) {
+        err = quoted(v) + " is not a number of seconds (1.." + std::to_string(kMaxSeconds) + ")";
+        return false;
+    }
+    field = static_cast<uint32_t>(n);
+    return true;
+}
+
+bool set_bool(std::string_view v, bool& field, std::string& err) {
+    if (v == "1" || v == "yes" || v == "true" || v == "on") {
+        field = true;
+    } else if (v == "0" || v == "no" || v == "false" || v == "off") {
+        field = false;
+    } else {
+        err = quoted(v) + " is not a boolean (0 or 1)";
+        return false;
+    }
+    return true;
+}
+
+bool set_absolute_path(std::string_view v, std::string& field, std::string& err) {
+    if (v.front() != '/') {
+        err = quoted(v) + " is not an absolute path";
+        return false;
+    }
+    field = std::string(v);
+    return true;
+}
+
+// A DNS name: labels of letters, digits and hyphens, not starting or ending
+// with a hyphen; at most 253 characters.
+bool valid_hostname(std::string_view name) noexcept {
+    if (name.empty() || name.size() > 253) return false;
+    if (name.back() == '.') name.remove_suffix(1);
+    size_t pos = 0;
+    while (pos <= name.size()) {
+        size_t end = name.find('.', pos);
+        if (end == std::string_view::npos) end = name.size();
+        const std::string_view label = name.substr(pos, end - pos);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+            return false;
+        }
+        for (const char c : label) {
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-';
+            if (!ok) return false;
+        }
+        pos = end + 1;
+    }
+    return true;
+}
+
+// An address or a name (resolved later, by sipd, when it is needed).
+bool set_host(std::string_view v, std::string& field, std::string& err) {
+    const auto addr = SockAddr::parse(v);
+    if (addr && addr->port() == 0) {
+        field = std::string(v);
+        return true;
+    }
+    if (addr || !valid_hostname(v)) {
+        err = quoted(v) + " is not a host name or an address (without port)";
+        return false;
+    }
+    field = std::string(v);
+    return true;
+}
+
+// Comma and/or whitespace separated list of domain names, appended.
+bool add_domains(std::string_view v, std::vector<std::string>& field, std::string& err) {
+    std::vector<std::string> items;
+    size_t pos = 0;
+    while (pos < v.size()) {
+        size_t end = v.find_first_of(", \t", pos);
+        if (end == std::string_view::npos) end = v.size();
+        const std::string_view item = v.substr(pos, end - pos);
+        pos = end + 1;
+        if (item.empty()) continue;
+        if (!valid_hostname(item) && !SockAddr::parse(item)) {
+            err = quoted(item) + " is not a domain name";
+            return false;
+        }
+        items.emplace_back(item);
+    }
+    if (items.empty()) {
+        err = "the list is empty";
+        return false;
+    }
+    field.insert(field.end(), items.begin(), items.end());
+    return true;
+}
+
+// Appends to an ACL, so that a list may be spread over several lines.
+bool add_acl(std::string_view v, Acl& field, std::string& err) {
+    std::string acl_error;
+    auto more = Acl::parse(v, &acl_error);
+    if (!more) {
+        err = acl_error;
+        return false;
+    }
+    if (more->empty()) {
+        err = "the list is empty";
+        return false;
+    }
+    auto merged = Acl::parse(field.to_string() + "," + more->to_string(), &acl_error);
+    if (!merged) {
+        err = acl_error;
+        return false;
+    }
+    field = *merged;
+    return true;
+}
+
+bool set_interface(std::string_view v, std::string& name, std::vector<SockAddr>& addrs,
+                   std::string& err) {
+    std::string why;
+    auto resolved = resolve_interface(v, &why);
+    if (resolved.empty()) {
+        err = why;
+        return false;
+    }
+    name = std::string(v);
+    addrs = std::move(resolved);
+    return true;
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& s : items) {
+        if (!out.empty()) out += ",";
+        out += s;
+    }
+    return out;
+}
+
+std::string join_addrs(const std::vector<SockAddr>& addrs) {
+    std::string out;
+    for (const auto& a : addrs) {
+        if (!out.empty()) out += ", ";
+        out += a.host_string();
+    }
+    return out;
+}
+
+// ---- the supported keys ---------------------------------------------------
+
+using ApplyFn = bool (*)(Config&, std::string_view, std::string&);
+using ShowFn = std::string (*)(const Config&);
+
+struct KeyHandler {
+    const char* name;
+    bool repeatable;  // a list that may be spread over several lines
+    ApplyFn apply;
+    ShowFn show;
+};
+
+const std::vector<KeyHandler>& handlers() {
+    static const std::vector<KeyHandler> table = {
+        {"if_inbound", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_interface(v, c.if_inbound, c.inbound_addrs, e);
+         },
+         [](const Config& c) { return c.if_inbound; }},
+        {"if_outbound", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_interface(v, c.if_outbound, c.outbound_addrs, e);
+         },
+         [](const Config& c) { return c.if_outbound; }},
+        {"host_outbound", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_host(v, c.host_outbound, e);
+         },
+         [](const Config& c) { return c.host_outbound; }},
+        {"sip_listen_port", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_port(v, c.sip_listen_port, e);
+         },
+         [](const Config& c) { return std::to_string(c.sip_listen_port); }},
+        {"hosts_allow_reg", true,
+         [](Config& c, std::string_view v, std::string& e) {
+             return add_acl(v, c.hosts_allow_reg, e);
+         },
+         [](const Config& c) { return c.hosts_allow_reg.to_string(); }},
+        {"hosts_allow_sip", true,
+         [](Config& c, std::string_view v, std::string& e) {
+             return add_acl(v, c.hosts_allow_sip, e);
+         },
+         [](const Config& c) { return c.hosts_allow_sip.to_string(); }},
+        {"hosts_deny_sip", true,
+         [](Config& c, std::string_view v, std::string& e) {
+             return add_acl(v, c.hosts_deny_sip, e);
+         },
+         [](const Config& c) { return c.hosts_deny_sip.to_string(); }},
+        {"rtp_port_low", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_port(v, c.rtp_port_low, e);
+         },
+         [](const Config& c) { return std::to_string(c.rtp_port_low); }},
+        {"rtp_port_high", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_port(v, c.rtp_port_high, e);
+         },
+         [](const Config& c) { return std::to_string(c.rtp_port_high); }},
+        {"rtp_timeout", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_seconds(v, c.rtp_timeout, e);
+         },
+         [](const Config& c) { return std::to_string(c.rtp_timeout); }},
+        {"rtp_no_bidir_timeout", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_seconds(v, c.rtp_no_bidir_timeout, e);
+         },
+         [](const Config& c) { return std::to_string(c.rtp_no_bidir_timeout); }},
+        {"rtp_max_duration", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_seconds(v, c.rtp_max_duration, e);
+         },
+         [](const Config& c) { return std::to_string(c.rtp_max_duration); }},
+        {"rtp_quarantine", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_seconds(v, c.rtp_quarantine, e);
+         },
+         [](const Config& c) { return std::to_string(c.rtp_quarantine); }},
+        {"rtp_source_mode", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             if (v == "strict") {
+                 c.rtp_source_mode = SourceMode::Strict;
+             } else if (v == "latch") {
+                 c.rtp_source_mode = SourceMode::Latch;
+             } else {
+                 e = quoted(v) + " is not 'strict' or 'latch'";
+                 return false;
+             }
+             return true;
+         },
+         [](const Config& c) {
+             return std::string(c.rtp_source_mode == SourceMode::Latch ? "latch" : "strict");
+         }},
+        {"rtp_latch_window", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             uint64_t n = 0;
+             if (!parse_number(v, 1, kMaxLatchWindowMs, n)) {
+                 e = quoted(v) + " is not a number of milliseconds (1.." +
+                     std::to_string(kMaxLatchWindowMs) + ")";
+                 return false;
+             }
+             c.rtp_latch_window_ms = static_cast<uint32_t>(n);
+             return true;
+         },
+         [](const Config& c) { return std::to_string(c.rtp_latch_window_ms); }},
+        {"rtp_dscp", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             uint64_t n = 0;
+             if (!parse_number(v, 0, 63, n)) {
+                 e = quoted(v) + " is not a DSCP value (0..63)";
+                 return false;
+             }
+             c.rtp_dscp = static_cast<uint8_t>(n);
+             return true;
+         },
+         [](const Config& c) { return std::to_string(c.rtp_dscp); }},
+        {"user", false,
+         [](Config& c, std::string_view v, std::string&) {
+             c.user = std::string(v);  // checked with getpwnam once the file is read
+             return true;
+         },
+         [](const Config& c) { return c.user; }},
+        {"chrootjail", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_absolute_path(v, c.chrootjail, e);
+         },
+         [](const Config& c) { return c.chrootjail; }},
+        {"registration_file", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_absolute_path(v, c.registration_file, e);
+         },
+         [](const Config& c) { return c.registration_file; }},
+        {"pid_file", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_absolute_path(v, c.pid_file, e);
+         },
+         [](const Config& c) { return c.pid_file; }},
+        {"control_socket", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             if (v.size() >= 108) {  // sizeof(sockaddr_un::sun_path)
+                 e = "the path is longer than a Unix socket address allows (107 bytes)";
+                 return false;
+             }
+             return set_absolute_path(v, c.control_socket, e);
+         },
+         [](const Config& c) { return c.control_socket; }},
+        {"daemonize", false,
+         [](Config& c, std::string_view v, std::string& e) { return set_bool(v, c.daemonize, e); },
+         [](const Config& c) { return std::string(c.daemonize ? "1" : "0"); }},
+        {"syslog_facility", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             const int value = syslog_facility_from_string(v);
+             if (value < 0) {
+                 e = quoted(v) + " is not a syslog facility (daemon, local0..local7, user, ...)";
+                 return false;
+             }
+             c.syslog_facility = std::string(v);
+             c.syslog_facility_value = value;
+             return true;
+         },
+         [](const Config& c) { return c.syslog_facility; }},
+        {"debug_level", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             if (log_level_from_string(v, c.log_level)) return true;
+             // siproxd's debug class bit masks: 0 is quiet, any class is debug.
+             uint64_t mask = 0;
+             const bool hex = v.size() > 2 && v.size() <= 10 && v[0] == '0' &&
+                              (v[1] == 'x' || v[1] == 'X') &&
+                              std::from_chars(v.data() + 2, v.data() + v.size(), mask, 16).ptr ==
+                                  v.data() + v.size();
+             if (hex || parse_number(v, 0, UINT32_MAX, mask) || v == "-1") {
+                 c.log_level = (mask == 0 && v != "-1") ? LogLevel::Info : LogLevel::Debug;
+                 return true;
+             }
+             e = quoted(v) +
+                 " is not a log level (error, warning, notice, info, debug) or a siproxd "
+                 "debug mask";
+             return false;
+         },
+         [](const Config& c) { return std::string(log_level_name(c.log_level)); }},
+        {"silence_log", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             uint64_t n = 0;
+             if (!parse_number(v, 0, 4, n)) {
+                 e = quoted(v) + " is not a silence level (0..4)";
+                 return false;
+             }
+             c.silence_log = static_cast<uint8_t>(n);
+             return true;
+         },
+         [](const Config& c) { return std::to_string(c.silence_log); }},
+        {"proxy_auth_realm", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             if (v.find('"') != std::string_view::npos || v.find('\\') != std::string_view::npos) {
+                 e = "a realm may not contain '\"' or '\\'";
+                 return false;
+             }
+             c.proxy_auth_realm = std::string(v);
+             return true;
+         },
+         [](const Config& c) { return c.proxy_auth_realm; }},
+        {"proxy_auth_pwfile", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_absolute_path(v, c.proxy_auth_pwfile, e);
+         },
+         [](const Config& c) { return c.proxy_auth_pwfile; }},
+        {"default_expires", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_seconds(v, c.default_expires, e);
+         },
+         [](const Config& c) { return std::to_string(c.default_expires); }},
+        {"max_expires", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_seconds(v, c.max_expires, e);
+         },
+         [](const Config& c) { return std::to_string(c.max_expires); }},
+        {"local_domains", true,
+         [](Config& c, std::string_view v, std::string& e) {
+             return add_domains(v, c.local_domains, e);
+         },
+         [](const Config& c) { return join(c.local_domains); }},
+        {"outbound_proxy_host", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_host(v, c.outbound_proxy_host, e);
+         },
+         [](const Config& c) { return c.outbound_proxy_host; }},
+        {"outbound_proxy_port", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_port(v, c.outbound_proxy_port, e);
+         },
+         [](const Config& c) { return std::to_string(c.outbound_proxy_port); }},
+        {"outbound_domain_name", true,
+         [](Config& c, std::string_view v, std::string& e) {
+             return add_domains(v, c.outbound_domain_name, e);
+         },
+         [](const Config& c) { return join(c.outbound_domain_name); }},
+        {"outbound_domain_host", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_host(v, c.outbound_domain_host, e);
+         },
+         [](const Config& c) { return c.outbound_domain_host; }},
+        {"outbound_domain_port", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_port(v, c.outbound_domain_port, e);
+         },
+         [](const Config& c) { return std::to_string(c.outbound_domain_port); }},
+    };
+    return table;
+}
+
+const KeyHandler* find_handler(std::string_view name) noexcept {
+    for (const auto& h : handlers()) {
+        if (name == h.name) return &h;
+    }
+    return nullptr;
+}
+
+// For "did you mean": edit distance between two short key names.
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+std::string suggestion(std::string_view key) {
+    const ConfigKeyInfo* best = nullptr;
+    size_t best_distance = 3;  // only close misspellings
+    for (const auto& info : config_key_table()) {
+        const size_t d = edit_distance(key, info.name);
+        if (d < best_distance) {
+            best_distance = d;
+            best = &info;
+        }
+    }
+    return best != nullptr ? std::string("; did you mean '") + best->name + "'?" : "";
+}
+
+// ---- checks that need the whole file --------------------------------------
+
+class Validator {
+  public:
+    Validator(ConfigResult& result, const std::map<std::string, int, std::less<>>& lines)
+        : result_(result), lines_(lines) {}
+
+    void run() {
+        Config& c = result_.config;
+        for (const char* key : {"if_inbound", "if_outbound"}) {
+            if (lines_.count(key) == 0) error(key, std::string(key) + " is required");
+        }
+        check_rtp_range(c);
+        if (c.default_expires > c.max_expires) {
+            error(lines_.count("default_expires") != 0 ? "default_expires" : "max_expires",
+                  "default_expires (" + std::to_string(c.default_expires) +
+                      ") is larger than max_expires (" + std::to_string(c.max_expires) + ")");
+        }
+        if (!c.proxy_auth_realm.empty() && c.proxy_auth_pwfile.empty()) {
+            error("proxy_auth_realm", "proxy_auth_realm needs proxy_auth_pwfile");
+        }
+        if (!c.outbound_domain_name.empty() && c.outbound_domain_host.empty()) {
+            error("outbound_domain_name", "outbound_domain_name needs outbound_domain_host");
+        }
+        if (c.outbound_domain_name.empty() && !c.outbound_domain_host.empty()) {
+            error("outbound_domain_host", "outbound_domain_host needs outbound_domain_name");
+        }
+        check_user(c);
+        check_jail(c);
+        if (jail_relative_path(c, c.registration_file).empty()) {
+            error("registration_file", "registration_file " + c.registration_file +
+                                           " is not inside chrootjail " + c.chrootjail +
+                                           " (sipd writes it after chroot)");
+        }
+    }
+
+  private:
+    int line_of(std::string_view key) const {
+        const auto it = lines_.find(key);
+        return it == lines_.end() ? 0 : it->second;
+    }
+
+    void error(std::string_view key, std::string message) {
+        result_.errors.push_back({result_.config.path, line_of(key), std::move(message)});
+    }
+
+    void check_rtp_range(const Config& c) {
+        const char* key = lines_.count("rtp_port_low") != 0 ? "rtp_port_low" : "rtp_port_high";
+        if (c.rtp_port_low % 2 != 0) {
+            error("rtp_port_low", "rtp_port_low " + std::to_string(c.rtp_port_low) +
+                                      " is odd; RTP takes the even port and RTCP the next");
+        } else if (c.rtp_port_low >= c.rtp_port_high) {
+            error(key, "rtp_port_low (" + std::to_string(c.rtp_port_low) +
+                           ") must be below rtp_port_high (" + std::to_string(c.rtp_port_high) +
+                           ")");
+        } else if (c.rtp_port_high - c.rtp_port_low + 1 < 4) {
+            error(key, "the RTP range " + std::to_string(c.rtp_port_low) + ".." +
+                           std::to_string(c.rtp_port_high) + " holds fewer than 2 port pairs");
+        }
+    }
+
+    void check_user(Config& c) {
+        errno = 0;
+        const passwd* pw = getpwnam(c.user.c_str());
+        if (pw == nullptr) {
+            error("user", "user '" + c.user + "' does not exist");
+            return;
+        }
+        if (pw->pw_uid == 0) {
+            error("user",
+                  "user '" + c.user + "' has uid 0; the children must run as an unprivileged user");
+            return;
+        }
+        c.uid = pw->pw_uid;
+        c.gid = pw->pw_gid;
+    }
+
+    void check_jail(const Config& c) {
+        const std::string& jail = c.chrootjail;
+        const char* key = "chrootjail";
+        struct stat st {};
+        if (stat(jail.c_str(), &st) != 0) {
+            const int saved = errno;
+            error(key, "chrootjail " + jail + ": " + std::strerror(saved));
+            return;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            error(key, "chrootjail " + jail + " is not a directory");
+            return;
+        }
+        if (st.st_uid != 0) {
+            error(key, "chrootjail " + jail + " is owned by uid " + std::to_string(st.st_uid) +
+                           ", not by root");
+        }
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+            error(key, "chrootjail " + jail + " is writable by group or others (mode " +
+                           mode_string(st.st_mode) + "); chmod go-w it");
+        }
+    }
+
+    static std::string mode_string(mode_t mode) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+        return buf;
+    }
+
+    ConfigResult& result_;
+    const std::map<std::string, int, std::less<>>& lines_;
+};
+
+// Strips a comment that follows the value ("value # why"); a '#' inside a
+// value with no blank before it ("pa#ss") stays.
+std::string_view strip_trailing_comment(std::string_view value) noexcept {
+    for (size_t i = 1; i < value.size(); ++i) {
+        if (value[i] == '#' && (value[i - 1] == ' ' || value[i - 1] == '\t')) {
+            return value.substr(0, i);
+        }
+    }
+    return value;
+}
+
+bool valid_key_name(std::string_view key) noexcept {
+    return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_';
+    });
+}
+
+}  // namespace
+
+std::string ConfigError::to_string() const {
+    const std::string where = file.empty() ? std::string("(config)") : file;
+    if (line <= 0) return where + ": " + message;
+    return where + ":" + std::to_string(line) + ": " + message;
+}
+
+std::string jail_relative_path(const Config& config, const std::string& path) {
+    std::string jail = config.chrootjail;
+    while (jail.size() > 1 && jail.back() == '/') jail.pop_back();
+    if (jail == "/") return path;
+    if (path.size() <= jail.size() + 1 || path.compare(0, jail.size(), jail) != 0 ||
+        path[jail.size()] != '/') {
+        return "";
+    }
+    return path.substr(jail.size());
+}
+
+ConfigResult parse_config_text(std::string_view text, const std::string& path) {
+    ConfigResult result;
+    result.config.path = path;
+    const auto add = [&path](std::vector<ConfigError>& to, int line, std::string message) {
+        to.push_back({path, line, std::move(message)});
+    };
+
+    std::map<std::string, int, std::less<>> lines;  // key -> line it was set on
+    int line_no = 0;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        ++line_no;
+        size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        const std::string_view raw = text.substr(pos, end - pos);
+        pos = end + 1;
+
+        if (raw.size() > kMaxLineLength) {
+            add(result.errors, line_no,
+                "line longer than " + std::to_string(kMaxLineLength) + " characters");
+            continue;
+        }
+        const std::string_view line = trim(raw);
+        if (line.empty() || line.front() == '#') continue;
+        if (std::any_of(line.begin(), line.end(), [](char c) {
+                const auto u = static_cast<unsigned char>(c);
+                return (u < 0x20 && c != '\t') || u == 0x7f;
+            })) {
+            add(result.errors, line_no, "control character in line");
+            continue;
+        }
+        const size_t eq = line.find('=');
+        if (eq == std::string_view::npos) {
+            add(result.errors, line_no,
+                "expected 'key = value', found no '=' in '" + std::string(line) + "'");
+            continue;
+        }
+        const std::string_view key = trim(line.substr(0, eq));
+        const std::string_view value = trim(strip_trailing_comment(line.substr(eq + 1)));
+        if (key.empty()) {
+            add(result.errors, line_no, "missing key before '='");
+            continue;
+        }
+        if (!valid_key_name(key)) {
+            add(result.errors, line_no, "'" + std::string(key) + "' is not a key name");
+            continue;
+        }
+        const ConfigKeyInfo* info = find_config_key(key);
+        if (info == nullptr && !is_siproxd_plugin_key(key)) {
+            add(result.errors, line_no, "unknown key '" + std::string(key) + "'" + suggestion(key));
+            continue;
+        }
+        if (info == nullptr || !info->supported) {
+            add(result.warnings, line_no,
+                "key '" + std::string(key) +
+                    "' is a siproxd key that sipmasq does not support yet; ignored");
+            continue;
+        }
+        const KeyHandler* handler = find_handler(key);
+        if (handler == nullptr) {  // the table and the handlers disagree: a bug
+            add(result.errors, line_no,
+                "internal error: no handler for '" + std::string(key) + "'");
+            continue;
+        }
+        if (value.empty()) {
+            add(result.errors, line_no, "key '" + std::string(key) + "' has an empty value");
+            continue;
+        }
+        const auto seen = lines.find(key);
+        if (seen != lines.end() && !handler->repeatable) {
+            add(result.errors, line_no,
+                "key '" + std::string(key) + "' is already set on line " +
+                    std::to_string(seen->second));
+            continue;
+        }
+        // Recorded even when the value is bad, so "is required" is not added on top.
+        lines.emplace(std::string(key), line_no);
+        std::string why;
+        if (!handler->apply(result.config, value, why)) {
+            add(result.errors, line_no, std::string(key) + ": " + why);
+        }
+    }
+
+    Validator(result, lines).run();
+    // In file order; errors tied to no line (missing keys, defaults) last.
+    std::stable_sort(result.errors.begin(), result.errors.end(),
+                     [](const ConfigError& a, const ConfigError& b) {
+                         const auto rank = [](int l) { return l <= 0 ? INT32_MAX : l; };
+                         return rank(a.line) < rank(b.line);
+                     });
+    return result;
+}
+
+ConfigResult load_config_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const int saved = errno;
+        ConfigResult result;
+        result.config.path = path;
+        result.errors.push_back(
+            {path, 0, "cannot read configuration file: " + std::string(std::strerror(saved))});
+        return result;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) {
+        ConfigResult result;
+        result.config.path = path;
+        result.errors.push_back({path, 0, "error while reading the configuration file"});
+        return result;
+    }
+    std::string content = text.str();
+    if (content.size() > kMaxFileSize) {
+        ConfigResult result;
+        result.config.path = path;
+        result.errors.push_back({path, 0, "configuration file larger than 1 MiB"});
+        return result;
+    }
+    return parse_config_text(content, path);
+}
+
+std::string config_value_string(const Config& config, std::string_view key) {
+    const KeyHandler* handler = find_handler(key);
+    return handler != nullptr ? handler->show(config) : std::string();
+}
+
+std::string format_config(const Config& config) {
+    std::string out;
+    for (const auto& info : config_key_table()) {
+        if (!info.supported) continue;
+        const std::string value = config_value_string(config, info.name);
+        out += std::string(info.name) + " =" + (value.empty() ? "" : " " + value) + "\n";
+        if (info.name == std::string_view("if_inbound") && !config.inbound_addrs.empty()) {
+            out += "# if_inbound addresses: " + join_addrs(config.inbound_addrs) + "\n";
+        }
+        if (info.name == std::string_view("if_outbound") && !config.outbound_addrs.empty()) {
+            out += "# if_outbound addresses: " + join_addrs(config.outbound_addrs) + "\n";
+        }
+        if (info.name == std::string_view("user") && config.uid != 0) {
+            out += "# user uid " + std::to_string(config.uid) + ", gid " +
+                   std::to_string(config.gid) + "\n";
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> config_diff(const Config& before, const Config& after) {
+    std::vector<std::string> out;
+    const auto show = [](const std::string& v) { return v.empty() ? std::string("\"\"") : v; };
+    for (const auto& info : config_key_table()) {
+        if (!info.supported) continue;
+        std::string old_value = config_value_string(before, info.name);
+        std::string new_value = config_value_string(after, info.name);
+        // An interface keeps its name but may have gained or lost addresses.
+        if (info.name == std::string_view("if_inbound")) {
+            old_value += " (" + join_addrs(before.inbound_addrs) + ")";
+            new_value += " (" + join_addrs(after.inbound_addrs) + ")";
+        } else if (info.name == std::string_view("if_outbound")) {
+            old_value += " (" + join_addrs(before.outbound_addrs) + ")";
+            new_value += " (" + join_addrs(after.outbound_addrs) + ")";
+        }
+        if (old_value == new_value) continue;
+        out.push_back(
+            std::string(info.name) + ": " + show(old_value) + " -> " + show(new_value) +
+            (info.reload == ReloadPolicy::Reloadable ? " (reloaded)" : " (needs restart)"));
+    }
+    return out;
+}
+
+int syslog_facility_from_string(std::string_view name) noexcept {
+    static constexpr struct {
+        const char* name;
+        int value;
+    } kFacilities[] = {
+        {"auth", LOG_AUTH},     {"authpriv", LOG_AUTHPRIV}, {"daemon", LOG_DAEMON},
+        {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},     {"local2", LOG_LOCAL2},
+        {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},     {"local5", LOG_LOCAL5},
+        {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},     {"user", LOG_USER},
+    };
+    for (const auto& f : kFacilities) {
+        if (name == f.name) return f.value;
+    }
+    return -1;
+}
+
+int effective_syslog_level(const Config& config) noexcept {
+    static constexpr int kFloor[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR, -1};
+    const int floor = kFloor[std::min<size_t>(config.silence_log, 4)];
+    return std::min(floor, static_cast<int>(config.log_level));
+}
+
+}  // namespace sipmasq

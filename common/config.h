@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "address.h"
+#include "log.h"
 
 namespace sipmasq {
 
@@ -22,11 +23,16 @@ struct ConfigKeyInfo {
     const char* name;
     const char* default_value;  // as written in the file; "" = unset
     ReloadPolicy reload;
-    bool supported;             // false: a siproxd key accepted with a warning
+    bool supported;  // false: a siproxd key accepted with a warning
     const char* description;
 };
 
 [[nodiscard]] const std::vector<ConfigKeyInfo>& config_key_table();
+// The row for a key, or nullptr if siproxd and sipmasq both do not know it.
+[[nodiscard]] const ConfigKeyInfo* find_config_key(std::string_view name) noexcept;
+// siproxd's plugins read keys named plugin_<plugin>_<option>; sipmasq has no
+// plugins, so any such key is accepted with the "not supported" warning.
+[[nodiscard]] bool is_siproxd_plugin_key(std::string_view name) noexcept;
 
 enum class SourceMode : uint8_t { Strict, Latch };
 
@@ -49,13 +55,13 @@ struct Config {
     // Relay.
     uint16_t rtp_port_low = 30000;
     uint16_t rtp_port_high = 39999;
-    uint32_t rtp_timeout = 300;           // seconds without traffic
-    uint32_t rtp_no_bidir_timeout = 60;   // seconds started but never both ways
-    uint32_t rtp_max_duration = 14400;    // seconds, absolute
-    uint32_t rtp_quarantine = 10;         // seconds a released port pair rests
+    uint32_t rtp_timeout = 300;          // seconds without traffic
+    uint32_t rtp_no_bidir_timeout = 60;  // seconds started but never both ways
+    uint32_t rtp_max_duration = 14400;   // seconds, absolute
+    uint32_t rtp_quarantine = 10;        // seconds a released port pair rests
     SourceMode rtp_source_mode = SourceMode::Strict;
     uint32_t rtp_latch_window_ms = 3000;
-    uint8_t rtp_dscp = 46;                // EF
+    uint8_t rtp_dscp = 46;  // EF
 
     // Privileges.
     std::string user = "nobody";
@@ -69,6 +75,9 @@ struct Config {
     std::string control_socket = "/run/sipmasq/control";
     bool daemonize = true;
     std::string syslog_facility = "daemon";
+    int syslog_facility_value = 3 << 3;   // LOG_DAEMON, resolved from syslog_facility
+    LogLevel log_level = LogLevel::Info;  // debug_level: most verbose level logged
+    uint8_t silence_log = 1;              // siproxd's 0..4: syslog floor, see the man page
 
     // Registrar and proxy.
     std::string proxy_auth_realm;
@@ -102,6 +111,22 @@ struct ConfigResult {
 [[nodiscard]] ConfigResult parse_config_text(std::string_view text, const std::string& path);
 // Reads and parses a file; a missing or unreadable file is an error.
 [[nodiscard]] ConfigResult load_config_file(const std::string& path);
+
+// The effective configuration, one "key = value" line per supported key in
+// the key table's order (resolved interface addresses follow as comments).
+[[nodiscard]] std::string format_config(const Config& config);
+// The value of one supported key as format_config prints it; "" if unknown.
+[[nodiscard]] std::string config_value_string(const Config& config, std::string_view key);
+
+// Where a host path lies inside the jail ("/var/lib/sipmasq/state/x" with
+// chrootjail /var/lib/sipmasq gives "/state/x"); "" if it is outside.
+[[nodiscard]] std::string jail_relative_path(const Config& config, const std::string& path);
+
+// "daemon", "local0".."local7", "user", ... to LOG_DAEMON etc.; -1 if unknown.
+[[nodiscard]] int syslog_facility_from_string(std::string_view name) noexcept;
+// The level at or below which lines reach syslog: the stricter of
+// debug_level and silence_log (silence_log 4 = nothing: returns -1).
+[[nodiscard]] int effective_syslog_level(const Config& config) noexcept;
 
 // What differs between two configurations, one line per key, with whether
 // the key takes effect on reload or needs a restart.

@@ -1,1 +1,123 @@
-// placeholder: being written
+// Every key of siproxd's configuration file and sipmasq's own, in one table:
+// the parser, `sipmasq -t`, the README and sipmasq.conf(5) all follow it
+// (a test checks that the man page documents exactly these keys).
+#include <algorithm>
+
+#include "config.h"
+
+namespace sipmasq {
+namespace {
+
+constexpr ReloadPolicy kReload = ReloadPolicy::Reloadable;
+constexpr ReloadPolicy kRestart = ReloadPolicy::NeedsRestart;
+
+std::vector<ConfigKeyInfo> make_table() {
+    return {
+        // Interfaces and addresses.
+        {"if_inbound", "", kRestart, true,
+         "interface name or address of the private (inbound) side; required"},
+        {"if_outbound", "", kRestart, true,
+         "interface name or address of the public (outbound) side; required"},
+        {"host_outbound", "", kReload, true,
+         "public address or name advertised outside when sipmasq runs behind a NAT router"},
+        {"sip_listen_port", "5060", kRestart, true, "UDP port for SIP on both sides"},
+        // Access control.
+        {"hosts_allow_reg", "", kReload, true,
+         "networks allowed to REGISTER (empty: everyone); implies hosts_allow_sip"},
+        {"hosts_allow_sip", "", kReload, true, "networks allowed to send SIP (empty: everyone)"},
+        {"hosts_deny_sip", "", kReload, true, "networks refused SIP; wins over the allow lists"},
+        // Relay.
+        {"rtp_port_low", "30000", kRestart, true, "first UDP port of the relay range (even)"},
+        {"rtp_port_high", "39999", kRestart, true, "last UDP port of the relay range"},
+        {"rtp_timeout", "300", kReload, true, "seconds without traffic before a stream stops"},
+        {"rtp_no_bidir_timeout", "60", kReload, true,
+         "seconds a stream may stay one-sided before it stops"},
+        {"rtp_max_duration", "14400", kReload, true, "absolute limit of a stream, seconds"},
+        {"rtp_quarantine", "10", kReload, true, "seconds a released port pair rests before reuse"},
+        {"rtp_source_mode", "strict", kReload, true,
+         "strict: accept media only from the signalled address; latch: learn the first source"},
+        {"rtp_latch_window", "3000", kReload, true,
+         "milliseconds after start during which latch mode may learn the source"},
+        {"rtp_dscp", "46", kReload, true, "DSCP (0..63) set on relayed RTP packets"},
+        // Privileges.
+        {"user", "nobody", kRestart, true, "unprivileged user the children run as (not root)"},
+        {"chrootjail", "/var/lib/sipmasq", kRestart, true,
+         "directory the children chroot into; root-owned, not group/other writable"},
+        // Files and logging.
+        {"registration_file", "/var/lib/sipmasq/state/registrations", kRestart, true,
+         "where registrations are saved across restarts"},
+        {"pid_file", "/run/sipmasq/sipmasq.pid", kRestart, true, "pid file of the parent"},
+        {"control_socket", "/run/sipmasq/control", kRestart, true,
+         "Unix socket sipmasqctl talks to (mode 0600)"},
+        {"daemonize", "1", kRestart, true, "1: detach and log to syslog; 0: stay in foreground"},
+        {"syslog_facility", "daemon", kRestart, true, "syslog facility"},
+        {"debug_level", "info", kReload, true,
+         "most verbose level logged: error, warning, notice, info, debug"},
+        {"silence_log", "1", kReload, true,
+         "siproxd's syslog floor: 0 debug, 1 info, 2 warning, 3 error, 4 nothing"},
+        // Registrar and proxy.
+        {"proxy_auth_realm", "", kReload, true,
+         "digest realm; when set, REGISTER must authenticate"},
+        {"proxy_auth_pwfile", "", kRestart, true, "file of user passwords for digest auth"},
+        {"default_expires", "3600", kReload, true,
+         "registration lifetime when the REGISTER gives none, seconds"},
+        {"max_expires", "86400", kReload, true, "longest registration accepted, seconds"},
+        {"local_domains", "", kReload, true,
+         "domains sipmasq is registrar for (empty: outbound proxy only)"},
+        {"outbound_proxy_host", "", kReload, true, "send all outgoing SIP to this proxy"},
+        {"outbound_proxy_port", "5060", kReload, true, "port of outbound_proxy_host"},
+        {"outbound_domain_name", "", kReload, true,
+         "domains whose requests go to outbound_domain_host"},
+        {"outbound_domain_host", "", kReload, true, "proxy for outbound_domain_name"},
+        {"outbound_domain_port", "5060", kReload, true, "port of outbound_domain_host"},
+
+        // siproxd keys sipmasq accepts but does not implement (yet).
+        {"debug_port", "", kReload, false, "siproxd: TCP port streaming debug output"},
+        {"rtp_proxy_enable", "", kReload, false,
+         "siproxd: switch the RTP relay off (sipmasq always relays)"},
+        {"rtp_input_dejitter", "", kReload, false, "siproxd: input dejitter buffer"},
+        {"rtp_output_dejitter", "", kReload, false, "siproxd: output dejitter buffer"},
+        {"sip_dscp", "", kReload, false, "siproxd: DSCP of SIP packets"},
+        {"proxy_auth_passwd", "", kReload, false,
+         "siproxd: one password for every client (use proxy_auth_pwfile)"},
+        {"mask_host", "", kReload, false, "siproxd: host part to mask in registrations"},
+        {"masked_host", "", kReload, false, "siproxd: replacement for mask_host"},
+        {"autosave_registrations", "", kReload, false,
+         "siproxd: periodic save (sipmasq saves on every change)"},
+        {"log_calls", "", kReload, false, "siproxd: log call establishment"},
+        {"ua_string", "", kReload, false, "siproxd: rewrite the User-Agent header"},
+        {"use_rport", "", kReload, false, "siproxd: rport handling switch"},
+        {"obscure_loops", "", kReload, false, "siproxd: obscure loop detection branch"},
+        {"plugindir", "", kReload, false, "siproxd: plugin directory"},
+        {"load_plugin", "", kReload, false, "siproxd: plugin to load"},
+        {"tcp_timeout", "", kReload, false, "siproxd: idle timeout of SIP over TCP"},
+        {"tcp_connect_timeout", "", kReload, false, "siproxd: TCP connect timeout"},
+        {"tcp_keepalive", "", kReload, false, "siproxd: TCP keepalive interval"},
+        {"thread_stack_size", "", kReload, false, "siproxd: stack size of its threads"},
+    };
+}
+
+}  // namespace
+
+const std::vector<ConfigKeyInfo>& config_key_table() {
+    static const std::vector<ConfigKeyInfo> table = make_table();
+    return table;
+}
+
+const ConfigKeyInfo* find_config_key(std::string_view name) noexcept {
+    const auto& table = config_key_table();
+    const auto it = std::find_if(table.begin(), table.end(),
+                                 [name](const ConfigKeyInfo& k) { return name == k.name; });
+    return it == table.end() ? nullptr : &*it;
+}
+
+bool is_siproxd_plugin_key(std::string_view name) noexcept {
+    constexpr std::string_view prefix = "plugin_";
+    if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_';
+    });
+}
+
+}  // namespace sipmasq

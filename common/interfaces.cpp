@@ -1,1 +1,90 @@
-// placeholder: being written
+#include "interfaces.h"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace sipmasq {
+namespace {
+
+struct IfaddrsDeleter {
+    void operator()(ifaddrs* p) const noexcept { freeifaddrs(p); }
+};
+using IfaddrsPtr = std::unique_ptr<ifaddrs, IfaddrsDeleter>;
+
+bool valid_interface_name(std::string_view name) noexcept {
+    if (name.empty() || name.size() >= IFNAMSIZ) return false;
+    return std::none_of(name.begin(), name.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u <= ' ' || u == 0x7f || c == '/' || c == ':';
+    });
+}
+
+}  // namespace
+
+bool interface_exists(std::string_view name) noexcept {
+    if (!valid_interface_name(name)) return false;
+    char buf[IFNAMSIZ];
+    std::memcpy(buf, name.data(), name.size());
+    buf[name.size()] = '\0';
+    return if_nametoindex(buf) != 0;
+}
+
+std::vector<SockAddr> resolve_interface(std::string_view spec, std::string* error) {
+    std::vector<SockAddr> out;
+    const auto set_error = [error](std::string message) {
+        if (error != nullptr) *error = std::move(message);
+    };
+
+    if (auto numeric = SockAddr::parse(spec)) {
+        if (numeric->port() != 0) {
+            set_error("'" + std::string(spec) + "' has a port; give the address alone");
+        } else if (numeric->is_unspecified() || numeric->is_multicast() ||
+                   numeric->is_broadcast()) {
+            set_error("'" + std::string(spec) +
+                      "' is not a unicast address (unspecified, multicast or broadcast)");
+        } else {
+            out.push_back(*numeric);
+        }
+        return out;
+    }
+    if (!valid_interface_name(spec)) {
+        set_error("'" + std::string(spec) + "' is neither a numeric address nor an interface name");
+        return out;
+    }
+    if (!interface_exists(spec)) {
+        set_error("no interface named '" + std::string(spec) + "'");
+        return out;
+    }
+
+    ifaddrs* raw = nullptr;
+    if (getifaddrs(&raw) != 0) {
+        const int saved = errno;
+        set_error("getifaddrs: " + std::string(std::strerror(saved)));
+        return out;
+    }
+    const IfaddrsPtr list(raw);
+    for (const ifaddrs* ifa = list.get(); ifa != nullptr; ifa = ifa->ifa_next) {
+        if (ifa->ifa_addr == nullptr || ifa->ifa_name == nullptr) continue;
+        if (std::string_view(ifa->ifa_name) != spec) continue;
+        const int family = ifa->ifa_addr->sa_family;
+        if (family != AF_INET && family != AF_INET6) continue;
+        const socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+        SockAddr addr(ifa->ifa_addr, len);
+        addr.set_port(0);
+        const bool seen =
+            std::any_of(out.begin(), out.end(), [&addr](const SockAddr& a) { return a == addr; });
+        if (addr.valid() && !seen) out.push_back(addr);
+    }
+    std::stable_partition(out.begin(), out.end(), [](const SockAddr& a) { return a.is_v4(); });
+    if (out.empty()) {
+        set_error("interface '" + std::string(spec) + "' has no IPv4 or IPv6 address");
+    }
+    return out;
+}
+
+}  // namespace sipmasq

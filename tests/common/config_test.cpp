@@ -1,0 +1,624 @@
+// sipmasq.conf: every key applied and refused with its line number, the
+// file format, the checks that need the whole file, and the helpers.
+#include "config.h"
+
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "interfaces.h"
+
+namespace sipmasq {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kPath = "test.conf";
+
+// A valid configuration anywhere: loopback on both sides (127/8 is all on
+// lo) and "/" as the jail (root-owned, mode 0755 on every system).
+std::map<std::string, std::string> base_keys() {
+    return {{"if_inbound", "127.0.0.1"},
+            {"if_outbound", "127.0.0.2"},
+            {"user", "nobody"},
+            {"chrootjail", "/"}};
+}
+
+// `first` on line 1, then `extra` lines, then the base keys not already given.
+std::string config_text(const std::string& first, const std::vector<std::string>& extra = {}) {
+    std::string text = first + "\n";
+    std::set<std::string> given;
+    const auto key_of = [](const std::string& line) {
+        const auto eq = line.find('=');
+        std::string k = line.substr(0, eq);
+        while (!k.empty() && k.back() == ' ') k.pop_back();
+        while (!k.empty() && k.front() == ' ') k.erase(0, 1);
+        return k;
+    };
+    given.insert(key_of(first));
+    for (const auto& line : extra) {
+        text += line + "\n";
+        given.insert(key_of(line));
+    }
+    for (const auto& [k, v] : base_keys()) {
+        if (given.count(k) == 0) text += k + " = " + v + "\n";
+    }
+    return text;
+}
+
+std::string dump(const ConfigResult& r) {
+    std::string out;
+    for (const auto& e : r.errors) out += "error: " + e.to_string() + "\n";
+    for (const auto& w : r.warnings) out += "warning: " + w.to_string() + "\n";
+    return out;
+}
+
+bool has_message(const std::vector<ConfigError>& list, int line, const std::string& part) {
+    for (const auto& e : list) {
+        if (e.line == line && e.to_string().find(part) != std::string::npos) return true;
+    }
+    return false;
+}
+
+TEST(Config, BaseIsValid) {
+    const auto r = parse_config_text(config_text("# nothing"), kPath);
+    ASSERT_TRUE(r.ok()) << dump(r);
+    EXPECT_TRUE(r.warnings.empty());
+    EXPECT_EQ(r.config.path, kPath);
+    ASSERT_EQ(r.config.inbound_addrs.size(), 1u);
+    EXPECT_EQ(r.config.inbound_addrs[0].host_string(), "127.0.0.1");
+    EXPECT_EQ(r.config.outbound_addrs[0].host_string(), "127.0.0.2");
+    // Defaults of config.h (documented in sipmasq.conf(5)).
+    EXPECT_EQ(r.config.sip_listen_port, 5060);
+    EXPECT_EQ(r.config.rtp_port_low, 30000);
+    EXPECT_EQ(r.config.rtp_port_high, 39999);
+    EXPECT_EQ(r.config.rtp_timeout, 300u);
+    EXPECT_EQ(r.config.rtp_dscp, 46);
+    EXPECT_TRUE(r.config.daemonize);
+    EXPECT_EQ(r.config.log_level, LogLevel::Info);
+}
+
+// One row per supported key: a valid value and what it sets, and an invalid one.
+struct KeyCase {
+    std::string key;
+    std::string good;
+    std::function<void(const Config&)> check;
+    std::string bad;
+    std::vector<std::string> extra = {};  // lines a value needs (e.g. realm needs pwfile)
+};
+
+std::vector<KeyCase> key_cases() {
+    return {
+        {"if_inbound", "lo",
+         [](const Config& c) {
+             ASSERT_FALSE(c.inbound_addrs.empty());
+             EXPECT_EQ(c.if_inbound, "lo");
+             EXPECT_EQ(c.inbound_addrs[0].host_string(), "127.0.0.1");
+         },
+         "nosuchif0"},
+        {"if_outbound", "127.0.0.3",
+         [](const Config& c) {
+             ASSERT_EQ(c.outbound_addrs.size(), 1u);
+             EXPECT_EQ(c.outbound_addrs[0].host_string(), "127.0.0.3");
+         },
+         "224.0.0.1"},
+        {"host_outbound", "sip.example.com",
+         [](const Config& c) { EXPECT_EQ(c.host_outbound, "sip.example.com"); }, "bad_name!"},
+        {"sip_listen_port", "5070", [](const Config& c) { EXPECT_EQ(c.sip_listen_port, 5070); },
+         "0"},
+        {"hosts_allow_reg", "192.0.2.0/24, 10.1.2.3/8",
+         [](const Config& c) {
+             EXPECT_EQ(c.hosts_allow_reg.to_string(), "192.0.2.0/24,10.0.0.0/8");
+         },
+         "192.0.2.0/33"},
+        {"hosts_allow_sip", "203.0.113.0/24 2001:db8::/32",
+         [](const Config& c) {
+             EXPECT_EQ(c.hosts_allow_sip.to_string(), "203.0.113.0/24,2001:db8::/32");
+         },
+         "203.0.113.0/24,nonsense"},
+        {"hosts_deny_sip", "198.51.100.0/24",
+         [](const Config& c) { EXPECT_EQ(c.hosts_deny_sip.to_string(), "198.51.100.0/24"); },
+         "198.51.100.0/-1"},
+        {"rtp_port_low", "20000", [](const Config& c) { EXPECT_EQ(c.rtp_port_low, 20000); }, "abc"},
+        {"rtp_port_high", "30009", [](const Config& c) { EXPECT_EQ(c.rtp_port_high, 30009); },
+         "70000"},
+        {"rtp_timeout", "120", [](const Config& c) { EXPECT_EQ(c.rtp_timeout, 120u); }, "0"},
+        {"rtp_no_bidir_timeout", "30",
+         [](const Config& c) { EXPECT_EQ(c.rtp_no_bidir_timeout, 30u); }, "-5"},
+        {"rtp_max_duration", "7200", [](const Config& c) { EXPECT_EQ(c.rtp_max_duration, 7200u); },
+         "99999999999"},
+        {"rtp_quarantine", "2", [](const Config& c) { EXPECT_EQ(c.rtp_quarantine, 2u); }, "1.5"},
+        {"rtp_source_mode", "latch",
+         [](const Config& c) { EXPECT_EQ(c.rtp_source_mode, SourceMode::Latch); }, "loose"},
+        {"rtp_latch_window", "500", [](const Config& c) { EXPECT_EQ(c.rtp_latch_window_ms, 500u); },
+         "0"},
+        {"rtp_dscp", "0", [](const Config& c) { EXPECT_EQ(c.rtp_dscp, 0); }, "64"},
+        {"user", "nobody",
+         [](const Config& c) {
+             const passwd* pw = getpwnam("nobody");
+             ASSERT_NE(pw, nullptr);
+             EXPECT_EQ(c.uid, pw->pw_uid);
+             EXPECT_EQ(c.gid, pw->pw_gid);
+         },
+         "no_such_user_sipmasq"},
+        {"chrootjail", "/", [](const Config& c) { EXPECT_EQ(c.chrootjail, "/"); }, "relative/jail"},
+        {"registration_file", "/tmp/regs",
+         [](const Config& c) { EXPECT_EQ(c.registration_file, "/tmp/regs"); }, "regs"},
+        {"pid_file", "/tmp/x.pid", [](const Config& c) { EXPECT_EQ(c.pid_file, "/tmp/x.pid"); },
+         "x.pid"},
+        {"control_socket", "/tmp/ctl",
+         [](const Config& c) { EXPECT_EQ(c.control_socket, "/tmp/ctl"); },
+         "/" + std::string(120, 'a')},
+        {"daemonize", "0", [](const Config& c) { EXPECT_FALSE(c.daemonize); }, "maybe"},
+        {"syslog_facility", "local3",
+         [](const Config& c) {
+             EXPECT_EQ(c.syslog_facility, "local3");
+             EXPECT_EQ(c.syslog_facility_value, LOG_LOCAL3);
+         },
+         "local8"},
+        {"debug_level", "debug", [](const Config& c) { EXPECT_EQ(c.log_level, LogLevel::Debug); },
+         "verbose"},
+        {"silence_log", "3", [](const Config& c) { EXPECT_EQ(c.silence_log, 3); }, "5"},
+        {"proxy_auth_realm",
+         "My Realm",
+         [](const Config& c) { EXPECT_EQ(c.proxy_auth_realm, "My Realm"); },
+         "bad\"realm",
+         {"proxy_auth_pwfile = /etc/sipmasq/passwd"}},
+        {"proxy_auth_pwfile", "/etc/sipmasq/passwd",
+         [](const Config& c) { EXPECT_EQ(c.proxy_auth_pwfile, "/etc/sipmasq/passwd"); }, "passwd"},
+        {"default_expires", "600", [](const Config& c) { EXPECT_EQ(c.default_expires, 600u); },
+         "0"},
+        {"max_expires", "7200", [](const Config& c) { EXPECT_EQ(c.max_expires, 7200u); }, "x"},
+        {"local_domains", "example.com, example.org",
+         [](const Config& c) {
+             EXPECT_EQ(c.local_domains, (std::vector<std::string>{"example.com", "example.org"}));
+         },
+         "bad..domain"},
+        {"outbound_proxy_host", "proxy.example.net",
+         [](const Config& c) { EXPECT_EQ(c.outbound_proxy_host, "proxy.example.net"); },
+         "192.0.2.1:5060"},
+        {"outbound_proxy_port", "5080",
+         [](const Config& c) { EXPECT_EQ(c.outbound_proxy_port, 5080); }, "65536"},
+        {"outbound_domain_name",
+         "example.com,example.net",
+         [](const Config& c) {
+             EXPECT_EQ(c.outbound_domain_name,
+                       (std::vector<std::string>{"example.com", "example.net"}));
+         },
+         "-bad.com",
+         {"outbound_domain_host = proxy.example.com"}},
+        {"outbound_domain_host",
+         "192.0.2.9",
+         [](const Config& c) { EXPECT_EQ(c.outbound_domain_host, "192.0.2.9"); },
+         "[::1]:5060",
+         {"outbound_domain_name = example.com"}},
+        {"outbound_domain_port", "5061",
+         [](const Config& c) { EXPECT_EQ(c.outbound_domain_port, 5061); }, "port"},
+    };
+}
+
+TEST(Config, EverySupportedKeyHasACase) {
+    std::set<std::string> covered;
+    for (const auto& kc : key_cases()) covered.insert(kc.key);
+    for (const auto& info : config_key_table()) {
+        if (info.supported) {
+            EXPECT_EQ(covered.count(info.name), 1u) << info.name;
+        }
+    }
+}
+
+TEST(Config, EveryKeyAppliesAValidValue) {
+    for (const auto& kc : key_cases()) {
+        SCOPED_TRACE(kc.key);
+        const auto r = parse_config_text(config_text(kc.key + " = " + kc.good, kc.extra), kPath);
+        ASSERT_TRUE(r.ok()) << dump(r);
+        kc.check(r.config);
+    }
+}
+
+TEST(Config, EveryKeyRefusesAnInvalidValueOnItsLine) {
+    for (const auto& kc : key_cases()) {
+        SCOPED_TRACE(kc.key);
+        // Two comment lines first, so the key is on line 3.
+        const std::string text = "# a\n\n" + config_text(kc.key + " = " + kc.bad, kc.extra);
+        const auto r = parse_config_text(text, kPath);
+        ASSERT_FALSE(r.ok());
+        EXPECT_TRUE(has_message(r.errors, 3, std::string(kPath) + ":3: " + kc.key)) << dump(r);
+    }
+}
+
+TEST(Config, CommentsBlankLinesAndWhitespace) {
+    const std::string text =
+        "# a comment\n"
+        "\n"
+        "   \t\n"
+        "   # indented comment\n"
+        "\tsip_listen_port\t=\t5070   # trailing comment\n"
+        "rtp_timeout=45\r\n"
+        "proxy_auth_realm =  pa#ss word  \n"
+        "proxy_auth_pwfile = /etc/pw\n" +
+        config_text("# end");
+    const auto r = parse_config_text(text, kPath);
+    ASSERT_TRUE(r.ok()) << dump(r);
+    EXPECT_EQ(r.config.sip_listen_port, 5070);
+    EXPECT_EQ(r.config.rtp_timeout, 45u);
+    EXPECT_EQ(r.config.proxy_auth_realm, "pa#ss word");
+}
+
+TEST(Config, UnknownKeyIsAnErrorWithLine) {
+    const auto r = parse_config_text("# x\n" + config_text("frobnicate = 1"), kPath);
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(has_message(r.errors, 2, "test.conf:2: unknown key 'frobnicate'")) << dump(r);
+
+    const auto typo = parse_config_text(config_text("rtp_timout = 5"), kPath);
+    EXPECT_TRUE(has_message(typo.errors, 1, "did you mean 'rtp_timeout'?")) << dump(typo);
+}
+
+TEST(Config, UnsupportedSiproxdKeyIsAWarningWithLine) {
+    const auto r = parse_config_text(
+        "\n\nrtp_proxy_enable = 1\nplugin_defaulttarget_target = sip:x@example.com\n" +
+            config_text("# rest"),
+        kPath);
+    ASSERT_TRUE(r.ok()) << dump(r);
+    ASSERT_EQ(r.warnings.size(), 2u);
+    EXPECT_EQ(r.warnings[0].to_string(),
+              "test.conf:3: key 'rtp_proxy_enable' is a siproxd key that sipmasq does not "
+              "support yet; ignored");
+    EXPECT_EQ(r.warnings[1].line, 4);
+    EXPECT_NE(r.warnings[1].message.find("plugin_defaulttarget_target"), std::string::npos);
+
+    // Every siproxd-only key of the table is accepted this way.
+    for (const auto& info : config_key_table()) {
+        if (info.supported) continue;
+        const auto one = parse_config_text(config_text(std::string(info.name) + " = 1"), kPath);
+        EXPECT_TRUE(one.ok()) << info.name << dump(one);
+        EXPECT_EQ(one.warnings.size(), 1u) << info.name;
+    }
+}
+
+TEST(Config, DuplicateKeyIsAnError) {
+    const auto r = parse_config_text(config_text("rtp_timeout = 10", {"rtp_timeout = 20"}), kPath);
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(has_message(r.errors, 2, "key 'rtp_timeout' is already set on line 1")) << dump(r);
+    EXPECT_EQ(r.config.rtp_timeout, 10u);
+}
+
+TEST(Config, ListKeysMayRepeat) {
+    const auto r = parse_config_text(
+        config_text("hosts_allow_reg = 192.0.2.0/24",
+                    {"hosts_allow_reg = 198.51.100.0/24", "outbound_domain_name = a.example",
+                     "outbound_domain_name = b.example", "outbound_domain_host = p.example"}),
+        kPath);
+    ASSERT_TRUE(r.ok()) << dump(r);
+    EXPECT_EQ(r.config.hosts_allow_reg.to_string(), "192.0.2.0/24,198.51.100.0/24");
+    EXPECT_EQ(r.config.outbound_domain_name, (std::vector<std::string>{"a.example", "b.example"}));
+}
+
+TEST(Config, MalformedLines) {
+    struct Case {
+        std::string line;
+        std::string message;
+    };
+    for (const Case& c : std::vector<Case>{
+             {"sip_listen_port 5060", "expected 'key = value', found no '='"},
+             {"rtp_timeout =", "key 'rtp_timeout' has an empty value"},
+             {"rtp_timeout =    # only a comment", "key 'rtp_timeout' has an empty value"},
+             {"= 5", "missing key before '='"},
+             {"rtp timeout = 5", "'rtp timeout' is not a key name"},
+             {"rtp_timeout = 5\x01", "control character"},
+             {"rtp_timeout = " + std::string(5000, '1'), "line longer than"},
+         }) {
+        SCOPED_TRACE(c.line);
+        const auto r = parse_config_text("#\n" + config_text(c.line), kPath);
+        ASSERT_FALSE(r.ok());
+        EXPECT_TRUE(has_message(r.errors, 2, "test.conf:2: " + c.message)) << dump(r);
+    }
+}
+
+TEST(Config, RequiredInterfaces) {
+    const auto r = parse_config_text("user = nobody\nchrootjail = /\n", kPath);
+    ASSERT_EQ(r.errors.size(), 2u) << dump(r);
+    EXPECT_EQ(r.errors[0].to_string(), "test.conf: if_inbound is required");
+    EXPECT_EQ(r.errors[1].to_string(), "test.conf: if_outbound is required");
+
+    // A bad value is reported once, not again as "required".
+    const auto bad = parse_config_text(config_text("if_inbound = nosuchif0"), kPath);
+    ASSERT_EQ(bad.errors.size(), 1u) << dump(bad);
+    EXPECT_EQ(bad.errors[0].to_string(), "test.conf:1: if_inbound: no interface named 'nosuchif0'");
+}
+
+TEST(Config, RtpRange) {
+    const auto odd = parse_config_text(config_text("rtp_port_low = 30001"), kPath);
+    EXPECT_TRUE(has_message(odd.errors, 1, "is odd")) << dump(odd);
+
+    const auto inverted =
+        parse_config_text(config_text("rtp_port_low = 40000", {"rtp_port_high = 30000"}), kPath);
+    EXPECT_TRUE(has_message(inverted.errors, 1, "must be below rtp_port_high")) << dump(inverted);
+
+    const auto one_pair =
+        parse_config_text(config_text("rtp_port_low = 30000", {"rtp_port_high = 30002"}), kPath);
+    EXPECT_TRUE(has_message(one_pair.errors, 1, "fewer than 2 port pairs")) << dump(one_pair);
+
+    const auto two_pairs =
+        parse_config_text(config_text("rtp_port_low = 30000", {"rtp_port_high = 30003"}), kPath);
+    EXPECT_TRUE(two_pairs.ok()) << dump(two_pairs);
+
+    // Only rtp_port_high given: the error is on its line.
+    const auto high_only = parse_config_text("\n" + config_text("rtp_port_high = 29000"), kPath);
+    EXPECT_TRUE(has_message(high_only.errors, 2, "must be below")) << dump(high_only);
+}
+
+TEST(Config, CrossKeyChecks) {
+    const auto expires =
+        parse_config_text(config_text("default_expires = 9000", {"max_expires = 600"}), kPath);
+    EXPECT_TRUE(has_message(expires.errors, 1, "larger than max_expires")) << dump(expires);
+
+    const auto realm = parse_config_text(config_text("proxy_auth_realm = r"), kPath);
+    EXPECT_TRUE(has_message(realm.errors, 1, "needs proxy_auth_pwfile")) << dump(realm);
+
+    const auto domain = parse_config_text(config_text("outbound_domain_name = a.example"), kPath);
+    EXPECT_TRUE(has_message(domain.errors, 1, "needs outbound_domain_host")) << dump(domain);
+
+    const auto host = parse_config_text(config_text("outbound_domain_host = p.example"), kPath);
+    EXPECT_TRUE(has_message(host.errors, 1, "needs outbound_domain_name")) << dump(host);
+}
+
+TEST(Config, UserRootAndUnknownUserRefused) {
+    const auto root = parse_config_text(config_text("user = root"), kPath);
+    EXPECT_TRUE(has_message(root.errors, 1, "user 'root' has uid 0")) << dump(root);
+    const auto none = parse_config_text(config_text("user = no_such_user_sipmasq"), kPath);
+    EXPECT_TRUE(has_message(none.errors, 1, "user 'no_such_user_sipmasq' does not exist"))
+        << dump(none);
+}
+
+// A temporary directory removed at the end of the test.
+class TempDir {
+  public:
+    TempDir() {
+        char tmpl[] = "/tmp/sipmasq-config-test-XXXXXX";
+        const char* made = mkdtemp(tmpl);
+        path_ = made != nullptr ? made : "";
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+TEST(Config, JailChecks) {
+    TempDir tmp;
+    ASSERT_FALSE(tmp.path().empty());
+
+    const auto missing =
+        parse_config_text(config_text("chrootjail = " + tmp.path() + "/missing"), kPath);
+    EXPECT_TRUE(has_message(missing.errors, 1, "No such file or directory")) << dump(missing);
+
+    const std::string file = tmp.path() + "/file";
+    std::ofstream(file) << "x";
+    const auto not_dir = parse_config_text(config_text("chrootjail = " + file), kPath);
+    EXPECT_TRUE(has_message(not_dir.errors, 1, "is not a directory")) << dump(not_dir);
+
+    const std::string open = tmp.path() + "/open";
+    ASSERT_EQ(mkdir(open.c_str(), 0755), 0);
+    ASSERT_EQ(chmod(open.c_str(), 0777), 0);
+    const auto writable = parse_config_text(
+        config_text("chrootjail = " + open, {"registration_file = " + open + "/r"}), kPath);
+    EXPECT_TRUE(has_message(writable.errors, 1, "writable by group or others (mode 0777)"))
+        << dump(writable);
+}
+
+TEST(Config, JailOwnedByNonRootRefused) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to create root- and nobody-owned directories";
+    TempDir tmp;
+    const passwd* pw = getpwnam("nobody");
+    ASSERT_NE(pw, nullptr);
+    const std::string jail = tmp.path() + "/jail";
+    ASSERT_EQ(mkdir(jail.c_str(), 0755), 0);
+    ASSERT_EQ(chmod(jail.c_str(), 0755), 0);
+    const auto text = config_text("chrootjail = " + jail, {"registration_file = " + jail + "/r"});
+
+    const auto good = parse_config_text(text, kPath);  // root-owned 0755: accepted
+    EXPECT_TRUE(good.ok()) << dump(good);
+
+    ASSERT_EQ(chown(jail.c_str(), pw->pw_uid, pw->pw_gid), 0);
+    const auto r = parse_config_text(text, kPath);
+    EXPECT_TRUE(
+        has_message(r.errors, 1, "is owned by uid " + std::to_string(pw->pw_uid) + ", not by root"))
+        << dump(r);
+}
+
+TEST(Config, RegistrationFileMustBeInsideTheJail) {
+    Config c;
+    c.chrootjail = "/var/lib/sipmasq/";
+    EXPECT_EQ(jail_relative_path(c, "/var/lib/sipmasq/state/registrations"),
+              "/state/registrations");
+    EXPECT_EQ(jail_relative_path(c, "/var/lib/sipmasqX/r"), "");
+    EXPECT_EQ(jail_relative_path(c, "/etc/r"), "");
+    EXPECT_EQ(jail_relative_path(c, "/var/lib/sipmasq"), "");
+    c.chrootjail = "/";
+    EXPECT_EQ(jail_relative_path(c, "/etc/r"), "/etc/r");
+}
+
+TEST(Interfaces, LoopbackResolves) {
+    std::string error;
+    const auto addrs = resolve_interface("lo", &error);
+    ASSERT_FALSE(addrs.empty()) << error;
+    EXPECT_EQ(addrs[0].host_string(), "127.0.0.1");
+    EXPECT_EQ(addrs[0].port(), 0);
+    bool lo6 = false;  // ::1 exists unless IPv6 is disabled
+    std::ifstream inet6("/proc/net/if_inet6");
+    for (std::string line; std::getline(inet6, line);) {
+        if (line.rfind("00000000000000000000000000000001", 0) == 0) lo6 = true;
+    }
+    bool found6 = false;
+    for (const auto& a : addrs) found6 = found6 || a.host_string() == "::1";
+    EXPECT_EQ(found6, lo6);
+    EXPECT_TRUE(interface_exists("lo"));
+}
+
+TEST(Interfaces, ErrorsAndNumericAddresses) {
+    std::string error;
+    EXPECT_TRUE(resolve_interface("nosuchif0", &error).empty());
+    EXPECT_EQ(error, "no interface named 'nosuchif0'");
+    EXPECT_FALSE(interface_exists("nosuchif0"));
+    EXPECT_TRUE(resolve_interface("averyveryverylongname0", &error).empty());
+    EXPECT_NE(error.find("neither a numeric address nor an interface name"), std::string::npos);
+    EXPECT_TRUE(resolve_interface("192.0.2.1:5060", &error).empty());
+    EXPECT_NE(error.find("has a port"), std::string::npos);
+    EXPECT_TRUE(resolve_interface("0.0.0.0", &error).empty());
+    EXPECT_TRUE(resolve_interface("255.255.255.255", &error).empty());
+    const auto v6 = resolve_interface("2001:db8::1", &error);
+    ASSERT_EQ(v6.size(), 1u);
+    EXPECT_EQ(v6[0].host_string(), "2001:db8::1");
+}
+
+TEST(Config, LoadFile) {
+    TempDir tmp;
+    const std::string path = tmp.path() + "/sipmasq.conf";
+    std::ofstream(path) << config_text("rtp_timeout = 77");
+    const auto r = load_config_file(path);
+    ASSERT_TRUE(r.ok()) << dump(r);
+    EXPECT_EQ(r.config.rtp_timeout, 77u);
+    EXPECT_EQ(r.config.path, path);
+
+    std::ofstream(path, std::ios::app) << "bogus_key = 1\n";
+    const auto bad = load_config_file(path);
+    ASSERT_EQ(bad.errors.size(), 1u);
+    EXPECT_EQ(bad.errors[0].to_string(), path + ":6: unknown key 'bogus_key'");
+}
+
+TEST(Config, MissingFileNamesTheFile) {
+    const auto r = load_config_file("/nonexistent/sipmasq.conf");
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].to_string(),
+              "/nonexistent/sipmasq.conf: cannot read configuration file: No such file or "
+              "directory");
+}
+
+TEST(Config, UnreadableFileNamesTheFile) {
+    TempDir tmp;
+    const auto dir = load_config_file(tmp.path());  // a directory: read fails
+    ASSERT_FALSE(dir.ok());
+    EXPECT_EQ(dir.errors[0].file, tmp.path());
+    EXPECT_EQ(dir.errors[0].to_string().rfind(tmp.path() + ": ", 0), 0u) << dump(dir);
+}
+
+TEST(Config, FileWithoutReadPermissionNamesTheFile) {
+    if (geteuid() == 0) GTEST_SKIP() << "root reads a mode 0000 file anyway";
+    TempDir tmp;
+    const std::string path = tmp.path() + "/locked.conf";
+    std::ofstream(path) << config_text("#");
+    ASSERT_EQ(chmod(path.c_str(), 0), 0);
+    const auto r = load_config_file(path);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].to_string().find(path + ": cannot read configuration file: Permission"),
+              std::string::npos)
+        << dump(r);
+}
+
+TEST(Config, DebugLevelAcceptsSiproxdMasks) {
+    for (const auto& [value, level] :
+         std::vector<std::pair<std::string, LogLevel>>{{"0x00000000", LogLevel::Info},
+                                                       {"0", LogLevel::Info},
+                                                       {"0x00000204", LogLevel::Debug},
+                                                       {"-1", LogLevel::Debug},
+                                                       {"warning", LogLevel::Warning},
+                                                       {"7", LogLevel::Debug},
+                                                       {"3", LogLevel::Error}}) {
+        const auto r = parse_config_text(config_text("debug_level = " + value), kPath);
+        ASSERT_TRUE(r.ok()) << value << dump(r);
+        EXPECT_EQ(r.config.log_level, level) << value;
+    }
+    EXPECT_FALSE(parse_config_text(config_text("debug_level = 0xzz"), kPath).ok());
+}
+
+TEST(Config, EffectiveSyslogLevel) {
+    Config c;
+    EXPECT_EQ(effective_syslog_level(c), LOG_INFO);  // silence_log 1, debug_level info
+    c.log_level = LogLevel::Debug;
+    EXPECT_EQ(effective_syslog_level(c), LOG_INFO);  // silence_log still caps it
+    c.silence_log = 0;
+    EXPECT_EQ(effective_syslog_level(c), LOG_DEBUG);
+    c.silence_log = 3;
+    EXPECT_EQ(effective_syslog_level(c), LOG_ERR);
+    c.silence_log = 4;
+    EXPECT_EQ(effective_syslog_level(c), -1);
+    EXPECT_EQ(syslog_facility_from_string("daemon"), LOG_DAEMON);
+    EXPECT_EQ(syslog_facility_from_string("local7"), LOG_LOCAL7);
+    EXPECT_EQ(syslog_facility_from_string("kern"), -1);
+}
+
+TEST(Config, FormatConfigPrintsEverySupportedKeyAndRoundTrips) {
+    const auto r = parse_config_text(
+        config_text("if_inbound = lo", {"rtp_timeout = 99", "hosts_allow_reg = 192.0.2.0/24",
+                                        "rtp_source_mode = latch", "daemonize = 0"}),
+        kPath);
+    ASSERT_TRUE(r.ok()) << dump(r);
+    const std::string text = format_config(r.config);
+    for (const auto& info : config_key_table()) {
+        const bool printed = text.find("\n" + std::string(info.name) + " =") != std::string::npos ||
+                             text.rfind(std::string(info.name) + " =", 0) == 0;
+        EXPECT_EQ(printed, info.supported) << info.name;
+    }
+    EXPECT_NE(text.find("rtp_timeout = 99\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("# if_inbound addresses: 127.0.0.1"), std::string::npos) << text;
+    EXPECT_NE(text.find("daemonize = 0\n"), std::string::npos) << text;
+
+    // Feeding the printed lines (without the empty ones) back gives the same configuration.
+    std::string again;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.empty() || line.back() == '=') continue;
+        again += line + "\n";
+    }
+    const auto r2 = parse_config_text(again, kPath);
+    ASSERT_TRUE(r2.ok()) << dump(r2) << again;
+    EXPECT_TRUE(config_diff(r.config, r2.config).empty());
+}
+
+TEST(Config, DiffSaysWhatReloadsAndWhatNeedsARestart) {
+    const auto a = parse_config_text(config_text("# a"), kPath);
+    const auto b = parse_config_text(
+        config_text("rtp_timeout = 120", {"sip_listen_port = 5070", "host_outbound = x.example"}),
+        kPath);
+    ASSERT_TRUE(a.ok() && b.ok()) << dump(a) << dump(b);
+    const auto diff = config_diff(a.config, b.config);
+    EXPECT_EQ(diff, (std::vector<std::string>{
+                        "host_outbound: \"\" -> x.example (reloaded)",
+                        "sip_listen_port: 5060 -> 5070 (needs restart)",
+                        "rtp_timeout: 300 -> 120 (reloaded)",
+                    }));
+    EXPECT_TRUE(config_diff(a.config, a.config).empty());
+}
+
+TEST(ConfigKeys, TableIsConsistent) {
+    std::set<std::string> names;
+    for (const auto& info : config_key_table()) {
+        EXPECT_TRUE(names.insert(info.name).second) << "duplicate " << info.name;
+        EXPECT_NE(std::string(info.description), "") << info.name;
+        EXPECT_EQ(find_config_key(info.name), &info);
+    }
+    EXPECT_EQ(find_config_key("nonsense"), nullptr);
+    EXPECT_TRUE(is_siproxd_plugin_key("plugin_shortdial_akey"));
+    EXPECT_FALSE(is_siproxd_plugin_key("plugin_"));
+    EXPECT_FALSE(is_siproxd_plugin_key("plugins"));
+}
+
+}  // namespace
+}  // namespace sipmasq
