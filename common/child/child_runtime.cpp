@@ -1,1 +1,207 @@
-// placeholder
+#include "child_runtime.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "codec.h"
+#include "framing.h"
+#include "log.h"
+#include "privdrop.h"
+
+namespace sipmasq {
+
+namespace {
+
+constexpr int kParentFd = 3;
+
+// Log lines travel to the parent as LOG frames. Built on the stack and sent
+// without blocking: a parent that is slow to read loses lines, the relay
+// never stalls on its log.
+void send_log_frame(LogLevel level, const char* text, size_t len) noexcept {
+    uint8_t payload[1 + 1024];
+    len = std::min(len, sizeof payload - 1);
+    if (len == 0) return;
+    payload[0] = static_cast<uint8_t>(level);
+    std::memcpy(payload + 1, text, len);
+    uint8_t frame[sizeof(proto::Header) + sizeof payload];
+    const size_t n = proto::encode(frame, proto::MsgType::Log, 0, 0,
+                                   std::span<const uint8_t>(payload, len + 1), false);
+    if (n == 0) return;
+    (void)::send(kParentFd, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void parent_log_sink(LogLevel level, std::string_view line) noexcept {
+    send_log_frame(level, line.data(), line.size());
+}
+
+void trap_reporter(const char* line, size_t len) noexcept {
+    send_log_frame(LogLevel::Error, line, len);
+}
+
+bool is_seqpacket(int fd) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET;
+}
+
+}  // namespace
+
+ChildRuntime::ChildRuntime(proto::Process self, const char* ident, int argc, char** argv)
+    : self_(self) {
+    log_set_ident(ident);
+    std::string config_path;
+    int c;
+    while ((c = getopt(argc, argv, "c:d:")) != -1) {
+        switch (c) {
+            case 'c':
+                config_path = optarg;
+                break;
+            case 'd': {
+                LogLevel level{};
+                if (log_level_from_string(optarg, level)) log_set_max_level(level);
+                break;
+            }
+            default:
+                break;
+        }
+    }
+    if (!is_seqpacket(kParentFd)) {
+        std::fprintf(stderr,
+                     "%s: started without its channel on fd 3; it is started by sipmasq(8), "
+                     "not by hand\n",
+                     ident);
+        std::exit(EXIT_FAILURE);
+    }
+    const int flags = ::fcntl(kParentFd, F_GETFL);
+    ::fcntl(kParentFd, F_SETFL, flags | O_NONBLOCK);
+    ::fcntl(kParentFd, F_SETFD, FD_CLOEXEC);
+    const auto kind = self == proto::Process::Sipd ? proto::ChannelKind::ParentSipd
+                                                   : proto::ChannelKind::ParentRtpd;
+    parent_ = std::make_unique<proto::Channel>(UniqueFd(kParentFd), kind, self);
+    // HELLO first: from then on the parent accepts our log lines, so even a
+    // configuration error below reaches the administrator.
+    send_hello();
+    log_set_sink(parent_log_sink);
+    set_seccomp_trap_reporter(trap_reporter);
+
+    ConfigResult result = load_config_file(config_path);
+    if (!result.ok()) {
+        for (const auto& error : result.errors) log_error("%s", error.to_string().c_str());
+        std::exit(EXIT_FAILURE);
+    }
+    config_ = std::move(result.config);
+
+    base_.reset(event_base_new());
+    if (!base_) {
+        log_error("cannot create the event loop");
+        std::exit(EXIT_FAILURE);
+    }
+    parent_event_.reset(event_new(base_.get(), kParentFd, EV_READ | EV_PERSIST, on_parent, this));
+    term_event_.reset(evsignal_new(base_.get(), SIGTERM, on_signal, this));
+    int_event_.reset(evsignal_new(base_.get(), SIGINT, on_signal, this));
+    if (!parent_event_ || !term_event_ || !int_event_ ||
+        event_add(parent_event_.get(), nullptr) != 0 ||
+        event_add(term_event_.get(), nullptr) != 0 || event_add(int_event_.get(), nullptr) != 0) {
+        log_error("cannot watch the parent channel and signals");
+        std::exit(EXIT_FAILURE);
+    }
+    ::signal(SIGPIPE, SIG_IGN);
+}
+
+ChildRuntime::~ChildRuntime() = default;
+
+void ChildRuntime::enter_sandbox(std::span<const SyscallRule> rules) {
+    PrivDropSpec spec;
+    spec.jail = config_.chrootjail;
+    spec.uid = config_.uid;
+    spec.gid = config_.gid;
+    drop_privileges(spec);
+    load_seccomp(rules, build_sandbox_mode());
+}
+
+void ChildRuntime::send_hello() {
+    proto::HelloMsg hello{};
+    hello.pid = static_cast<uint32_t>(::getpid());
+    hello.process = static_cast<uint8_t>(self_);
+    hello.proto_version = proto::kProtoVersion;
+    if (parent_->send(proto::MsgType::Hello, 0, hello) < 0) {
+        log_error("cannot greet the parent; exiting");
+        std::exit(EXIT_FAILURE);
+    }
+}
+
+void ChildRuntime::send_ready() {
+    if (parent_->send_empty(proto::MsgType::Ready) < 0) {
+        log_error("cannot tell the parent we are ready; exiting");
+        std::exit(EXIT_FAILURE);
+    }
+}
+
+int ChildRuntime::run() {
+    event_base_dispatch(base_.get());
+    return EXIT_SUCCESS;
+}
+
+void ChildRuntime::stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    if (on_stop_) on_stop_();
+    event_base_loopexit(base_.get(), nullptr);
+}
+
+void ChildRuntime::on_parent(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+    static_cast<ChildRuntime*>(arg)->handle_parent();
+}
+
+void ChildRuntime::on_signal(evutil_socket_t /*sig*/, short /*what*/, void* arg) noexcept {
+    static_cast<ChildRuntime*>(arg)->stop();
+}
+
+void ChildRuntime::handle_parent() {
+    for (int i = 0; i < 64; ++i) {
+        proto::Message msg{};
+        UniqueFd fd;
+        const auto status = parent_->receive(msg, fd);
+        if (status == proto::ReceiveStatus::Nothing) return;
+        if (status == proto::ReceiveStatus::Closed) {
+            // Without its parent a child has no one to log to or answer.
+            parent_event_.reset();
+            stop();
+            return;
+        }
+        if (status == proto::ReceiveStatus::IoError) {
+            log_error("channel to the parent failed: %s", std::strerror(parent_->last_errno()));
+            parent_event_.reset();
+            stop();
+            return;
+        }
+        if (status == proto::ReceiveStatus::Invalid) {
+            log_warning("bad message from the parent: %s",
+                        proto::decode_error_name(parent_->last_decode_error()));
+            (void)parent_->send_error_for_last();
+            continue;
+        }
+        switch (static_cast<proto::MsgType>(msg.header.type)) {
+            case proto::MsgType::Ping: {
+                const auto ping = proto::payload_as<proto::PingMsg>(msg);
+                (void)parent_->send(proto::MsgType::Pong, 0, ping, -1, msg.header.seq);
+                break;
+            }
+            case proto::MsgType::Shutdown:
+                stop();
+                return;
+            default:
+                if (handler_) handler_(msg, std::move(fd));
+                break;
+        }
+    }
+}
+
+}  // namespace sipmasq

@@ -1,0 +1,69 @@
+// What both children do around their own work: read their arguments and
+// the configuration, talk to the parent over the channel on fd 3 (HELLO,
+// READY, PING, SHUTDOWN, LOG), drop every privilege and enter the sandbox,
+// and run the event loop until the parent says stop or goes away.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+
+#include "channel.h"
+#include "config.h"
+#include "event_ptr.h"
+#include "seccomp_filter.h"
+#include "unique_fd.h"
+
+namespace sipmasq {
+
+class ChildRuntime {
+  public:
+    using MessageHandler = std::function<void(const proto::Message& msg, UniqueFd fd)>;
+
+    // Parses "-c FILE -d LEVEL", says HELLO, connects logging to the
+    // parent, loads the
+    // configuration (exits on error) and creates the event loop. Exits with
+    // a message on stderr when fd 3 is not a channel (started by hand).
+    ChildRuntime(proto::Process self, const char* ident, int argc, char** argv);
+    ~ChildRuntime();
+    ChildRuntime(const ChildRuntime&) = delete;
+    ChildRuntime& operator=(const ChildRuntime&) = delete;
+
+    [[nodiscard]] const Config& config() const noexcept { return config_; }
+    [[nodiscard]] event_base* base() const noexcept { return base_.get(); }
+    [[nodiscard]] proto::Channel& parent() noexcept { return *parent_; }
+
+    // chroot, ids, capabilities, NoNewPrivs, seccomp: fatal on any failure.
+    void enter_sandbox(std::span<const SyscallRule> rules);
+
+    void send_ready();
+
+    // Messages from the parent that the runtime does not answer itself.
+    void set_message_handler(MessageHandler handler) { handler_ = std::move(handler); }
+    // Called on SHUTDOWN, SIGTERM or a parent that went away, before the
+    // loop ends.
+    void set_stop_handler(std::function<void()> handler) { on_stop_ = std::move(handler); }
+
+    // Runs the event loop; returns the process exit code.
+    [[nodiscard]] int run();
+    void stop();
+
+  private:
+    void send_hello();
+    static void on_parent(evutil_socket_t fd, short what, void* arg) noexcept;
+    static void on_signal(evutil_socket_t sig, short what, void* arg) noexcept;
+    void handle_parent();
+
+    proto::Process self_;
+    Config config_;
+    EventBasePtr base_;
+    std::unique_ptr<proto::Channel> parent_;
+    EventPtr parent_event_;
+    EventPtr term_event_;
+    EventPtr int_event_;
+    MessageHandler handler_;
+    std::function<void()> on_stop_;
+    bool stopping_ = false;
+};
+
+}  // namespace sipmasq

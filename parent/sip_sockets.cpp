@@ -1,0 +1,48 @@
+#include "sip_sockets.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace sipmasq {
+
+namespace {
+
+bool open_one(const SockAddr& addr_in, uint16_t port, uint8_t side, std::vector<SipSocket>& out,
+              std::string& error) {
+    SockAddr addr = addr_in;
+    addr.set_port(port);
+    UniqueFd fd(::socket(addr.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        error = std::string("cannot create a UDP socket: ") + std::strerror(errno);
+        return false;
+    }
+    const int one = 1;
+    if (addr.is_v6()) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (::bind(fd.get(), addr.sa(), addr.len()) != 0) {
+        error = "cannot bind SIP socket " + addr.to_string() + ": " + std::strerror(errno);
+        return false;
+    }
+    SipSocket sock;
+    sock.fd = std::move(fd);
+    sock.side = side;
+    sock.local = addr;
+    out.push_back(std::move(sock));
+    return true;
+}
+
+}  // namespace
+
+bool open_sip_sockets(const Config& config, std::vector<SipSocket>& out, std::string& error) {
+    for (const auto& addr : config.inbound_addrs)
+        if (!open_one(addr, config.sip_listen_port, 0, out, error)) return false;
+    // Trust comes from the socket a message arrives on, so one address on
+    // both sides is refused by bind() here rather than merged.
+    for (const auto& addr : config.outbound_addrs)
+        if (!open_one(addr, config.sip_listen_port, 1, out, error)) return false;
+    return true;
+}
+
+}  // namespace sipmasq

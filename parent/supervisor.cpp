@@ -1,0 +1,360 @@
+#include "supervisor.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "child_spawn.h"
+#include "clock.h"
+#include "codec.h"
+#include "log.h"
+
+namespace sipmasq {
+
+namespace {
+
+constexpr int64_t kFirstBackoffMs = 200;  // audio resumes within a second
+constexpr int64_t kMaxBackoffMs = 10000;
+constexpr int64_t kStableAfterMs = 30000;  // up this long: backoff starts over
+constexpr int kStopGraceSeconds = 5;
+
+}  // namespace
+
+struct Supervisor::Child {
+    Supervisor* owner = nullptr;
+    proto::Process kind;
+    const char* name;
+    std::string binary;
+    pid_t pid = -1;
+    std::unique_ptr<proto::Channel> channel;
+    EventPtr read_event;
+    EventPtr restart_timer;
+    UniqueFd pending_peer;  // its end of the newest sipd<->rtpd pair
+    bool ready = false;
+    unsigned restarts = 0;
+    int64_t started_ms = 0;
+    int64_t backoff_ms = kFirstBackoffMs;
+    std::deque<int64_t> deaths;
+};
+
+Supervisor::Supervisor(Config config, SupervisorOptions options, std::vector<SipSocket> sip_sockets,
+                       UniqueFd state_dir)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      sip_sockets_(std::move(sip_sockets)),
+      state_dir_(std::move(state_dir)),
+      base_(event_base_new()) {
+    if (!base_) {
+        log_error("cannot create the event loop");
+        std::exit(EXIT_FAILURE);
+    }
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
+        EventPtr ev(evsignal_new(base_.get(), sig, on_signal, this));
+        if (!ev || event_add(ev.get(), nullptr) != 0) {
+            log_error("cannot watch signal %d", sig);
+            std::exit(EXIT_FAILURE);
+        }
+        signal_events_.push_back(std::move(ev));
+    }
+    // A write to a child that just died must be an error, not a signal.
+    ::signal(SIGPIPE, SIG_IGN);
+
+    auto make_child = [this](proto::Process kind, const char* name, const char* binary) {
+        auto child = std::make_unique<Child>();
+        child->owner = this;
+        child->kind = kind;
+        child->name = name;
+        child->binary = child_binary_path(binary);
+        child->restart_timer.reset(evtimer_new(base_.get(), on_restart_timer, child.get()));
+        return child;
+    };
+    rtpd_ = make_child(proto::Process::Rtpd, "rtpd", "sipmasq-rtpd");
+    sipd_ = make_child(proto::Process::Sipd, "sipd", "sipmasq-sipd");
+    kill_timer_.reset(evtimer_new(base_.get(), on_kill_timer, this));
+}
+
+Supervisor::~Supervisor() = default;
+
+int Supervisor::run() {
+    start_child(*rtpd_);
+    start_child(*sipd_);
+    event_base_dispatch(base_.get());
+    return exit_code_;
+}
+
+void Supervisor::on_signal(evutil_socket_t sig, short /*what*/, void* arg) noexcept {
+    static_cast<Supervisor*>(arg)->handle_signal(static_cast<int>(sig));
+}
+
+void Supervisor::on_channel(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+    auto* child = static_cast<Child*>(arg);
+    child->owner->handle_channel(*child);
+}
+
+void Supervisor::on_restart_timer(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+    auto* child = static_cast<Child*>(arg);
+    if (!child->owner->stopping_) child->owner->start_child(*child);
+}
+
+void Supervisor::on_kill_timer(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+    auto* self = static_cast<Supervisor*>(arg);
+    for (Child* child : {self->sipd_.get(), self->rtpd_.get()}) {
+        if (child->pid > 0) {
+            log_warning("%s (pid %d) did not stop within %d s; killing it", child->name,
+                        static_cast<int>(child->pid), kStopGraceSeconds);
+            ::kill(child->pid, SIGKILL);
+        }
+    }
+}
+
+void Supervisor::handle_signal(int sig) {
+    switch (sig) {
+        case SIGCHLD:
+            reap_children();
+            break;
+        case SIGHUP:
+            reload();
+            break;
+        default:
+            log_notice("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            begin_stop(0);
+            break;
+    }
+}
+
+void Supervisor::start_child(Child& child) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
+        log_error("cannot create the channel to %s: %s", child.name, std::strerror(errno));
+        begin_stop(1);
+        return;
+    }
+    UniqueFd ours(pair[0]);
+    UniqueFd theirs(pair[1]);
+    // The child's end must not be non-blocking by surprise: it sets its own.
+    std::vector<std::string> args = {"-c", options_.config_path};
+    if (!options_.log_level.empty()) {
+        args.emplace_back("-d");
+        args.push_back(options_.log_level);
+    }
+    const pid_t pid = spawn_child(child.binary, args, theirs.get());
+    if (pid < 0) {
+        log_error("cannot start %s (%s): %s", child.name, child.binary.c_str(),
+                  std::strerror(-pid));
+        begin_stop(1);
+        return;
+    }
+    child.pid = pid;
+    child.ready = false;
+    child.started_ms = monotonic_ms();
+    const auto channel_kind = child.kind == proto::Process::Sipd ? proto::ChannelKind::ParentSipd
+                                                                 : proto::ChannelKind::ParentRtpd;
+    child.channel =
+        std::make_unique<proto::Channel>(std::move(ours), channel_kind, proto::Process::Parent);
+    child.read_event.reset(
+        event_new(base_.get(), child.channel->fd(), EV_READ | EV_PERSIST, on_channel, &child));
+    event_add(child.read_event.get(), nullptr);
+    log_info("started %s (pid %d)", child.name, static_cast<int>(pid));
+    // Every start gets a fresh sipd<->rtpd pair; the survivor gets its end
+    // at once, the new child once it has said HELLO.
+    refresh_peer_channel();
+}
+
+void Supervisor::refresh_peer_channel() {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        log_error("cannot create the sipd-rtpd channel: %s", std::strerror(errno));
+        begin_stop(1);
+        return;
+    }
+    sipd_->pending_peer.reset(pair[0]);
+    rtpd_->pending_peer.reset(pair[1]);
+    for (Child* child : {sipd_.get(), rtpd_.get()}) {
+        if (child->channel && child->channel->state() != proto::ChannelState::AwaitHello)
+            send_pending_peer(*child);
+    }
+}
+
+void Supervisor::send_pending_peer(Child& child) {
+    if (!child.pending_peer || !child.channel) return;
+    const int rc =
+        child.channel->send_empty(proto::MsgType::PeerChannel, 0, child.pending_peer.get());
+    if (rc < 0) {
+        log_error("cannot hand %s its channel to its peer: %s", child.name, std::strerror(-rc));
+        return;
+    }
+    child.pending_peer.reset();
+}
+
+void Supervisor::send_configuration(Child& child) {
+    if (child.kind == proto::Process::Sipd) {
+        for (const auto& sock : sip_sockets_) {
+            proto::SipSocketMsg payload{};
+            payload.side = sock.side;
+            payload.local = proto::to_wire(sock.local);
+            const int rc =
+                child.channel->send(proto::MsgType::SipSocket, 0, payload, sock.fd.get());
+            if (rc < 0) log_error("cannot hand sipd its SIP socket: %s", std::strerror(-rc));
+        }
+        if (state_dir_) {
+            const int rc = child.channel->send_empty(proto::MsgType::StateDir, 0, state_dir_.get());
+            if (rc < 0) log_error("cannot hand sipd its state directory: %s", std::strerror(-rc));
+        }
+    }
+    send_pending_peer(child);
+}
+
+void Supervisor::handle_channel(Child& child) {
+    // A bounded number per wake-up so one chatty child cannot starve the other.
+    for (int i = 0; i < 64 && child.channel; ++i) {
+        proto::Message msg{};
+        UniqueFd fd;
+        const auto status = child.channel->receive(msg, fd);
+        if (status == proto::ReceiveStatus::Nothing) return;
+        if (status == proto::ReceiveStatus::Closed) {
+            // The child is gone or going; SIGCHLD does the rest.
+            child.read_event.reset();
+            return;
+        }
+        if (status == proto::ReceiveStatus::IoError) {
+            log_warning("channel to %s (pid %d) failed: %s", child.name,
+                        static_cast<int>(child.pid), std::strerror(child.channel->last_errno()));
+            child.read_event.reset();
+            return;
+        }
+        if (status == proto::ReceiveStatus::Invalid) {
+            log_warning("bad message from %s (pid %d): %s", child.name, static_cast<int>(child.pid),
+                        proto::decode_error_name(child.channel->last_decode_error()));
+            (void)child.channel->send_error_for_last();
+            continue;
+        }
+        handle_message(child, msg, std::move(fd));
+    }
+}
+
+void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueFd /*fd*/) {
+    switch (static_cast<proto::MsgType>(msg.header.type)) {
+        case proto::MsgType::Hello: {
+            const auto hello = proto::payload_as<proto::HelloMsg>(msg);
+            log_debug("%s (pid %d) says hello", child.name, static_cast<int>(hello.pid));
+            send_configuration(child);
+            break;
+        }
+        case proto::MsgType::Ready:
+            child.ready = true;
+            log_notice("%s ready (pid %d)", child.name, static_cast<int>(child.pid));
+            break;
+        case proto::MsgType::Log: {
+            const auto level = static_cast<LogLevel>(proto::payload_as<proto::LogHead>(msg).level);
+            const std::string_view text = proto::payload_text(msg, sizeof(proto::LogHead));
+            log_write(level <= LogLevel::Debug && level >= LogLevel::Error ? level : LogLevel::Info,
+                      "%s[%d]: %.*s", child.name, static_cast<int>(child.pid),
+                      static_cast<int>(text.size()), text.data());
+            break;
+        }
+        case proto::MsgType::Ping: {
+            const auto ping = proto::payload_as<proto::PingMsg>(msg);
+            (void)child.channel->send(proto::MsgType::Pong, 0, ping, -1, msg.header.seq);
+            break;
+        }
+        default:
+            log_debug("%s sent %s; ignored", child.name,
+                      proto::msg_type_name(static_cast<proto::MsgType>(msg.header.type)));
+            break;
+    }
+}
+
+void Supervisor::reap_children() {
+    for (;;) {
+        int status = 0;
+        const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) break;
+        for (Child* child : {sipd_.get(), rtpd_.get()}) {
+            if (child->pid == pid) child_died(*child, status);
+        }
+    }
+    if (stopping_ && all_stopped()) event_base_loopbreak(base_.get());
+}
+
+void Supervisor::child_died(Child& child, int status) {
+    const pid_t pid = child.pid;
+    child.pid = -1;
+    child.ready = false;
+    child.read_event.reset();
+    child.channel.reset();
+    if (stopping_) {
+        log_info("%s (pid %d) stopped", child.name, static_cast<int>(pid));
+        return;
+    }
+    char how[64];
+    if (WIFSIGNALED(status)) {
+        std::snprintf(how, sizeof how, "was killed by signal %d (%s)", WTERMSIG(status),
+                      strsignal(WTERMSIG(status)));
+    } else {
+        std::snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+    }
+
+    const int64_t now = monotonic_ms();
+    if (now - child.started_ms >= kStableAfterMs) child.backoff_ms = kFirstBackoffMs;
+    child.deaths.push_back(now);
+    while (!child.deaths.empty() && now - child.deaths.front() > options_.death_window_ms)
+        child.deaths.pop_front();
+    if (static_cast<int>(child.deaths.size()) >= options_.max_deaths) {
+        log_error("%s (pid %d) %s; it died %zu times within %lld s, giving up: stopping sipmasq",
+                  child.name, static_cast<int>(pid), how, child.deaths.size(),
+                  static_cast<long long>(options_.death_window_ms / 1000));
+        begin_stop(1);
+        return;
+    }
+    ++child.restarts;
+    log_error("%s (pid %d) %s; restarting it in %lld ms (restart %u)", child.name,
+              static_cast<int>(pid), how, static_cast<long long>(child.backoff_ms), child.restarts);
+    const timeval delay{static_cast<time_t>(child.backoff_ms / 1000),
+                        static_cast<suseconds_t>((child.backoff_ms % 1000) * 1000)};
+    evtimer_add(child.restart_timer.get(), &delay);
+    child.backoff_ms = std::min(child.backoff_ms * 2, kMaxBackoffMs);
+}
+
+void Supervisor::begin_stop(int exit_code) {
+    if (exit_code != 0) exit_code_ = exit_code;
+    if (stopping_) return;
+    stopping_ = true;
+    for (Child* child : {sipd_.get(), rtpd_.get()}) {
+        evtimer_del(child->restart_timer.get());
+        if (child->pid > 0) ::kill(child->pid, SIGTERM);
+    }
+    if (all_stopped()) {
+        event_base_loopbreak(base_.get());
+        return;
+    }
+    const timeval grace{kStopGraceSeconds, 0};
+    evtimer_add(kill_timer_.get(), &grace);
+}
+
+bool Supervisor::all_stopped() const {
+    return sipd_->pid <= 0 && rtpd_->pid <= 0;
+}
+
+void Supervisor::reload() {
+    log_notice("received SIGHUP; re-reading %s", options_.config_path.c_str());
+    ConfigResult result = load_config_file(options_.config_path);
+    for (const auto& warning : result.warnings) log_warning("%s", warning.to_string().c_str());
+    if (!result.ok()) {
+        for (const auto& error : result.errors) log_error("%s", error.to_string().c_str());
+        log_error(
+            "reload refused: %s has %zu error(s); still running with the previous configuration",
+            options_.config_path.c_str(), result.errors.size());
+        return;
+    }
+    const auto changes = config_diff(config_, result.config);
+    if (changes.empty()) log_notice("reload: configuration unchanged");
+    for (const auto& change : changes) log_notice("reload: %s", change.c_str());
+    config_ = std::move(result.config);
+}
+
+}  // namespace sipmasq

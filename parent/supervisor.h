@@ -1,0 +1,82 @@
+// The parent's only job once the children run: keep them running. It hands
+// each child its descriptors, relays their log lines, restarts a child that
+// dies (with backoff, and gives up if it keeps dying), and stops them in
+// order on SIGTERM. It never reads a byte that came from the network.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "channel.h"
+#include "config.h"
+#include "event_ptr.h"
+#include "unique_fd.h"
+
+namespace sipmasq {
+
+// Descriptors the parent opened for sipd and keeps for its restarts.
+struct SipSocket {
+    UniqueFd fd;
+    uint8_t side = 0;  // 0 inside, 1 outside
+    SockAddr local;
+};
+
+struct SupervisorOptions {
+    std::string config_path;          // absolute, handed to the children
+    std::string log_level;            // "-d" handed to the children
+    int max_deaths = 5;               // a child dying this often ...
+    int64_t death_window_ms = 60000;  // ... within this window stops sipmasq
+};
+
+class Supervisor {
+  public:
+    Supervisor(Config config, SupervisorOptions options, std::vector<SipSocket> sip_sockets,
+               UniqueFd state_dir);
+    ~Supervisor();
+    Supervisor(const Supervisor&) = delete;
+    Supervisor& operator=(const Supervisor&) = delete;
+
+    // Runs until an orderly stop (returns 0) or a child that keeps dying
+    // (returns 1).
+    [[nodiscard]] int run();
+
+  private:
+    struct Child;
+
+    static void on_signal(evutil_socket_t sig, short what, void* arg) noexcept;
+    static void on_channel(evutil_socket_t fd, short what, void* arg) noexcept;
+    static void on_restart_timer(evutil_socket_t fd, short what, void* arg) noexcept;
+    static void on_kill_timer(evutil_socket_t fd, short what, void* arg) noexcept;
+
+    void handle_signal(int sig);
+    void handle_channel(Child& child);
+    void handle_message(Child& child, const proto::Message& msg, UniqueFd fd);
+    void reap_children();
+    void child_died(Child& child, int status);
+    void start_child(Child& child);
+    void send_configuration(Child& child);
+    void refresh_peer_channel();
+    void send_pending_peer(Child& child);
+    void begin_stop(int exit_code);
+    void reload();
+    [[nodiscard]] bool all_stopped() const;
+
+    Config config_;
+    SupervisorOptions options_;
+    std::vector<SipSocket> sip_sockets_;
+    UniqueFd state_dir_;
+    EventBasePtr base_;
+    std::vector<EventPtr> signal_events_;
+    EventPtr kill_timer_;
+    std::unique_ptr<Child> sipd_;
+    std::unique_ptr<Child> rtpd_;
+    bool stopping_ = false;
+    int exit_code_ = 0;
+};
+
+}  // namespace sipmasq

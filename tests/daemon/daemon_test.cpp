@@ -1,0 +1,172 @@
+// The real daemon, all three processes, sandbox as built (enforce in CI):
+// privileges of the children, restarts, orderly stop, configuration check.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <filesystem>
+
+#include "daemon_harness.h"
+
+namespace sipmasq::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+#define REQUIRE_ROOT()                                                                    \
+    do {                                                                                  \
+        if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon"; \
+    } while (0)
+
+class DaemonTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        REQUIRE_ROOT();
+        config_path_ = dir_.file("sipmasq.conf");
+        write_file(config_path_, loopback_config(dir_, free_udp_port("127.0.0.1")));
+        ASSERT_TRUE(daemon_.start(config_path_, dir_.path()));
+        sipd_ = daemon_.wait_ready("sipd", 10s);
+        rtpd_ = daemon_.wait_ready("rtpd", 10s);
+        ASSERT_TRUE(sipd_ && rtpd_) << daemon_.log();
+    }
+
+    void expect_sandboxed(pid_t pid, const char* what) {
+        SCOPED_TRACE(what);
+        const auto st = read_proc_status(pid);
+        ASSERT_TRUE(st.has_value());
+        EXPECT_EQ(st->ppid, daemon_.pid());
+        ASSERT_EQ(st->uid.size(), 4u);
+        for (long id : st->uid) EXPECT_NE(id, 0);
+        for (long id : st->gid) EXPECT_NE(id, 0);
+        EXPECT_EQ(st->cap_eff, "0000000000000000");
+        EXPECT_EQ(st->cap_prm, "0000000000000000");
+        EXPECT_EQ(st->cap_bnd, "0000000000000000");
+        EXPECT_EQ(st->cap_amb, "0000000000000000");
+        EXPECT_EQ(st->no_new_privs, 1);
+#if SIPMASQ_TEST_SANDBOX_ENFORCED
+        EXPECT_EQ(st->seccomp, 2);
+#endif
+        char root[PATH_MAX] = {};
+        const std::string link = "/proc/" + std::to_string(pid) + "/root";
+        ASSERT_GT(::readlink(link.c_str(), root, sizeof root - 1), 0);
+        EXPECT_EQ(std::string(root), dir_.file("jail"));
+    }
+
+    TempDir dir_;
+    std::string config_path_;
+    Daemon daemon_;
+    std::optional<pid_t> sipd_, rtpd_;
+};
+
+TEST_F(DaemonTest, ChildrenRunUnprivilegedJailedAndSandboxed) {
+    expect_sandboxed(*sipd_, "sipd");
+    expect_sandboxed(*rtpd_, "rtpd");
+    // The parent keeps root: it is the one that may restart them.
+    const auto parent = read_proc_status(daemon_.pid());
+    ASSERT_TRUE(parent.has_value());
+    EXPECT_EQ(parent->uid.at(1), 0);
+    EXPECT_EQ(read_file(dir_.file("sipmasq.pid")), std::to_string(daemon_.pid()) + "\n");
+}
+
+TEST_F(DaemonTest, KilledChildrenAreRestartedAndReadyAgain) {
+    for (auto [name, pid] : {std::pair{"rtpd", *rtpd_}, std::pair{"sipd", *sipd_}}) {
+        SCOPED_TRACE(name);
+        const size_t mark = daemon_.log_size();
+        ASSERT_EQ(::kill(pid, SIGKILL), 0);
+        const auto again = daemon_.wait_ready(name, 10s, mark);
+        ASSERT_TRUE(again.has_value()) << daemon_.log();
+        EXPECT_NE(*again, pid);
+        EXPECT_FALSE(process_exists(pid));
+        EXPECT_TRUE(daemon_.wait_for_log(
+            std::string(name) + " \\(pid " + std::to_string(pid) + "\\) was killed by signal 9", 1s,
+            mark));
+        expect_sandboxed(*again, name);
+    }
+}
+
+TEST_F(DaemonTest, SigtermStopsEverythingAndRemovesThePidFile) {
+    const auto status = daemon_.stop(SIGTERM, 10s);
+    ASSERT_TRUE(status.has_value()) << daemon_.log();
+    EXPECT_TRUE(WIFEXITED(*status));
+    EXPECT_EQ(WEXITSTATUS(*status), 0);
+    EXPECT_FALSE(process_exists(*sipd_));
+    EXPECT_FALSE(process_exists(*rtpd_));
+    EXPECT_FALSE(std::filesystem::exists(dir_.file("sipmasq.pid")));
+}
+
+TEST_F(DaemonTest, AChildThatKeepsDyingStopsSipmasqWithAReason) {
+    pid_t victim = *rtpd_;
+    std::optional<int> status;
+    for (int round = 0; round < 8 && !status; ++round) {
+        const size_t mark = daemon_.log_size();
+        ::kill(victim, SIGKILL);
+        const auto next = daemon_.wait_ready("rtpd", 5s, mark);
+        if (!next) break;
+        victim = *next;
+    }
+    status = daemon_.wait_exit(10s);
+    ASSERT_TRUE(status.has_value()) << daemon_.log();
+    EXPECT_TRUE(WIFEXITED(*status));
+    EXPECT_EQ(WEXITSTATUS(*status), 1);
+    EXPECT_TRUE(daemon_.wait_for_log("rtpd .* died [0-9]+ times within [0-9]+ s, giving up", 1s));
+    EXPECT_FALSE(process_exists(*sipd_));
+}
+
+TEST_F(DaemonTest, SighupReloadsAndReportsWhatChanged) {
+    const size_t mark = daemon_.log_size();
+    write_file(config_path_, read_file(config_path_) + "rtp_timeout = 123\n");
+    ASSERT_EQ(::kill(daemon_.pid(), SIGHUP), 0);
+    EXPECT_TRUE(daemon_.wait_for_log("reload: .*rtp_timeout", 5s, mark)) << daemon_.log();
+
+    const size_t mark2 = daemon_.log_size();
+    write_file(config_path_, read_file(config_path_) + "no_such_key = 1\n");
+    ASSERT_EQ(::kill(daemon_.pid(), SIGHUP), 0);
+    EXPECT_TRUE(daemon_.wait_for_log("reload refused", 5s, mark2)) << daemon_.log();
+    EXPECT_TRUE(process_exists(daemon_.pid()));
+}
+
+TEST(DaemonCheck, DashTSaysConfigurationOkOrNamesTheLine) {
+    TempDir dir;
+    const std::string good = dir.file("good.conf");
+    write_file(good, loopback_config(dir, 5060));
+    std::string out;
+    const std::string binary = build_root() + "/parent/sipmasq";
+    if (::geteuid() == 0) {
+        EXPECT_EQ(run_command({binary, "-t", "-c", good}, out), 0) << out;
+        EXPECT_NE(out.find("configuration OK"), std::string::npos) << out;
+    }
+    const std::string bad = dir.file("bad.conf");
+    write_file(bad, loopback_config(dir, 5060) + "rtp_port_low = banana\n");
+    out.clear();
+    EXPECT_EQ(run_command({binary, "-t", "-c", bad}, out), 1) << out;
+    EXPECT_NE(out.find(bad + ":12:"), std::string::npos) << out;
+    EXPECT_EQ(out.find("configuration OK"), std::string::npos) << out;
+
+    out.clear();
+    EXPECT_EQ(run_command({binary, "-t", "-c", dir.file("missing.conf")}, out), 1) << out;
+    EXPECT_NE(out.find("missing.conf"), std::string::npos) << out;
+}
+
+TEST(DaemonCheck, VersionAndHelp) {
+    std::string out;
+    const std::string binary = build_root() + "/parent/sipmasq";
+    EXPECT_EQ(run_command({binary, "--version"}, out), 0);
+    EXPECT_NE(out.find("sipmasq 0."), std::string::npos) << out;
+    out.clear();
+    EXPECT_EQ(run_command({binary, "-h"}, out), 0);
+    EXPECT_NE(out.find("-t"), std::string::npos) << out;
+    out.clear();
+    EXPECT_EQ(run_command({binary, "-x"}, out), 2);
+}
+
+TEST(DaemonCheck, ChildrenRefuseToRunWithoutTheirParent) {
+    std::string out;
+    const int rc = run_command({build_root() + "/rtpd/sipmasq-rtpd", "-c", "/dev/null"}, out);
+    EXPECT_EQ(rc, 1);
+    EXPECT_NE(out.find("started by sipmasq(8)"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace sipmasq::test
