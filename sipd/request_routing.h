@@ -1,0 +1,58 @@
+// Where a request goes, decided from where it arrived (the socket, never
+// what it says) and what it asks for. Data in, decision out: no I/O, so the
+// open-relay rules are unit-tested. Call after pop_own_routes().
+#pragma once
+
+#include <osipparser2/osip_parser.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "address.h"
+#include "contact_masq.h"
+#include "proxy_rewrite.h"
+#include "registration_table.h"
+#include "sip_types.h"
+
+namespace sipmasq {
+
+struct RoutingPolicy {
+    ProxyAddresses us;
+    std::string public_host;                 // host of registrar-mode AORs
+    std::vector<std::string> local_domains;  // domains we are registrar for
+    Acl hosts_allow_reg;
+    Acl hosts_allow_sip;
+    Acl hosts_deny_sip;
+    HostPort outbound_proxy;  // host "" = none
+    std::vector<std::string> outbound_domain_names;
+    HostPort outbound_domain;           // used when a name above matches
+    std::vector<Cidr> inside_networks;  // next hops that are inside
+};
+
+enum class RouteAction : uint8_t {
+    Forward,   // to next_hop via out_side
+    Respond,   // answer with `status` (never for ACK: that is Drop)
+    Drop,      // silently (ACL, ACK that cannot be routed)
+    Register,  // we are the registrar: answer the REGISTER ourselves
+};
+
+struct RouteDecision {
+    RouteAction action = RouteAction::Drop;
+    int status = 0;
+    const char* reason = "";  // for the log line
+    Side out_side = Side::Outside;
+    HostPort next_hop;
+    std::string new_request_uri;    // "" = keep; else the phone's true contact
+    bool relayed_register = false;  // a REGISTER going to a third-party registrar
+};
+
+// hosts_deny_sip first, then hosts_allow_sip when it is set.
+[[nodiscard]] bool sip_source_allowed(const RoutingPolicy& policy, const SockAddr& source) noexcept;
+
+[[nodiscard]] RouteDecision route_request(const RoutingPolicy& policy, const osip_message_t* req,
+                                          Side arrival, const SockAddr& source,
+                                          const RegistrationTable& table, const ContactMap& map,
+                                          int64_t now);
+
+}  // namespace sipmasq
