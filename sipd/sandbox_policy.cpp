@@ -1,1 +1,142 @@
-// placeholder
+// sipd: a single-threaded libevent (epoll) + libosip2 process that parses
+// untrusted SIP, keeps the registration file in its jail, resolves names
+// (glibc over UDP, TCP after a truncated answer) and talks to rtpd and the
+// parent over inherited Unix sockets. Everything it opens or creates itself
+// is in its jail; it never executes, forks, or opens a Unix/netlink/raw
+// socket. The event base exists before the filter is loaded.
+#include "sandbox_policy.h"
+
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace sipmasq {
+namespace {
+
+// The socket type without SOCK_NONBLOCK / SOCK_CLOEXEC.
+constexpr long long kSockTypeMask = ~static_cast<long long>(SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+constexpr SyscallRule kSipdRules[] = {
+    // I/O on the descriptors it holds.
+    allow("read", "channels, registration file, resolver files"),
+    allow("write", "channels, registration file, stderr"),
+    allow("readv", "libevent and stdio buffers"),
+    allow("writev", "libevent and stdio buffers"),
+    allow("close", "every descriptor it opens"),
+    // Networking: SIP datagrams, IPC messages with fds, DNS.
+    allow("recvfrom", "SIP datagrams, DNS answers"),
+    allow("sendto", "SIP datagrams, DNS queries"),
+    allow("recvmsg", "IPC messages (with SCM_RIGHTS) from parent and rtpd"),
+    allow("sendmsg", "IPC messages to parent and rtpd, LOG lines"),
+    allow("recvmmsg", "batched SIP reads"),
+    allow("sendmmsg", "batched sends; glibc's resolver sends A and AAAA queries at once"),
+    allow_if("socket", "DNS over UDP (IPv4)", arg_eq(0, AF_INET),
+             arg_masked_eq(1, kSockTypeMask, SOCK_DGRAM)),
+    allow_if("socket", "DNS over UDP (IPv6)", arg_eq(0, AF_INET6),
+             arg_masked_eq(1, kSockTypeMask, SOCK_DGRAM)),
+    allow_if("socket", "DNS over TCP after a truncated answer (IPv4)", arg_eq(0, AF_INET),
+             arg_masked_eq(1, kSockTypeMask, SOCK_STREAM)),
+    allow_if("socket", "DNS over TCP after a truncated answer (IPv6)", arg_eq(0, AF_INET6),
+             arg_masked_eq(1, kSockTypeMask, SOCK_STREAM)),
+    // glibc's getaddrinfo() first asks nscd over a Unix socket, and asks
+    // netlink for the local addresses to sort two or more answers; it copes
+    // when either socket cannot be had. Exactly those two shapes fail with
+    // EACCES instead of killing sipd on every lookup; any other Unix or
+    // netlink socket kills.
+    fail_if(EACCES, "socket", "glibc's nscd probe (copes without nscd)", arg_eq(0, AF_UNIX),
+            arg_eq(1, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK), arg_eq(2, 0)),
+    fail_if(EACCES, "socket", "glibc getaddrinfo's address sorting (copes without netlink)",
+            arg_eq(0, AF_NETLINK), arg_eq(1, SOCK_RAW | SOCK_CLOEXEC), arg_eq(2, NETLINK_ROUTE)),
+    allow("connect", "resolver sockets; getaddrinfo's source address probes"),
+    allow("bind", "resolver source port"),
+    allow("getsockname", "its own SIP addresses; getaddrinfo's source address probes"),
+    allow("getpeername", "TCP resolver socket"),
+    allow_if("setsockopt", "socket-level options (buffers, SO_REUSEADDR)", arg_eq(1, SOL_SOCKET)),
+    allow_if("setsockopt", "IPv4 options (IP_TOS, IP_PKTINFO, IP_RECVERR)", arg_eq(1, IPPROTO_IP)),
+    allow_if("setsockopt", "IPv6 options (IPV6_V6ONLY, IPV6_TCLASS, IPV6_RECVERR)",
+             arg_eq(1, IPPROTO_IPV6)),
+    allow_if("setsockopt", "TCP_NODELAY on the resolver's TCP socket", arg_eq(1, IPPROTO_TCP)),
+    allow("getsockopt", "SO_ERROR and friends"),
+    allow("poll", "glibc's resolver waits for answers with poll"),
+    allow("ppoll", "poll on architectures that only have ppoll"),
+    // The event loop (libevent, epoll backend; the base is created before the filter).
+    allow("epoll_create1", "a second event base (e.g. after a restart of a module)"),
+    allow("epoll_ctl", "libevent adds and removes events"),
+    allow("epoll_wait", "libevent dispatch"),
+    allow("epoll_pwait", "libevent dispatch (glibc may use it for epoll_wait)"),
+    allow("epoll_pwait2", "libevent dispatch on newer glibc"),
+    allow("timerfd_settime", "libevent's precise timer, if enabled"),
+    allow("timerfd_gettime", "libevent's precise timer, if enabled"),
+    // Time.
+    allow("clock_gettime", "timers and timestamps (vDSO fallback)"),
+    allow("clock_getres", "libevent probes the monotonic clock"),
+    allow("gettimeofday", "libevent and osip timestamps (vDSO fallback)"),
+    allow("time", "expiry of registrations (vDSO fallback)"),
+    allow("nanosleep", "short back-off sleeps"),
+    allow("clock_nanosleep", "glibc's nanosleep"),
+    // Process and signals.
+    allow("getpid", "log lines, osip's random seed"),
+    allow("gettid", "glibc abort()"),
+    allow("getppid", "checks that the parent is still there"),
+    allow("getuid", "glibc"),
+    allow("geteuid", "glibc"),
+    allow("getgid", "glibc"),
+    allow("getegid", "glibc"),
+    allow("uname", "glibc gethostname(), osip"),
+    allow("getrusage", "STATS: CPU time"),
+    allow("getrandom", "tags, branches, Call-IDs, digest nonces"),
+    allow("rt_sigreturn", "return from signal handlers"),
+    allow("rt_sigprocmask", "libevent signal handling, glibc"),
+    allow("rt_sigaction", "libevent signal events"),
+    allow("restart_syscall", "a call interrupted by a signal resumes"),
+    allow_if("tgkill", "abort() raises SIGABRT, so a libc assertion leaves a core",
+             arg_eq(2, SIGABRT)),
+    allow("futex", "glibc locks (contended only, which a single thread never is)"),
+    allow_if("prctl", "naming the process", arg_eq(0, PR_SET_NAME)),
+    allow_if("prctl", "reading the process name", arg_eq(0, PR_GET_NAME)),
+    allow("exit", "end of the process"),
+    allow("exit_group", "end of the process"),
+    // Memory, never executable.
+    allow("brk", "malloc"),
+    allow_if("mmap", "malloc of large blocks (never executable)", arg_without(2, PROT_EXEC)),
+    allow("munmap", "free of large blocks"),
+    allow("mremap", "realloc of large blocks"),
+    allow("madvise", "malloc trimming"),
+    allow_if("mprotect", "malloc arenas (never executable)", arg_without(2, PROT_EXEC)),
+    // Files, all inside the jail: the registration file (written to a
+    // temporary and renamed), resolv.conf, hosts, gai.conf.
+    allow("openat", "registration file and its temporary; resolver configuration"),
+    allow("newfstatat", "stat() of resolv.conf and the registration file; fstat()"),
+    allow("fstat", "stdio on an opened file"),
+    allow("lseek", "stdio on an opened file"),
+    allow("fsync", "registration file reaches the disk before the rename"),
+    allow("fdatasync", "registration file reaches the disk before the rename"),
+    allow("ftruncate", "registration file rewritten in place"),
+    allow("rename", "glibc rename() of the registration file's temporary"),
+    allow("renameat", "registration file: atomic replace through a directory fd"),
+    allow("renameat2", "registration file: atomic replace (newer glibc)"),
+    allow("unlink", "glibc unlink() of a stale temporary"),
+    allow("unlinkat", "removing a stale temporary through a directory fd"),
+    allow_if("fcntl", "libevent: O_NONBLOCK", arg_eq(1, F_GETFL)),
+    allow_if("fcntl", "libevent: O_NONBLOCK", arg_eq(1, F_SETFL)),
+    allow_if("fcntl", "libevent: FD_CLOEXEC", arg_eq(1, F_GETFD)),
+    allow_if("fcntl", "libevent: FD_CLOEXEC", arg_eq(1, F_SETFD)),
+    allow_if("ioctl", "libevent: bytes waiting on a socket", arg_eq(1, FIONREAD)),
+    allow_if("ioctl", "non-blocking mode", arg_eq(1, FIONBIO)),
+    allow_if("ioctl", "stdio's isatty()", arg_eq(1, TCGETS)),
+};
+
+}  // namespace
+
+std::span<const SyscallRule> sipd_syscall_rules() noexcept {
+    return kSipdRules;
+}
+
+}  // namespace sipmasq
