@@ -198,9 +198,19 @@ inline std::vector<uint8_t> frame_of(const Sample& s) {
     return out;
 }
 
+// Decodes `s` into `frame`, which the result's payload points into.
+inline DecodeResult decode_kept(const Sample& s, std::vector<uint8_t>& frame) {
+    frame = frame_of(s);
+    return decode(frame, s.kind, s.sender, s.state, s.fd);
+}
+
+// Decodes `s` for its verdict (and header): the payload view is dropped
+// with the frame.
 inline DecodeResult decode_sample(const Sample& s) {
-    const auto f = frame_of(s);
-    return decode(f, s.kind, s.sender, s.state, s.fd);
+    std::vector<uint8_t> frame;
+    DecodeResult r = decode_kept(s, frame);
+    r.message.payload = {};
+    return r;
 }
 
 }  // namespace sipmasq::proto::testing
