@@ -62,6 +62,7 @@ struct RelaySocket {
 
 struct Forward {
     uint32_t id = 0;
+    uint64_t serial = 0;     // unique per creation, even when an id is reused
     Relay* owner = nullptr;  // the engine whose callbacks serve it
     std::array<RelaySocket, kLegs> sockets;
     std::array<DirectionStats, kDirections> stats;

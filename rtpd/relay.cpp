@@ -246,6 +246,7 @@ StartResult Relay::start(uint32_t id, const StartParams& p) {
     auto f = std::make_unique<Forward>();
     f->id = id;
     f->owner = this;
+    f->serial = ++next_serial_;
     f->inside_local = p.inside_local.with_port(in.rtp_port);
     f->outside_local = p.outside_local.with_port(out.rtp_port);
     f->inside_pool = in_pool;
@@ -380,7 +381,7 @@ void Relay::sweep(int64_t now) {
     const int64_t max_ms = int64_t{cfg_.max_duration_s} * 1000;
     table_.for_each([&](const Forward& f) {
         if (max_ms > 0 && now - f.created_ms >= max_ms) {
-            expired_.emplace_back(f.id, TimeoutReason::MaxDuration);
+            expired_.push_back(Expired{f.id, f.serial, TimeoutReason::MaxDuration});
             return;
         }
         if (f.on_hold) return;  // silence is expected on hold
@@ -388,19 +389,22 @@ void Relay::sweep(int64_t now) {
         const int64_t out_last = f.stats[1].last_ms;
         const bool bidir = in_last > 0 && out_last > 0;
         if (bidir_ms > 0 && !bidir && now - f.control_ms >= bidir_ms) {
-            expired_.emplace_back(f.id, TimeoutReason::NoBidirectional);
+            expired_.push_back(Expired{f.id, f.serial, TimeoutReason::NoBidirectional});
             return;
         }
         int64_t last = std::max({f.control_ms, in_last, out_last});
-        if (idle_ms > 0 && now - last >= idle_ms) expired_.emplace_back(f.id, TimeoutReason::Idle);
+        if (idle_ms > 0 && now - last >= idle_ms)
+            expired_.push_back(Expired{f.id, f.serial, TimeoutReason::Idle});
     });
-    for (auto [id, reason] : expired_) {
-        auto f = table_.remove(id);
-        if (!f) continue;
-        ++timeouts_[static_cast<size_t>(reason)];
-        log_info("rtpd: forward %u timed out (%s)", id, timeout_reason_name(reason));
-        destroy(std::move(f), now);
-        if (on_timeout_) on_timeout_(id, reason);
+    for (const Expired& e : expired_) {
+        // The handler of an earlier expiry may have stopped this one, or
+        // stopped it and started a new forward under the same id.
+        const Forward* f = table_.find(e.id);
+        if (f == nullptr || f->serial != e.serial) continue;
+        ++timeouts_[static_cast<size_t>(e.reason)];
+        log_info("rtpd: forward %u timed out (%s)", e.id, timeout_reason_name(e.reason));
+        destroy(table_.remove(e.id), now);
+        if (on_timeout_) on_timeout_(e.id, e.reason);
     }
 }
 

@@ -168,8 +168,14 @@ class Relay {
     uint64_t stopped_total_ = 0;
     uint64_t failed_total_ = 0;
     std::array<uint64_t, kTimeoutReasons> timeouts_{};
-    std::array<DirectionStats, kDirections> past_totals_;      // of freed forwards
-    std::vector<std::pair<uint32_t, TimeoutReason>> expired_;  // reused by sweep
+    std::array<DirectionStats, kDirections> past_totals_;  // of freed forwards
+    struct Expired {
+        uint32_t id;
+        uint64_t serial;
+        TimeoutReason reason;
+    };
+    std::vector<Expired> expired_;  // reused by sweep
+    uint64_t next_serial_ = 0;
 };
 
 }  // namespace sipmasq

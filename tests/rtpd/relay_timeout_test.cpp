@@ -147,6 +147,21 @@ TEST_F(RelayTimeout, TheHandlerMayStartAndStopForwards) {
     EXPECT_EQ(st.relay->size(), 1u);
 }
 
+TEST_F(RelayTimeout, AnIdReusedByTheHandlerIsNotEndedByTheSameSweep) {
+    ASSERT_TRUE(start(1).ok());
+    ASSERT_TRUE(start(2).ok());
+    int calls = 0;
+    st.relay->set_timeout_handler([&](uint32_t id, TimeoutReason) {
+        ++calls;
+        uint32_t other = id == 1 ? 2 : 1;
+        (void)st.relay->stop(other);
+        EXPECT_TRUE(st.relay->start(other, test::params(alice.addr(), bob.addr())).ok());
+    });
+    advance_s(10);
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(st.relay->size(), 1u) << "the re-created forward survives this sweep";
+}
+
 TEST(RelayTimer, TheLoopTimerSweepsOnItsOwn) {
     EventBasePtr base(event_base_new());
     auto cfg = test::test_config(44100, 44199);
