@@ -70,6 +70,16 @@ int Channel::send_error(DecodeError error, uint16_t about_type, uint32_t seq,
     return send(MsgType::Error, peer_id, e, -1, seq);
 }
 
+int Channel::send_log(uint8_t level, std::string_view text) noexcept {
+    std::array<uint8_t, sizeof(LogHead) + kLogTextMax> buf;
+    if (text.empty()) text = "-";
+    if (text.size() > kLogTextMax) text = text.substr(0, kLogTextMax);
+    buf[0] = level;
+    for (size_t i = 0; i < text.size(); ++i)
+        buf[1 + i] = text[i] == '\0' ? uint8_t{'?'} : static_cast<uint8_t>(text[i]);
+    return send(MsgType::Log, 0, std::span<const uint8_t>(buf.data(), 1 + text.size()));
+}
+
 int Channel::send_error_for_last() noexcept {
     return send_error(last_error_, last_bad_header_.type, last_bad_header_.seq,
                       last_bad_header_.peer_id);

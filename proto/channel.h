@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "codec.h"
 #include "message.h"
@@ -66,6 +67,9 @@ class Channel {
                                  uint32_t peer_id = 0) noexcept;
     // send_error() for what the last receive() refused.
     [[nodiscard]] int send_error_for_last() noexcept;
+    // LOG {level, text}: text cut to kLogTextMax, NULs replaced, an empty
+    // line sent as "-" (a LOG carries at least one byte).
+    [[nodiscard]] int send_log(uint8_t level, std::string_view text) noexcept;
     // The seq of the last message sent.
     [[nodiscard]] uint32_t last_sent_seq() const noexcept { return last_sent_seq_; }
 

@@ -23,10 +23,10 @@ inline constexpr int kMaxFdsSeen = 8;
                                  int fd_to_pass = -1) noexcept;
 
 // Receives one frame into `buf` (MSG_CMSG_CLOEXEC). Returns its size, 0 when
-// the peer closed, or -errno: -EAGAIN nothing waiting, -EMSGSIZE the frame
-// was larger than `buf`, -EPROTO a truncated control message, more than one
-// descriptor or an unexpected control message. `fd_out` receives the one
-// descriptor that came with a good frame; it is reset otherwise.
+// the peer closed (a zero-length record reads the same; encode never makes one), or -errno: -EAGAIN
+// nothing waiting, -EMSGSIZE the frame was larger than `buf`, -EPROTO a truncated control message,
+// more than one descriptor or an unexpected control message. `fd_out` receives the one descriptor
+// that came with a good frame; it is reset otherwise.
 [[nodiscard]] ssize_t recv_frame(int sock, std::span<uint8_t> buf, UniqueFd& fd_out) noexcept;
 
 // A SOCK_SEQPACKET socket pair, close-on-exec, optionally non-blocking.

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "address.h"
@@ -273,6 +274,30 @@ TEST(Channel, UnexpectedFdIsClosed) {
     ASSERT_EQ(c.sipd.send_empty(MsgType::Ready), 0);
     ASSERT_EQ(c.parent.receive(m, fd), ReceiveStatus::Message);
     EXPECT_EQ(c.parent.state(), ChannelState::Running);
+}
+
+TEST(Channel, LogLinesCutAndCleaned) {
+    auto c = ParentSipd::make();
+    EXPECT_EQ(c.sipd.send_log(6, "too early"), -EINVAL);  // before HELLO
+    ASSERT_EQ(c.sipd.send(MsgType::Hello, 0, hello_of(Process::Sipd)), 0);
+    Message m;
+    UniqueFd fd;
+    ASSERT_EQ(c.parent.receive(m, fd), ReceiveStatus::Message);
+
+    const std::string with_nul("a\0b", 3);
+    ASSERT_EQ(c.sipd.send_log(4, with_nul), 0);
+    ASSERT_EQ(c.parent.receive(m, fd), ReceiveStatus::Message);
+    EXPECT_EQ(payload_as<LogHead>(m).level, 4);
+    EXPECT_EQ(payload_text(m, sizeof(LogHead)), "a?b");
+
+    ASSERT_EQ(c.sipd.send_log(6, std::string(3000, 'x')), 0);
+    ASSERT_EQ(c.parent.receive(m, fd), ReceiveStatus::Message);
+    EXPECT_EQ(payload_text(m, sizeof(LogHead)).size(), kLogTextMax);
+
+    ASSERT_EQ(c.sipd.send_log(6, ""), 0);
+    ASSERT_EQ(c.parent.receive(m, fd), ReceiveStatus::Message);
+    EXPECT_EQ(payload_text(m, sizeof(LogHead)), "-");
+    EXPECT_EQ(c.sipd.send_log(9, "bad level"), -EINVAL);
 }
 
 // A sipd<->rtpd pair (starts Running).
