@@ -527,11 +527,6 @@ class Validator {
         }
         check_user(c);
         check_jail(c);
-        if (jail_relative_path(c, c.registration_file).empty()) {
-            error("registration_file", "registration_file " + c.registration_file +
-                                           " is not inside chrootjail " + c.chrootjail +
-                                           " (sipd writes it after chroot)");
-        }
     }
 
   private:
