@@ -1,0 +1,194 @@
+"""Reads the seccomp allow-list tables of sipd/ and rtpd/ (sandbox_policy.cpp).
+
+Shared by the man page check and used once to write the tables of
+sipmasq-sipd(8) and sipmasq-rtpd(8). Only the shape the tables are written
+in is understood: allow("name", "why"), allow_if("name", "why", checks...),
+fail_if(ERRNO, "name", "why", checks...).
+"""
+import re
+
+_CALL = re.compile(r'\b(allow|allow_if|fail_if)\(')
+
+
+def _balanced(text, start):
+    """The text from `start` (just after an opening parenthesis) to its match."""
+    depth = 1
+    i = start
+    in_string = False
+    while i < len(text):
+        c = text[i]
+        if in_string:
+            if c == '\\':
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c == '(':
+            depth += 1
+        elif c == ')':
+            depth -= 1
+            if depth == 0:
+                return text[start:i]
+        i += 1
+    raise ValueError('unbalanced parenthesis')
+
+
+def _split_args(text):
+    args, depth, cur, in_string = [], 0, '', False
+    for c in text:
+        if in_string:
+            cur += c
+            if c == '"':
+                in_string = False
+            continue
+        if c == '"':
+            in_string = True
+        elif c == '(':
+            depth += 1
+        elif c == ')':
+            depth -= 1
+        elif c == ',' and depth == 0:
+            args.append(cur.strip())
+            cur = ''
+            continue
+        cur += c
+    if cur.strip():
+        args.append(cur.strip())
+    return args
+
+
+def _unquote(arg):
+    # Adjacent literals ("a" "b") are one string in C++.
+    parts = re.findall(r'"((?:[^"\\]|\\.)*)"', arg)
+    if not parts:
+        raise ValueError('not a string literal: ' + arg)
+    return ''.join(parts)
+
+
+def read_rules(path):
+    """[(kind, name, why, [check expressions], errno or None)] in table order."""
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    # Only the table itself: from "SyscallRule k...Rules[] = {" to "};".
+    m = re.search(r'SyscallRule\s+k\w+Rules\[\]\s*=\s*\{', text)
+    if not m:
+        raise ValueError(path + ': no rule table found')
+    end = text.index('\n};', m.end())
+    body = re.sub(r'//[^\n]*', '', text[m.end():end])
+    rules = []
+    for call in _CALL.finditer(body):
+        args = _split_args(_balanced(body, call.end()))
+        kind = call.group(1)
+        err = None
+        if kind == 'fail_if':
+            err, args = args[0], args[1:]
+        rules.append((kind, _unquote(args[0]), _unquote(args[1]), args[2:], err))
+    return rules
+
+
+# Names of the arguments the tables filter on, for the man pages.
+_ARG_NAMES = {
+    'socket': ['domain', 'type', 'protocol'],
+    'setsockopt': ['fd', 'level', 'optname'],
+    'getsockopt': ['fd', 'level', 'optname'],
+    'fcntl': ['fd', 'cmd'],
+    'ioctl': ['fd', 'request'],
+    'prctl': ['option'],
+    'tgkill': ['tgid', 'tid', 'sig'],
+    'mmap': ['addr', 'length', 'prot'],
+    'mprotect': ['addr', 'len', 'prot'],
+    'newfstatat': ['dirfd', 'pathname', 'statbuf', 'flags'],
+}
+
+_CHECK = re.compile(r'^(arg_eq|arg_masked_eq|arg_without)\((.*)\)$')
+
+
+def _constants(expr):
+    """'A | B' -> 'Dv A | Dv B' (mdoc); a plain number stays as it is."""
+    out = []
+    for part in expr.split('|'):
+        part = part.strip()
+        out.append(part if re.fullmatch(r'-?\d+', part) else 'Dv ' + part)
+    return ' | '.join(out)
+
+
+def describe_check(syscall, check):
+    m = _CHECK.match(check)
+    if not m:
+        raise ValueError('unknown argument check: ' + check)
+    kind, args = m.group(1), _split_args(m.group(2))
+    index = int(args[0])
+    names = _ARG_NAMES.get(syscall, [])
+    arg = names[index] if index < len(names) else 'arg%d' % index
+    if kind == 'arg_eq':
+        return 'No %s = %s' % (arg, _constants(args[1]))
+    if kind == 'arg_without':
+        return 'No %s without %s' % (arg, _constants(args[1]))
+    mask, value = args[1], args[2]
+    if mask == 'kSockTypeMask':
+        return ('No %s = %s , No with or without Dv SOCK_NONBLOCK , SOCK_CLOEXEC'
+                % (arg, _constants(value)))
+    if mask == value:
+        return 'No %s include %s' % (arg, _constants(value))
+    raise ValueError('cannot describe ' + check)
+
+
+_MACRO_LIKE = re.compile(r'^(?:[A-Z][a-z]{1,2}|%[A-Z])$')
+
+
+def _text(words):
+    """Free text as mdoc macro arguments: words that look like macros are escaped."""
+    out = []
+    for word in words.replace('\\', '\\e').split():
+        out.append('\\&' + word if _MACRO_LIKE.match(word) else word)
+    return ' '.join(out)
+
+
+def man_block(rules):
+    """The lines between the SYSCALL TABLE markers of sipmasq-sipd(8) / sipmasq-rtpd(8)."""
+    head = '.Bl -column "rt_sigprocmask" "Allowed when, and what for" -compact'
+    lines = [head, '.It Em System call Ta Em Allowed when, and what for']
+    refused = []
+    for kind, name, why, checks, err in rules:
+        if checks:
+            cond = 'only if ' + ' , '.join(describe_check(name, c) for c in checks)
+            text = cond + ' : No ' + _text(why)
+        else:
+            text = 'always : No ' + _text(why)
+        row = '.It Sy %s Ta %s' % (name, text)
+        if err is None:
+            lines.append(row)
+        else:
+            refused.append(row + ' ; No fails with Er %s' % err)
+    lines.append('.El')
+    if refused:
+        lines.append('.Pp')
+        lines.append('These calls are not allowed but fail with an error instead of '
+                     'killing the process, because the C library tries them on its own '
+                     'and copes without them:')
+        lines.extend([head.replace('Allowed when, and what for', 'Refused when, and why'),
+                      '.It Em System call Ta Em Refused when, and why'])
+        lines.extend(refused)
+        lines.append('.El')
+    return lines
+
+
+BEGIN_MARK = '.\\" BEGIN SYSCALL TABLE (tests/ops/policy_source.py --man FILE writes it)'
+END_MARK = '.\\" END SYSCALL TABLE'
+
+
+def page_block(page_path):
+    """The lines between the markers of a man page, or None without markers."""
+    with open(page_path, encoding='utf-8') as f:
+        lines = f.read().split('\n')
+    if BEGIN_MARK not in lines or END_MARK not in lines:
+        return None
+    return lines[lines.index(BEGIN_MARK) + 1:lines.index(END_MARK)]
+
+
+if __name__ == '__main__':
+    import sys
+    if len(sys.argv) != 3 or sys.argv[1] != '--man':
+        sys.exit('usage: policy_source.py --man path/to/sandbox_policy.cpp')
+    print('\n'.join([BEGIN_MARK] + man_block(read_rules(sys.argv[2])) + [END_MARK]))
