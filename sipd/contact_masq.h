@@ -35,6 +35,11 @@ class ContactMap {
     // Forgets entries unused since before `cutoff`; returns how many.
     size_t expire(int64_t cutoff);
     [[nodiscard]] size_t size() const noexcept { return map_.size(); }
+    // Persistence: every entry by token, and putting one back as it was.
+    [[nodiscard]] const std::unordered_map<std::string, Entry>& entries() const noexcept {
+        return map_;
+    }
+    void restore(std::string token, Entry entry) { map_[std::move(token)] = std::move(entry); }
 
   private:
     std::unordered_map<std::string, Entry> map_;

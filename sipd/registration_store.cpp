@@ -47,6 +47,23 @@ std::vector<std::string_view> split_fields(std::string_view line) {
     return out;
 }
 
+// One "C ..." line into a dialog contact; false on any anomaly.
+bool parse_contact_line(std::string_view line, std::string& token, ContactMap::Entry& e) {
+    const auto fields = split_fields(line);
+    if (fields.size() != 5 || fields[0] != "C") return false;
+    std::string source, last;
+    if (!store_unescape(fields[1], token) || !store_unescape(fields[2], e.contact) ||
+        !store_unescape(fields[3], source) || !store_unescape(fields[4], last))
+        return false;
+    if (token.empty() || e.contact.empty()) return false;
+    if (!source.empty()) {
+        auto addr = SockAddr::parse(source);
+        if (!addr) return false;
+        e.source = *addr;
+    }
+    return parse_int(last, e.last_used);
+}
+
 // One "B ..." line into a binding; false on any anomaly.
 bool parse_binding(std::string_view line, Binding& b) {
     const auto fields = split_fields(line);
@@ -138,6 +155,10 @@ bool store_unescape(std::string_view field, std::string& out) {
 }
 
 std::string format_registrations(const RegistrationTable& table) {
+    return format_state(table, nullptr);
+}
+
+std::string format_state(const RegistrationTable& table, const ContactMap* map) {
     std::string out(kHeader);
     out += '\n';
     for (const Binding* b : table.all()) {
@@ -154,10 +175,22 @@ std::string format_registrations(const RegistrationTable& table) {
         out += std::to_string(b->cseq);
         out += '\n';
     }
+    if (map != nullptr) {
+        for (const auto& [token, e] : map->entries()) {
+            out += "C " + store_escape(token) + ' ' + store_escape(e.contact) + ' ';
+            out += store_escape(e.source.valid() ? e.source.to_string() : std::string()) + ' ';
+            out += std::to_string(e.last_used) + '\n';
+        }
+    }
     return out;
 }
 
 StoreLoadResult parse_registrations(std::string_view text, RegistrationTable& table, int64_t now) {
+    return parse_state(text, table, nullptr, now);
+}
+
+StoreLoadResult parse_state(std::string_view text, RegistrationTable& table, ContactMap* map,
+                            int64_t now) {
     StoreLoadResult result;
     size_t line_no = 0;
     bool header_seen = false;
@@ -174,6 +207,18 @@ StoreLoadResult parse_registrations(std::string_view text, RegistrationTable& ta
             if (line == kHeader) continue;
             log_warning("registrations: line 1: unknown header, reading on");
         }
+        if (line.starts_with("C ")) {
+            std::string token;
+            ContactMap::Entry e;
+            if (!parse_contact_line(line, token, e)) {
+                if (result.skipped < kMaxLoggedBadLines)
+                    log_warning("registrations: line %zu: corrupt, skipped", line_no);
+                ++result.skipped;
+            } else if (map != nullptr) {
+                map->restore(std::move(token), std::move(e));
+            }
+            continue;
+        }
         Binding b;
         if (!parse_binding(line, b)) {
             if (result.skipped < kMaxLoggedBadLines)
@@ -189,8 +234,13 @@ StoreLoadResult parse_registrations(std::string_view text, RegistrationTable& ta
 }
 
 int save_registrations(int dir_fd, const std::string& name, const RegistrationTable& table) {
+    return save_state(dir_fd, name, table, nullptr);
+}
+
+int save_state(int dir_fd, const std::string& name, const RegistrationTable& table,
+               const ContactMap* map) {
     const std::string tmp = name + ".tmp";
-    const std::string text = format_registrations(table);
+    const std::string text = format_state(table, map);
     UniqueFd fd(::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!fd) return -errno;
     if (const int rc = write_all(fd.get(), text); rc != 0) {
@@ -219,6 +269,11 @@ int save_registrations(int dir_fd, const std::string& name, const RegistrationTa
 
 StoreLoadResult load_registrations(int dir_fd, const std::string& name, RegistrationTable& table,
                                    int64_t now) {
+    return load_state(dir_fd, name, table, nullptr, now);
+}
+
+StoreLoadResult load_state(int dir_fd, const std::string& name, RegistrationTable& table,
+                           ContactMap* map, int64_t now) {
     StoreLoadResult result;
     UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) {
@@ -250,7 +305,7 @@ StoreLoadResult load_registrations(int dir_fd, const std::string& name, Registra
             return result;
         }
     }
-    return parse_registrations(text, table, now);
+    return parse_state(text, table, map, now);
 }
 
 }  // namespace sipmasq

@@ -1,0 +1,702 @@
+#include "sip_proxy.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "clock.h"
+#include "log.h"
+#include "precheck.h"
+#include "proxy_rewrite.h"
+#include "sdp_rewrite.h"
+#include "sip_response.h"
+
+namespace sipmasq {
+
+namespace {
+
+constexpr int64_t kTransactionSeconds = 64;  // 64*T1: every response has come by then
+constexpr size_t kMaxDetails = 120;
+
+std::string uri_text(const osip_from_t* f) {
+    if (f == nullptr || f->url == nullptr) return "-";
+    return uri_to_string(f->url);
+}
+
+bool has_to_tag(const osip_message_t* msg) {
+    osip_generic_param_t* tag = nullptr;
+    return msg->to != nullptr && osip_to_get_tag(msg->to, &tag) == 0 && tag != nullptr;
+}
+
+std::string cseq_method(const osip_message_t* msg) {
+    return msg->cseq != nullptr ? std::string(osip_sv(msg->cseq->method)) : std::string();
+}
+
+std::string branch_of_top_via(const osip_message_t* msg) {
+    auto* via = static_cast<osip_via_t*>(osip_list_get(&msg->vias, 0));
+    osip_generic_param_t* b = nullptr;
+    if (via == nullptr || osip_via_param_get_byname(via, const_cast<char*>("branch"), &b) != 0 ||
+        b == nullptr || b->gvalue == nullptr)
+        return {};
+    return b->gvalue;
+}
+
+std::string json_escape(std::string_view s) {
+    std::string out;
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
+const char* change_name(RegistrationTable::Change c) {
+    switch (c) {
+        case RegistrationTable::Change::Added:
+            return "added";
+        case RegistrationTable::Change::Refreshed:
+            return "refreshed";
+        case RegistrationTable::Change::Confirmed:
+            return "confirmed";
+        case RegistrationTable::Change::Removed:
+            return "removed";
+        case RegistrationTable::Change::Expired:
+            return "expired";
+    }
+    return "changed";
+}
+
+std::string addr_text(const SockAddr& a) {
+    return a.valid() ? a.to_string() : std::string("-");
+}
+
+}  // namespace
+
+std::string security_line(std::string_view event, const SockAddr& source,
+                          std::string_view details) {
+    std::string clean;
+    for (char ch : details.substr(0, kMaxDetails)) {
+        const auto c = static_cast<unsigned char>(ch);
+        clean += (c < 0x20 || c == 0x7f) ? '?' : ch;
+    }
+    if (details.size() > kMaxDetails) clean += "...";
+    return "security: " + std::string(event) + " from " + addr_text(source) + ": " + clean;
+}
+
+struct SipProxy::Pending {
+    OsipMessagePtr msg;
+    SdpMessagePtr sdp;
+    Side arrival = Side::Inside;
+    Side departure = Side::Outside;
+    SockAddr dest;
+    SockAddr source;
+    std::string call_id;
+    bool is_request = false;
+    int outstanding = 0;
+    bool failed = false;
+    std::string error;
+    std::vector<std::optional<RelayTarget>> targets;
+};
+
+SipProxy::SipProxy(SipProxySettings settings, MediaLink& media, Sender sender)
+    : settings_(std::move(settings)), media_(media), sender_(std::move(sender)) {}
+
+void SipProxy::handle_datagram(std::string_view data, Side arrival, const SockAddr& source,
+                               int64_t now) {
+    const PrecheckResult pre = precheck_datagram(data);
+    if (pre.reason == PrecheckReason::KeepAlive) return;
+    uint64_t suppressed = 0;
+    if (!pre.ok()) {
+        ++unparseable_;
+        ++refusals_by_reason_["malformed"];
+        if (bad_log_.allow(monotonic_ms(), suppressed))
+            log_notice(
+                "%s (%" PRIu64 " similar suppressed)",
+                security_line("bad-request", source, precheck_reason_name(pre.reason)).c_str(),
+                suppressed);
+        return;
+    }
+    OsipMessagePtr msg = parse_sip_message(data);
+    if (msg == nullptr) {
+        ++unparseable_;
+        ++refusals_by_reason_["unparseable"];
+        if (bad_log_.allow(monotonic_ms(), suppressed))
+            log_notice(
+                "%s (%" PRIu64 " similar suppressed)",
+                security_line("bad-request", source,
+                              pre.kind == StartLineKind::Request ? "unparseable request dropped"
+                                                                 : "unparseable response dropped")
+                    .c_str(),
+                suppressed);
+        return;
+    }
+    if (MSG_IS_REQUEST(msg.get()))
+        handle_request(std::move(msg), arrival, source, now);
+    else
+        handle_response(std::move(msg), arrival, source, now);
+}
+
+void SipProxy::refused(const char* event, const SockAddr& source, const char* details,
+                       const char* reason) {
+    ++refusals_by_reason_[reason];
+    uint64_t suppressed = refusal_suppressed_;
+    if (!refusal_log_.allow(monotonic_ms(), suppressed)) return;
+    std::string line = security_line(event, source, details);
+    if (suppressed > 0) line += " (" + std::to_string(suppressed) + " similar suppressed)";
+    log_notice("%s", line.c_str());
+}
+
+std::optional<SockAddr> SipProxy::resolve(const HostPort& hp, const char* what) {
+    auto addr = SockAddr::parse(hp.host);
+    if (!addr) {
+        // sipd runs chrooted and seccomp'd; names are not looked up there yet.
+        log_warning("%s %s: DNS not supported yet (numeric addresses only)", what,
+                    hp.to_string().c_str());
+        return std::nullopt;
+    }
+    addr->set_port(hp.port);
+    return addr;
+}
+
+void SipProxy::send_message(osip_message_t* msg, Side side, const SockAddr& dest) {
+    const std::string text = sip_message_to_string(msg);
+    if (text.empty()) {
+        log_error("could not serialise a message for %s", dest.to_string().c_str());
+        return;
+    }
+    sender_(side, dest, text);
+}
+
+void SipProxy::respond(const osip_message_t* req, int status, Side arrival, const SockAddr& source,
+                       const char* event, const char* reason) {
+    if (event != nullptr) {
+        std::string details = std::to_string(status) + " " + reason + ": " +
+                              std::string(osip_sv(req->sip_method)) + " " +
+                              (req->req_uri != nullptr ? uri_to_string(req->req_uri) : "-") +
+                              " to " + uri_text(req->to);
+        refused(event, source, details.c_str(), reason);
+    }
+    OsipMessagePtr resp = build_response(req, status);
+    if (resp == nullptr) return;  // not enough to answer: dropped
+    SockAddr dest = source;
+    if (auto hp = response_next_hop(resp.get()))
+        if (auto a = SockAddr::parse(hp->host)) {
+            dest = *a;
+            dest.set_port(hp->port);
+        }
+    ++responses_by_class_[std::to_string(status / 100) + "xx-sent"];
+    send_message(resp.get(), arrival, dest);
+}
+
+void SipProxy::log_registration(const RegistrationTable::Event& ev, const char* via) {
+    const Binding& b = ev.binding;
+    log_notice("registration %s%s: %s contact %s from %s (%s%s)", change_name(ev.change),
+               b.provisional ? " (pending registrar)" : "", b.aor.c_str(), b.contact.c_str(),
+               addr_text(b.source).c_str(), binding_mode_name(b.mode), via);
+    dirty_ = true;
+}
+
+void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& source,
+                              int64_t now) {
+    osip_message_t* req = msg.get();
+    const ProxyAddresses& us = settings_.policy.us;
+    ++requests_by_method_[std::string(osip_sv(req->sip_method))];
+    if (req->call_id == nullptr || req->cseq == nullptr || req->from == nullptr ||
+        req->to == nullptr || osip_list_size(&req->vias) < 1 || req->req_uri == nullptr) {
+        respond(req, 400, arrival, source, "bad-request", "missing mandatory header");
+        return;
+    }
+    if (!iequals(cseq_method(req), osip_sv(req->sip_method)) && !MSG_IS_ACK(req)) {
+        respond(req, 400, arrival, source, "bad-request", "CSeq method mismatch");
+        return;
+    }
+    stamp_received_rport(req, source);
+    if (const int status = check_and_decrement_max_forwards(req); status != 0) {
+        if (!MSG_IS_ACK(req))
+            respond(req, status, arrival, source, status == 483 ? "loop" : "bad-request",
+                    status == 483 ? "Max-Forwards 0" : "bad Max-Forwards");
+        return;
+    }
+    const std::string branch = compute_branch(req, us);
+    if (detect_loop(req, branch, us)) {
+        if (!MSG_IS_ACK(req)) respond(req, 482, arrival, source, "loop", "loop detected");
+        return;
+    }
+    pop_own_routes(req, us);
+    const RouteDecision d =
+        route_request(settings_.policy, req, arrival, source, table_, contacts_, now);
+    switch (d.action) {
+        case RouteAction::Drop:
+            if (d.status == 0)
+                refused("acl-refused", source, d.reason, "acl");
+            else
+                log_debug("ACK dropped (%s) from %s", d.reason, source.to_string().c_str());
+            return;
+        case RouteAction::Respond: {
+            const char* event = d.status == 403
+                                    ? (MSG_IS_REGISTER(req) ? "register-refused" : "relay-refused")
+                                : d.status == 404 ? "not-found"
+                                : d.status == 482 ? "loop"
+                                                  : "bad-request";
+            respond(req, d.status, arrival, source, event, d.reason);
+            return;
+        }
+        case RouteAction::Register: {
+            RegisterOutcome out =
+                handle_register(req, source, settings_.policy, settings_.registrar, table_, now);
+            for (const auto& ev : out.events) log_registration(ev, "");
+            if (out.response == nullptr) return;
+            if (out.error[0] != '\0') {
+                std::string details = std::string(out.error) + ": " + uri_text(req->to);
+                refused("register-refused", source, details.c_str(), out.error);
+            }
+            SockAddr dest = source;
+            if (auto hp = response_next_hop(out.response.get()))
+                if (auto a = SockAddr::parse(hp->host)) {
+                    dest = *a;
+                    dest.set_port(hp->port);
+                }
+            send_message(out.response.get(), arrival, dest);
+            return;
+        }
+        case RouteAction::Forward:
+            break;
+    }
+
+    const Side out = d.out_side;
+    if (!d.new_request_uri.empty()) {
+        OsipUriPtr uri = parse_uri(d.new_request_uri);
+        if (uri == nullptr) {
+            respond(req, 500, arrival, source, nullptr, "bad contact");
+            return;
+        }
+        osip_uri_free(req->req_uri);
+        req->req_uri = uri.release();
+    }
+    const auto dest = resolve(d.next_hop, "next hop");
+    if (!dest) {
+        if (!MSG_IS_ACK(req)) respond(req, 503, arrival, source, nullptr, "DNS not supported yet");
+        return;
+    }
+    if (d.relayed_register)
+        for (const auto& ev :
+             note_relayed_register(req, source, settings_.policy, settings_.registrar, table_, now))
+            log_registration(ev, ", relayed");
+    if (!has_to_tag(req) && !MSG_IS_REGISTER(req) && !MSG_IS_CANCEL(req) && !MSG_IS_ACK(req) &&
+        add_record_route(req, us, arrival, out) != 0) {
+        respond(req, 500, arrival, source, nullptr, "Record-Route");
+        return;
+    }
+    if (add_own_via(req, us.on(out), branch) != 0) {
+        respond(req, 500, arrival, source, nullptr, "Via");
+        return;
+    }
+    if (arrival == Side::Inside && out == Side::Outside) {
+        const size_t before = contacts_.size();
+        if (masquerade_contacts(req, us.outside, contacts_, source, now) < 0) {
+            (void)pop_own_via(req, us);
+            respond(req, 500, arrival, source, nullptr, "Contact");
+            return;
+        }
+        if (contacts_.size() != before) dirty_ = true;
+    } else if (arrival == Side::Outside && out == Side::Inside) {
+        restore_contacts(req, us.outside, contacts_, table_, now);
+    }
+    transactions_[branch] = {arrival, now};
+
+    const std::string call_id = call_id_of(req);
+    if (MSG_IS_INVITE(req) && !has_to_tag(req) && calls_.find(call_id) == calls_.end()) {
+        Call& c = calls_[call_id];
+        c.call_id = call_id;
+        c.from = uri_text(req->from);
+        c.to = uri_text(req->to);
+        c.inside_addr = arrival == Side::Inside ? source : *dest;
+    }
+    const bool ends = MSG_IS_BYE(req) || MSG_IS_CANCEL(req);
+    const std::string method(osip_sv(req->sip_method));
+    if (arrival != out && !ends && relay_media(msg, arrival, out, *dest, source, now)) return;
+    send_message(msg.get(), out, *dest);
+    if (ends) end_call(call_id, method.c_str());
+}
+
+void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr& source,
+                               int64_t now) {
+    osip_message_t* resp = msg.get();
+    const ProxyAddresses& us = settings_.policy.us;
+    const int code = resp->status_code;
+    ++responses_by_class_[std::to_string(code / 100) + "xx"];
+    const std::string branch = branch_of_top_via(resp);
+    if (!pop_own_via(resp, us)) {
+        log_debug("response %d from %s dropped: top Via is not ours", code,
+                  source.to_string().c_str());
+        return;
+    }
+    const auto hp = response_next_hop(resp);
+    if (!hp) return;
+    const auto dest = resolve(*hp, "response next hop");
+    if (!dest) return;
+    Side out = Side::Outside;
+    if (auto t = transactions_.find(branch); t != transactions_.end()) {
+        out = t->second.arrival;
+    } else {
+        for (const Cidr& c : settings_.policy.inside_networks)
+            if (c.contains(*dest)) out = Side::Inside;
+    }
+    const std::string method = cseq_method(resp);
+    if (iequals(method, "REGISTER") && arrival == Side::Outside)
+        for (const auto& ev : apply_registrar_response(resp, settings_.policy, table_, now))
+            log_registration(ev, ", registrar's answer");
+    if (arrival == Side::Inside && out == Side::Outside) {
+        const size_t before = contacts_.size();
+        if (masquerade_contacts(resp, us.outside, contacts_, source, now) < 0) return;
+        if (contacts_.size() != before) dirty_ = true;
+    } else if (arrival == Side::Outside && out == Side::Inside) {
+        restore_contacts(resp, us.outside, contacts_, table_, now);
+    }
+    const std::string call_id = call_id_of(resp);
+    bool failed_call = false;
+    if (iequals(method, "INVITE")) {
+        auto it = calls_.find(call_id);
+        if (it != calls_.end()) {
+            if (code >= 200 && code < 300) it->second.established = true;
+            if (code >= 300 && !it->second.established) failed_call = true;
+        }
+    }
+    if (arrival != out && code < 300 && relay_media(msg, arrival, out, *dest, source, now)) return;
+    send_message(msg.get(), out, *dest);
+    if (failed_call) end_call(call_id, ("final response " + std::to_string(code)).c_str());
+}
+
+uint32_t SipProxy::allocate_forward_id() {
+    for (;;) {
+        const uint32_t id = next_forward_id_++;
+        if (next_forward_id_ == 0) next_forward_id_ = 1;
+        if (id != 0 && forward_owner_.find(id) == forward_owner_.end()) return id;
+    }
+}
+
+bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure, const SockAddr& dest,
+                           const SockAddr& source, int64_t /*now*/) {
+    SdpMessagePtr sdp = sdp_of_message(msg.get());
+    if (sdp == nullptr) return false;
+    SdpInfo info;
+    const std::vector<SockAddr> own = {settings_.inside_local, settings_.outside_local,
+                                       settings_.outside_advertised};
+    const SdpStatus st = sdp_inspect(sdp.get(), own, info);
+    if (st == SdpStatus::NoMedia) return false;
+    const bool is_request = MSG_IS_REQUEST(msg.get());
+    const std::string call_id = call_id_of(msg.get());
+    if (st != SdpStatus::Ok) {
+        std::string details =
+            std::string("SDP refused (") + sdp_status_name(st) + ") in " + call_id;
+        refused("bad-request", source, details.c_str(), "bad SDP");
+        if (is_request && !MSG_IS_ACK(msg.get()) && pop_own_via(msg.get(), settings_.policy.us))
+            respond(msg.get(), 488, arrival, source, nullptr, "bad SDP");
+        return true;
+    }
+    auto p = std::make_shared<Pending>();
+    p->arrival = arrival;
+    p->departure = departure;
+    p->dest = dest;
+    p->source = source;
+    p->call_id = call_id;
+    p->is_request = is_request;
+    p->targets.resize(info.media.size());
+
+    Call& call = calls_[call_id];
+    if (call.call_id.empty()) {
+        call.call_id = call_id;
+        call.from = uri_text(msg->from);
+        call.to = uri_text(msg->to);
+        call.inside_addr = arrival == Side::Inside ? source : dest;
+    }
+    std::vector<std::pair<size_t, MediaStart>> starts;
+    for (const SdpMedia& m : info.media) {
+        if (m.disabled) continue;
+        const auto index = static_cast<size_t>(m.index);
+        if (call.streams.size() <= index) call.streams.resize(index + 1);
+        CallStream& s = call.streams[index];
+        if (s.id == 0) {
+            s.id = allocate_forward_id();
+            forward_owner_[s.id] = call_id;
+        }
+        // On hold with c=0.0.0.0 the old peer stays: the ports must not move.
+        if (!m.addr.is_unspecified())
+            (arrival == Side::Inside ? s.inside_peer : s.outside_peer) = m.addr;
+        s.hold = m.hold;
+        MediaStart req;
+        req.id = s.id;
+        req.inside_local = settings_.inside_local;
+        req.outside_local = settings_.outside_local;
+        req.inside_local.set_port(0);
+        req.outside_local.set_port(0);
+        req.inside_peer = s.inside_peer;
+        req.outside_peer = s.outside_peer;
+        req.inside_port = s.inside_port;
+        req.outside_port = s.outside_port;
+        req.hold = s.hold;
+        req.tag = call_id;
+        starts.emplace_back(index, req);
+    }
+    if (starts.empty()) return false;  // every stream disabled: nothing to relay
+    p->msg = std::move(msg);
+    p->sdp = std::move(sdp);
+    if (!media_.available()) {
+        p->failed = true;
+        p->error = "rtpd unavailable";
+        finish_media(p);
+        return true;
+    }
+    p->outstanding = static_cast<int>(starts.size());
+    for (auto& [index, req] : starts) {
+        const size_t i = index;
+        media_.start(req, [this, p, i](const MediaResult& r) {
+            if (!r.ok) {
+                p->failed = true;
+                p->error = r.error;
+            } else if (auto it = calls_.find(p->call_id);
+                       it != calls_.end() && i < it->second.streams.size()) {
+                CallStream& s = it->second.streams[i];
+                s.inside_port = r.inside_local.port();
+                s.outside_port = r.outside_local.port();
+                RelayTarget t;
+                if (p->departure == Side::Outside) {
+                    t.rtp = settings_.outside_advertised;
+                    t.rtp.set_port(s.outside_port);
+                } else {
+                    t.rtp = settings_.inside_local;
+                    t.rtp.set_port(s.inside_port);
+                }
+                t.rtcp_port = static_cast<uint16_t>(t.rtp.port() + 1);
+                p->targets[i] = t;
+            } else {
+                p->failed = true;
+                p->error = "call ended meanwhile";
+            }
+            if (--p->outstanding == 0) finish_media(p);
+        });
+    }
+    return true;
+}
+
+void SipProxy::finish_media(const std::shared_ptr<Pending>& p) {
+    osip_message_t* msg = p->msg.get();
+    if (!p->failed) {
+        const SdpStatus st = sdp_rewrite(p->sdp.get(), p->targets);
+        if (st != SdpStatus::Ok) {
+            p->failed = true;
+            p->error = std::string("SDP rewrite: ") + sdp_status_name(st);
+        } else if (!replace_message_body(msg, sdp_to_string(p->sdp.get()))) {
+            p->failed = true;
+            p->error = "SDP body";
+        }
+    }
+    if (p->failed) {
+        log_warning("call %s: media relay failed (%s): %s not forwarded", p->call_id.c_str(),
+                    p->error.c_str(), p->is_request ? "request" : "response");
+        auto it = calls_.find(p->call_id);
+        const bool established = it != calls_.end() && it->second.established;
+        if (p->is_request && !MSG_IS_ACK(msg) && pop_own_via(msg, settings_.policy.us)) {
+            respond(msg, 503, p->arrival, p->source, nullptr, "no media relay");
+        }
+        if (!established) end_call(p->call_id, "media relay failed");
+        return;
+    }
+    auto it = calls_.find(p->call_id);
+    if (it != calls_.end() && !it->second.logged_start && !it->second.streams.empty()) {
+        const CallStream& s = it->second.streams.front();
+        if (s.inside_peer.valid() && s.outside_peer.valid()) {
+            it->second.logged_start = true;
+            log_notice(
+                "call start: From %s To %s Call-ID %s inside %s relay ports inside %u outside %u",
+                it->second.from.c_str(), it->second.to.c_str(), p->call_id.c_str(),
+                addr_text(it->second.inside_addr).c_str(), s.inside_port, s.outside_port);
+        }
+    }
+    send_message(msg, p->departure, p->dest);
+}
+
+void SipProxy::end_call(const std::string& call_id, const char* why) {
+    auto it = calls_.find(call_id);
+    if (it == calls_.end()) return;
+    const Call& c = it->second;
+    std::string ports;
+    for (const CallStream& s : c.streams) {
+        if (s.id == 0) continue;
+        media_.stop(s.id);
+        forward_owner_.erase(s.id);
+        ports += " " + std::to_string(s.inside_port) + "/" + std::to_string(s.outside_port);
+    }
+    log_notice("call end: From %s To %s Call-ID %s inside %s relay ports%s (%s)", c.from.c_str(),
+               c.to.c_str(), call_id.c_str(), addr_text(c.inside_addr).c_str(),
+               ports.empty() ? " none" : ports.c_str(), why);
+    calls_.erase(it);
+}
+
+void SipProxy::on_media_timeout(uint32_t id, std::string_view reason) {
+    auto owner = forward_owner_.find(id);
+    if (owner == forward_owner_.end()) return;
+    const std::string call_id = owner->second;
+    forward_owner_.erase(owner);
+    log_notice("call %s media timed out (%.*s)", call_id.c_str(), static_cast<int>(reason.size()),
+               reason.data());
+    if (auto it = calls_.find(call_id); it != calls_.end())
+        for (CallStream& s : it->second.streams)
+            if (s.id == id) s.id = 0;  // rtpd has already let it go
+    end_call(call_id, "media timeout");
+}
+
+void SipProxy::adopt_forward(uint32_t id, const MediaStart& entry) {
+    Call& c = calls_[entry.tag];
+    if (c.call_id.empty()) {
+        c.call_id = entry.tag;
+        c.from = c.to = "(from rtpd)";
+        c.established = true;
+        c.logged_start = true;
+    }
+    CallStream s;
+    s.id = id;
+    s.inside_peer = entry.inside_peer;
+    s.outside_peer = entry.outside_peer;
+    s.inside_port = entry.inside_port;
+    s.outside_port = entry.outside_port;
+    s.hold = entry.hold;
+    c.streams.push_back(s);
+    if (!c.inside_addr.valid()) c.inside_addr = entry.inside_peer;
+    forward_owner_[id] = entry.tag;
+    if (id >= next_forward_id_) next_forward_id_ = id + 1;
+}
+
+std::vector<MediaStart> SipProxy::active_forwards() const {
+    std::vector<MediaStart> out;
+    for (const auto& [call_id, c] : calls_)
+        for (const CallStream& s : c.streams) {
+            if (s.id == 0) continue;
+            MediaStart m;
+            m.id = s.id;
+            m.inside_local = settings_.inside_local;
+            m.outside_local = settings_.outside_local;
+            m.inside_local.set_port(0);
+            m.outside_local.set_port(0);
+            m.inside_peer = s.inside_peer;
+            m.outside_peer = s.outside_peer;
+            m.inside_port = s.inside_port;
+            m.outside_port = s.outside_port;
+            m.hold = s.hold;
+            m.tag = call_id;
+            out.push_back(std::move(m));
+        }
+    return out;
+}
+
+void SipProxy::expire(int64_t now) {
+    for (Binding& b : table_.expire(now)) {
+        log_notice("registration expired: %s contact %s from %s (%s)", b.aor.c_str(),
+                   b.contact.c_str(), addr_text(b.source).c_str(), binding_mode_name(b.mode));
+        dirty_ = true;
+    }
+    if (contacts_.expire(now - settings_.contact_idle_seconds) > 0) dirty_ = true;
+    for (auto it = transactions_.begin(); it != transactions_.end();) {
+        if (now - it->second.created > kTransactionSeconds)
+            it = transactions_.erase(it);
+        else
+            ++it;
+    }
+}
+
+std::string SipProxy::registrations_text(bool json, int64_t now) const {
+    std::string out;
+    auto all = table_.all();
+    if (json) {
+        out = "[";
+        bool first = true;
+        for (const Binding* b : all) {
+            if (!first) out += ",";
+            first = false;
+            out += "{\"aor\":\"" + json_escape(b->aor) + "\",\"contact\":\"" +
+                   json_escape(b->contact) + "\",\"source\":\"" +
+                   json_escape(addr_text(b->source)) + "\",\"masq_contact\":\"" +
+                   json_escape(b->masq_contact) + "\",\"mode\":\"" + binding_mode_name(b->mode) +
+                   "\",\"provisional\":" + (b->provisional ? "true" : "false") +
+                   ",\"expires_in\":" + std::to_string(b->expires_at - now) + "}";
+        }
+        return out + "]\n";
+    }
+    out = "AOR CONTACT SOURCE MODE EXPIRES\n";
+    for (const Binding* b : all)
+        out += b->aor + " " + b->contact + " " + addr_text(b->source) + " " +
+               binding_mode_name(b->mode) + (b->provisional ? "(pending)" : "") + " " +
+               std::to_string(b->expires_at - now) + "s\n";
+    return out;
+}
+
+std::string SipProxy::calls_text(bool json) const {
+    std::string out;
+    if (json) {
+        out = "[";
+        bool first = true;
+        for (const auto& [id, c] : calls_) {
+            if (!first) out += ",";
+            first = false;
+            out += "{\"call_id\":\"" + json_escape(id) + "\",\"from\":\"" + json_escape(c.from) +
+                   "\",\"to\":\"" + json_escape(c.to) + "\",\"inside\":\"" +
+                   json_escape(addr_text(c.inside_addr)) +
+                   "\",\"established\":" + (c.established ? "true" : "false") + ",\"streams\":[";
+            bool f2 = true;
+            for (const CallStream& s : c.streams) {
+                if (!f2) out += ",";
+                f2 = false;
+                out += "{\"id\":" + std::to_string(s.id) +
+                       ",\"inside_port\":" + std::to_string(s.inside_port) +
+                       ",\"outside_port\":" + std::to_string(s.outside_port) +
+                       ",\"inside_peer\":\"" + addr_text(s.inside_peer) + "\",\"outside_peer\":\"" +
+                       addr_text(s.outside_peer) + "\",\"hold\":" + (s.hold ? "true" : "false") +
+                       "}";
+            }
+            out += "]}";
+        }
+        return out + "]\n";
+    }
+    out = "CALL-ID FROM TO INSIDE RELAY-PORTS\n";
+    for (const auto& [id, c] : calls_) {
+        out += id + " " + c.from + " " + c.to + " " + addr_text(c.inside_addr);
+        for (const CallStream& s : c.streams)
+            out += " " + std::to_string(s.inside_port) + "/" + std::to_string(s.outside_port);
+        out += "\n";
+    }
+    return out;
+}
+
+std::string SipProxy::stats_text(bool json) const {
+    auto section = [json](const std::map<std::string, uint64_t>& m) {
+        std::string s;
+        for (const auto& [k, v] : m) {
+            if (json)
+                s += (s.empty() ? "\"" : ",\"") + json_escape(k) + "\":" + std::to_string(v);
+            else
+                s += "  " + k + " " + std::to_string(v) + "\n";
+        }
+        return s;
+    };
+    if (json)
+        return "{\"requests\":{" + section(requests_by_method_) + "},\"responses\":{" +
+               section(responses_by_class_) + "},\"refusals\":{" + section(refusals_by_reason_) +
+               "},\"unparseable\":" + std::to_string(unparseable_) +
+               ",\"registrations\":" + std::to_string(table_.size()) +
+               ",\"calls\":" + std::to_string(calls_.size()) + "}";
+    return "requests:\n" + section(requests_by_method_) + "responses:\n" +
+           section(responses_by_class_) + "refusals:\n" + section(refusals_by_reason_) +
+           "unparseable " + std::to_string(unparseable_) + "\nregistrations " +
+           std::to_string(table_.size()) + "\ncalls " + std::to_string(calls_.size()) + "\n";
+}
+
+}  // namespace sipmasq

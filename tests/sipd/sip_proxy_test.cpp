@@ -1,0 +1,295 @@
+// The orchestrator on real messages: REGISTER in both modes, calls out and
+// in with the SDP through a fake relay, refusals, rtpd unavailable.
+#include "sip_proxy.h"
+
+#include <gtest/gtest.h>
+
+#include "osip_ptr.h"
+#include "registration_store.h"
+#include "sip_samples.h"
+
+namespace sipmasq {
+namespace {
+
+using samples::with_body;
+
+struct Sent {
+    Side side;
+    SockAddr dest;
+    std::string data;
+};
+
+class FakeMedia : public MediaLink {
+  public:
+    bool up = true;
+    bool fail = false;
+    std::vector<MediaStart> starts;
+    std::vector<uint32_t> stops;
+    [[nodiscard]] bool available() const override { return up; }
+    void start(const MediaStart& r, Done done) override {
+        starts.push_back(r);
+        MediaResult res;
+        res.ok = !fail;
+        res.error = fail ? "no ports" : "";
+        res.inside_local = r.inside_local;
+        res.inside_local.set_port(r.inside_port != 0 ? r.inside_port : 30000);
+        res.outside_local = r.outside_local;
+        res.outside_local.set_port(r.outside_port != 0 ? r.outside_port : 30002);
+        done(res);
+    }
+    void stop(uint32_t id) override { stops.push_back(id); }
+};
+
+SockAddr addr(const char* text) {
+    return *SockAddr::parse(text);
+}
+
+SipProxySettings settings() {
+    SipProxySettings s;
+    s.policy.us.inside = {"192.0.2.1", 5060};
+    s.policy.us.outside = {"203.0.113.1", 5060};
+    s.policy.public_host = "203.0.113.1";
+    s.policy.inside_networks = {*Cidr::parse("192.0.2.0/24")};
+    s.inside_local = addr("192.0.2.1:5060");
+    s.outside_local = addr("203.0.113.1:5060");
+    s.outside_advertised = addr("203.0.113.1");
+    return s;
+}
+
+class SipProxyTest : public ::testing::Test {
+  protected:
+    SipProxyTest()
+        : proxy_(settings(), media_, [this](Side side, const SockAddr& dest, std::string_view d) {
+              sent_.push_back({side, dest, std::string(d)});
+          }) {
+        sip_parser_init();
+    }
+    OsipMessagePtr last() { return parse_sip_message(sent_.back().data); }
+
+    FakeMedia media_;
+    std::vector<Sent> sent_;
+    SipProxy proxy_;
+    const SockAddr alice_ = addr("192.0.2.10:5060");
+    const SockAddr bob_ = addr("203.0.113.50:5060");
+};
+
+TEST_F(SipProxyTest, RegistrarAnswersAndKeepsTheBinding) {
+    proxy_.handle_datagram(samples::register_alice(), Side::Inside, alice_, 1000);
+    ASSERT_EQ(sent_.size(), 1u);
+    EXPECT_EQ(sent_[0].side, Side::Inside);
+    EXPECT_EQ(sent_[0].dest, alice_);
+    auto resp = last();
+    ASSERT_NE(resp, nullptr);
+    EXPECT_EQ(resp->status_code, 200);
+    ASSERT_EQ(osip_list_size(&resp->contacts), 1);
+    EXPECT_NE(sent_[0].data.find("expires=3600"), std::string::npos) << sent_[0].data;
+    auto live = proxy_.table().lookup("alice@203.0.113.1", 1000);
+    ASSERT_EQ(live.size(), 1u);
+    EXPECT_EQ(live[0]->contact, "sip:alice@192.0.2.10:5060;transport=udp");
+    EXPECT_TRUE(proxy_.state_dirty());
+
+    // The same Call-ID with an older CSeq is refused and changes nothing.
+    std::string old = samples::register_alice();
+    old.replace(old.find("314159"), 6, "314100");
+    proxy_.handle_datagram(old, Side::Inside, alice_, 1001);
+    EXPECT_EQ(last()->status_code, 500);
+
+    proxy_.handle_datagram(samples::register_alice_star(), Side::Inside, alice_, 1002);
+    EXPECT_EQ(last()->status_code, 200);
+    EXPECT_TRUE(proxy_.table().lookup("alice@203.0.113.1", 1002).empty());
+}
+
+TEST_F(SipProxyTest, RegisterFromOutsideIsRefused) {
+    proxy_.handle_datagram(samples::register_alice(), Side::Outside, bob_, 1000);
+    ASSERT_EQ(sent_.size(), 1u);
+    EXPECT_EQ(sent_[0].side, Side::Outside);
+    EXPECT_EQ(last()->status_code, 403);
+    EXPECT_EQ(proxy_.table().size(), 0u);
+}
+
+TEST_F(SipProxyTest, CallOutRewritesViaContactAndSdp) {
+    proxy_.handle_datagram(samples::invite_alice_to_bob(), Side::Inside, alice_, 1000);
+    ASSERT_EQ(sent_.size(), 1u);
+    EXPECT_EQ(sent_[0].side, Side::Outside);
+    EXPECT_EQ(sent_[0].dest, bob_);
+    const std::string& out = sent_[0].data;
+    EXPECT_NE(out.find("Via: SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bKsmq"), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("smq="), std::string::npos) << out;
+    EXPECT_EQ(out.find("c=IN IP4 192.0.2.10"), std::string::npos) << out;
+    EXPECT_NE(out.find("c=IN IP4 203.0.113.1"), std::string::npos) << out;
+    EXPECT_NE(out.find("m=audio 30002 "), std::string::npos) << out;
+    ASSERT_EQ(media_.starts.size(), 1u);
+    EXPECT_EQ(media_.starts[0].inside_peer, addr("192.0.2.10:49170"));
+    EXPECT_FALSE(media_.starts[0].outside_peer.valid());
+
+    // bob's answer comes back with our branch; the same forward gets bob.
+    auto fwd = parse_sip_message(out);
+    auto* via = static_cast<osip_via_t*>(osip_list_get(&fwd->vias, 0));
+    osip_generic_param_t* br = nullptr;
+    ASSERT_EQ(osip_via_param_get_byname(via, const_cast<char*>("branch"), &br), 0);
+    proxy_.handle_datagram(samples::ok_from_bob(br->gvalue), Side::Outside, bob_, 1001);
+    ASSERT_EQ(sent_.size(), 2u);
+    EXPECT_EQ(sent_[1].side, Side::Inside);
+    EXPECT_EQ(sent_[1].dest, alice_);
+    EXPECT_NE(sent_[1].data.find("c=IN IP4 192.0.2.1\r\n"), std::string::npos) << sent_[1].data;
+    EXPECT_NE(sent_[1].data.find("m=audio 30000 "), std::string::npos) << sent_[1].data;
+    ASSERT_EQ(media_.starts.size(), 2u);
+    EXPECT_EQ(media_.starts[1].id, media_.starts[0].id);
+    EXPECT_EQ(media_.starts[1].outside_peer, addr("203.0.113.50:3456"));
+    EXPECT_EQ(media_.starts[1].outside_port, 30002);  // the ports stay
+    ASSERT_EQ(proxy_.calls().size(), 1u);
+    EXPECT_EQ(proxy_.active_forwards().size(), 1u);
+}
+
+TEST_F(SipProxyTest, CallInReachesTheRegisteredPhoneOnly) {
+    proxy_.handle_datagram(samples::invite_bob_to_alice_public(), Side::Outside, bob_, 1000);
+    ASSERT_EQ(sent_.size(), 1u);
+    EXPECT_EQ(last()->status_code, 404);
+    EXPECT_EQ(sent_[0].side, Side::Outside);
+    EXPECT_TRUE(media_.starts.empty());
+
+    proxy_.handle_datagram(samples::register_alice(), Side::Inside, alice_, 1000);
+    sent_.clear();
+    proxy_.handle_datagram(samples::invite_bob_to_alice_public(), Side::Outside, bob_, 1001);
+    ASSERT_EQ(sent_.size(), 1u);
+    EXPECT_EQ(sent_[0].side, Side::Inside);
+    EXPECT_EQ(sent_[0].dest, alice_);
+    auto req = last();
+    ASSERT_NE(req, nullptr);
+    EXPECT_EQ(uri_to_string(req->req_uri), "sip:alice@192.0.2.10:5060;transport=udp");
+    EXPECT_NE(sent_[0].data.find("c=IN IP4 192.0.2.1\r\n"), std::string::npos) << sent_[0].data;
+}
+
+TEST_F(SipProxyTest, OutsideToOutsideIsNeverRelayed) {
+    std::string inv = samples::invite_bob_to_alice_public();
+    inv.replace(inv.find("sip:alice@203.0.113.1 SIP"), 21, "sip:carol@198.51.100.7");
+    proxy_.handle_datagram(inv, Side::Outside, bob_, 1000);
+    ASSERT_EQ(sent_.size(), 1u);
+    EXPECT_EQ(sent_[0].side, Side::Outside);
+    EXPECT_EQ(sent_[0].dest, bob_);
+    EXPECT_EQ(last()->status_code, 403);
+}
+
+TEST_F(SipProxyTest, NoRelayMeans503AndNoSdpPointingNowhere) {
+    media_.up = false;
+    proxy_.handle_datagram(samples::invite_alice_to_bob(), Side::Inside, alice_, 1000);
+    ASSERT_EQ(sent_.size(), 1u);
+    EXPECT_EQ(sent_[0].side, Side::Inside);
+    auto resp = last();
+    ASSERT_NE(resp, nullptr);
+    EXPECT_EQ(resp->status_code, 503);
+    EXPECT_EQ(osip_list_size(&resp->vias), 1);  // ours was taken off
+    media_.up = true;
+    media_.fail = true;
+    sent_.clear();
+    proxy_.handle_datagram(samples::invite_alice_to_bob(), Side::Inside, alice_, 1001);
+    ASSERT_EQ(sent_.size(), 1u);
+    EXPECT_EQ(last()->status_code, 503);
+    EXPECT_TRUE(proxy_.calls().empty());
+}
+
+TEST_F(SipProxyTest, ByeStopsTheForwards) {
+    proxy_.handle_datagram(samples::invite_alice_to_bob(), Side::Inside, alice_, 1000);
+    std::string bye = with_body(R"(BYE sip:bob@203.0.113.50:5060 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKbye1;rport
+Max-Forwards: 70
+Route: <sip:192.0.2.1:5060;lr>, <sip:203.0.113.1:5060;lr>
+To: Bob <sip:bob@203.0.113.50>;tag=a6c85cf
+From: Alice <sip:alice@203.0.113.1>;tag=1928301774
+Call-ID: a84b4c76e66710@pc33.example.com
+CSeq: 314160 BYE
+)",
+                                "");
+    proxy_.handle_datagram(bye, Side::Inside, alice_, 1002);
+    ASSERT_EQ(sent_.size(), 2u);
+    EXPECT_EQ(sent_[1].dest, bob_);
+    ASSERT_EQ(media_.stops.size(), 1u);
+    EXPECT_EQ(media_.stops[0], media_.starts[0].id);
+    EXPECT_TRUE(proxy_.calls().empty());
+}
+
+TEST_F(SipProxyTest, OutboundProxyRegisterIsProvisionalUntilThe2xx) {
+    const std::string reg = with_body(R"(REGISTER sip:203.0.113.10 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKob1;rport
+Max-Forwards: 70
+To: <sip:alice@203.0.113.10>
+From: <sip:alice@203.0.113.10>;tag=77
+Call-ID: ob-1@192.0.2.10
+CSeq: 1 REGISTER
+Contact: <sip:alice@192.0.2.10:5060>
+Expires: 300
+)",
+                                      "");
+    proxy_.handle_datagram(reg, Side::Inside, alice_, 1000);
+    ASSERT_EQ(sent_.size(), 1u);
+    EXPECT_EQ(sent_[0].side, Side::Outside);
+    EXPECT_EQ(sent_[0].dest, addr("203.0.113.10:5060"));
+    auto fwd = last();
+    auto* contact = static_cast<osip_contact_t*>(osip_list_get(&fwd->contacts, 0));
+    ASSERT_NE(contact, nullptr);
+    const std::string masq = uri_to_string(contact->url);
+    EXPECT_NE(masq.find("203.0.113.1:5060;smq="), std::string::npos) << masq;
+    EXPECT_TRUE(proxy_.table().lookup("alice@203.0.113.10", 1000).empty());
+    ASSERT_EQ(proxy_.table().bindings_of("alice@203.0.113.10").size(), 1u);
+    auto* via = static_cast<osip_via_t*>(osip_list_get(&fwd->vias, 0));
+    osip_generic_param_t* br = nullptr;
+    ASSERT_EQ(osip_via_param_get_byname(via, const_cast<char*>("branch"), &br), 0);
+    const std::string ok = with_body("SIP/2.0 200 OK\nVia: SIP/2.0/UDP 203.0.113.1:5060;branch=" +
+                                         std::string(br->gvalue) + R"(
+Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKob1;rport=5060;received=192.0.2.10
+To: <sip:alice@203.0.113.10>;tag=reg1
+From: <sip:alice@203.0.113.10>;tag=77
+Call-ID: ob-1@192.0.2.10
+CSeq: 1 REGISTER
+Contact: <)" + masq + R"(>;expires=120
+)",
+                                     "");
+    proxy_.handle_datagram(ok, Side::Outside, addr("203.0.113.10:5060"), 1001);
+    ASSERT_EQ(sent_.size(), 2u);
+    EXPECT_EQ(sent_[1].side, Side::Inside);
+    EXPECT_NE(sent_[1].data.find("sip:alice@192.0.2.10:5060"), std::string::npos) << sent_[1].data;
+    auto live = proxy_.table().lookup("alice@203.0.113.10", 1001);
+    ASSERT_EQ(live.size(), 1u);
+    EXPECT_EQ(live[0]->expires_at, 1121);
+
+    // A call to the masqueraded contact from the registrar reaches alice.
+    const std::string inv = with_body("INVITE " + masq + R"( SIP/2.0
+Via: SIP/2.0/UDP 203.0.113.10:5060;branch=z9hG4bKin1
+Max-Forwards: 70
+To: <sip:alice@203.0.113.10>
+From: <sip:bob@203.0.113.10>;tag=5
+Call-ID: in-1@203.0.113.10
+CSeq: 1 INVITE
+Contact: <sip:bob@203.0.113.10:5060>
+)",
+                                      "");
+    proxy_.handle_datagram(inv, Side::Outside, addr("203.0.113.10:5060"), 1002);
+    ASSERT_EQ(sent_.size(), 3u);
+    EXPECT_EQ(sent_[2].side, Side::Inside);
+    EXPECT_EQ(sent_[2].dest, alice_);
+}
+
+TEST_F(SipProxyTest, StateFileKeepsDialogContacts) {
+    proxy_.handle_datagram(samples::register_alice(), Side::Inside, alice_, 1000);
+    proxy_.handle_datagram(samples::invite_alice_to_bob(), Side::Inside, alice_, 1000);
+    ASSERT_GT(proxy_.contacts().size(), 0u);
+    const std::string text = format_state(proxy_.table(), &proxy_.contacts());
+    RegistrationTable table;
+    ContactMap map;
+    const auto r = parse_state(text, table, &map, 1001);
+    EXPECT_EQ(r.skipped, 0u);
+    EXPECT_EQ(table.size(), 1u);
+    EXPECT_EQ(map.size(), proxy_.contacts().size());
+    // The old reader skips the new lines without calling them corrupt.
+    RegistrationTable only;
+    EXPECT_EQ(parse_registrations(text, only, 1001).skipped, 0u);
+}
+
+TEST(SecurityLine, FormatIsStable) {
+    EXPECT_EQ(security_line("register-refused", *SockAddr::parse("203.0.113.9:5060"), "403 x\r\ny"),
+              "security: register-refused from 203.0.113.9:5060: 403 x??y");
+}
+
+}  // namespace
+}  // namespace sipmasq
