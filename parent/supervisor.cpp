@@ -9,6 +9,7 @@
 #include <cstring>
 #include <utility>
 
+#include "build_config.h"
 #include "child_spawn.h"
 #include "clock.h"
 #include "codec.h"
@@ -81,6 +82,15 @@ Supervisor::Supervisor(Config config, SupervisorOptions options, std::vector<Sip
 Supervisor::~Supervisor() = default;
 
 int Supervisor::run() {
+    started_ms_ = monotonic_ms();
+    if (!config_.control_socket.empty()) {
+        std::string error;
+        control_ = ControlServer::open(base_.get(), config_.control_socket, *this, error);
+        if (!control_) {
+            log_error("%s", error.c_str());
+            return EXIT_FAILURE;
+        }
+    }
     start_child(*rtpd_);
     start_child(*sipd_);
     event_base_dispatch(base_.get());
@@ -257,6 +267,13 @@ void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueF
                       static_cast<int>(text.size()), text.data());
             break;
         }
+        case proto::MsgType::CtlReply:
+            if (control_) {
+                control_->child_reply(child.kind, msg.header.seq,
+                                      proto::payload_text(msg, sizeof(proto::CtlReplyHead)),
+                                      proto::payload_as<proto::CtlReplyHead>(msg).last != 0);
+            }
+            break;
         case proto::MsgType::Ping: {
             const auto ping = proto::payload_as<proto::PingMsg>(msg);
             (void)child.channel->send(proto::MsgType::Pong, 0, ping, -1, msg.header.seq);
@@ -287,6 +304,7 @@ void Supervisor::child_died(Child& child, int status) {
     child.ready = false;
     child.read_event.reset();
     child.channel.reset();
+    if (control_) control_->child_gone(child.kind);
     if (stopping_) {
         log_info("%s (pid %d) stopped", child.name, static_cast<int>(pid));
         return;
@@ -340,21 +358,107 @@ bool Supervisor::all_stopped() const {
     return sipd_->pid <= 0 && rtpd_->pid <= 0;
 }
 
-void Supervisor::reload() {
-    log_notice("received SIGHUP; re-reading %s", options_.config_path.c_str());
+std::vector<std::string> Supervisor::reload() {
+    std::vector<std::string> lines;
+    auto say = [&lines](LogLevel level, std::string line) {
+        log_line(level, line);
+        lines.push_back(std::move(line));
+    };
+    log_notice("re-reading %s", options_.config_path.c_str());
     ConfigResult result = load_config_file(options_.config_path);
-    for (const auto& warning : result.warnings) log_warning("%s", warning.to_string().c_str());
+    for (const auto& warning : result.warnings) say(LogLevel::Warning, warning.to_string());
     if (!result.ok()) {
-        for (const auto& error : result.errors) log_error("%s", error.to_string().c_str());
-        log_error(
-            "reload refused: %s has %zu error(s); still running with the previous configuration",
-            options_.config_path.c_str(), result.errors.size());
-        return;
+        for (const auto& error : result.errors) say(LogLevel::Error, error.to_string());
+        say(LogLevel::Error, "reload refused: " + options_.config_path + " has " +
+                                 std::to_string(result.errors.size()) +
+                                 " error(s); still running with the previous configuration");
+        return lines;
     }
     const auto changes = config_diff(config_, result.config);
-    if (changes.empty()) log_notice("reload: configuration unchanged");
-    for (const auto& change : changes) log_notice("reload: %s", change.c_str());
+    if (changes.empty()) say(LogLevel::Notice, "reload: configuration unchanged");
+    for (const auto& change : changes) say(LogLevel::Notice, "reload: " + change);
     config_ = std::move(result.config);
+    return lines;
+}
+
+namespace {
+
+std::string json_escape(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string Supervisor::control_status(bool json) {
+    const long long uptime = (monotonic_ms() - started_ms_) / 1000;
+    std::string out;
+    char line[256];
+    if (json) {
+        std::snprintf(line, sizeof line,
+                      "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,\"children\":[",
+                      SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime);
+        out = line;
+        bool first = true;
+        for (const Child* child : {sipd_.get(), rtpd_.get()}) {
+            std::snprintf(line, sizeof line,
+                          "%s{\"name\":\"%s\",\"pid\":%d,\"ready\":%s,\"restarts\":%u}",
+                          first ? "" : ",", child->name, static_cast<int>(child->pid),
+                          child->ready ? "true" : "false", child->restarts);
+            out += line;
+            first = false;
+        }
+        out += "]}\n";
+        return out;
+    }
+    std::snprintf(line, sizeof line, "sipmasq %s, pid %d, up %lld s\n%-6s %8s %-9s %8s\n",
+                  SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime, "CHILD", "PID", "STATE",
+                  "RESTARTS");
+    out = line;
+    for (const Child* child : {sipd_.get(), rtpd_.get()}) {
+        std::snprintf(
+            line, sizeof line, "%-6s %8d %-9s %8u\n", child->name, static_cast<int>(child->pid),
+            child->ready ? "ready" : (child->pid > 0 ? "starting" : "down"), child->restarts);
+        out += line;
+    }
+    return out;
+}
+
+std::string Supervisor::control_reload(bool json) {
+    const auto lines = reload();
+    std::string out = json ? "{\"log\":[" : "";
+    bool first = true;
+    for (const auto& line : lines) {
+        if (json) {
+            out += (first ? "\"" : ",\"") + json_escape(line) + "\"";
+        } else {
+            out += line + "\n";
+        }
+        first = false;
+    }
+    if (json) out += "]}\n";
+    return out;
+}
+
+uint32_t Supervisor::control_ask(proto::Process kind, uint32_t what) {
+    Child& child = kind == proto::Process::Sipd ? *sipd_ : *rtpd_;
+    if (!child.ready || !child.channel) return 0;
+    proto::CtlRequestMsg request{};
+    request.what = what;
+    if (child.channel->send(proto::MsgType::CtlRequest, 0, request) < 0) return 0;
+    return child.channel->last_sent_seq();
 }
 
 }  // namespace sipmasq

@@ -14,6 +14,7 @@
 
 #include "channel.h"
 #include "config.h"
+#include "control_server.h"
 #include "event_ptr.h"
 #include "unique_fd.h"
 
@@ -33,17 +34,22 @@ struct SupervisorOptions {
     int64_t death_window_ms = 60000;  // ... within this window stops sipmasq
 };
 
-class Supervisor {
+class Supervisor final : public ControlBackend {
   public:
     Supervisor(Config config, SupervisorOptions options, std::vector<SipSocket> sip_sockets,
                UniqueFd state_dir);
-    ~Supervisor();
+    ~Supervisor() override;
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
     // Runs until an orderly stop (returns 0) or a child that keeps dying
     // (returns 1).
     [[nodiscard]] int run();
+
+    // ControlBackend: what sipmasqctl asks.
+    [[nodiscard]] std::string control_status(bool json) override;
+    [[nodiscard]] std::string control_reload(bool json) override;
+    [[nodiscard]] uint32_t control_ask(proto::Process child, uint32_t what) override;
 
   private:
     struct Child;
@@ -63,7 +69,8 @@ class Supervisor {
     void refresh_peer_channel();
     void send_pending_peer(Child& child);
     void begin_stop(int exit_code);
-    void reload();
+    // Re-reads the file; returns the lines it logged (for sipmasqctl).
+    std::vector<std::string> reload();
     [[nodiscard]] bool all_stopped() const;
 
     Config config_;
@@ -75,6 +82,8 @@ class Supervisor {
     EventPtr kill_timer_;
     std::unique_ptr<Child> sipd_;
     std::unique_ptr<Child> rtpd_;
+    std::unique_ptr<ControlServer> control_;
+    int64_t started_ms_ = 0;
     bool stopping_ = false;
     int exit_code_ = 0;
 };

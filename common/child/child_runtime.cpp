@@ -104,6 +104,8 @@ ChildRuntime::ChildRuntime(proto::Process self, const char* ident, int argc, cha
         std::exit(EXIT_FAILURE);
     }
     parent_event_.reset(event_new(base_.get(), kParentFd, EV_READ | EV_PERSIST, on_parent, this));
+    parent_write_event_.reset(
+        event_new(base_.get(), kParentFd, EV_WRITE, on_parent_writable, this));
     term_event_.reset(evsignal_new(base_.get(), SIGTERM, on_signal, this));
     int_event_.reset(evsignal_new(base_.get(), SIGINT, on_signal, this));
     if (!parent_event_ || !term_event_ || !int_event_ ||
@@ -197,11 +199,61 @@ void ChildRuntime::handle_parent() {
             case proto::MsgType::Shutdown:
                 stop();
                 return;
+            case proto::MsgType::CtlRequest:
+                answer_ctl(msg);
+                break;
             default:
                 if (handler_) handler_(msg, std::move(fd));
                 break;
         }
     }
+}
+
+}  // namespace sipmasq
+
+namespace sipmasq {
+
+void ChildRuntime::answer_ctl(const proto::Message& msg) {
+    const auto request = proto::payload_as<proto::CtlRequestMsg>(msg);
+    const auto command = static_cast<CtlCommand>(request.what & kCtlCommandMask);
+    const bool json = (request.what & kCtlJsonFlag) != 0;
+    std::string text = ctl_handler_ ? ctl_handler_(command, json)
+                                    : std::string(json ? "{\"error\":\"not supported\"}\n"
+                                                       : "not supported by this process\n");
+    // NUL is not allowed in CTL_REPLY text.
+    for (char& c : text)
+        if (c == '\0') c = '?';
+    replies_.push_back(PendingReply{msg.header.seq, std::move(text), 0});
+    flush_replies();
+}
+
+void ChildRuntime::flush_replies() {
+    while (!replies_.empty()) {
+        auto& reply = replies_.front();
+        const size_t len = std::min(proto::kCtlTextMax, reply.text.size() - reply.offset);
+        const bool last = reply.offset + len == reply.text.size();
+        uint8_t payload[sizeof(proto::CtlReplyHead) + proto::kCtlTextMax];
+        payload[0] = last ? 1 : 0;
+        std::memcpy(payload + 1, reply.text.data() + reply.offset, len);
+        const int rc = parent_->send(proto::MsgType::CtlReply, 0,
+                                     std::span<const uint8_t>(payload, len + 1), -1, reply.seq);
+        if (rc == -EAGAIN) {
+            // The parent reads slower than we write: go on when it drained.
+            event_add(parent_write_event_.get(), nullptr);
+            return;
+        }
+        if (rc < 0) {
+            log_warning("cannot answer a control request: %s", std::strerror(-rc));
+            replies_.pop_front();
+            continue;
+        }
+        reply.offset += len;
+        if (last) replies_.pop_front();
+    }
+}
+
+void ChildRuntime::on_parent_writable(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+    static_cast<ChildRuntime*>(arg)->flush_replies();
 }
 
 }  // namespace sipmasq

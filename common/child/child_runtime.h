@@ -4,12 +4,14 @@
 // and run the event loop until the parent says stop or goes away.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <span>
 #include <string>
 
 #include "channel.h"
 #include "config.h"
+#include "ctl_protocol.h"
 #include "event_ptr.h"
 #include "seccomp_filter.h"
 #include "unique_fd.h"
@@ -40,6 +42,12 @@ class ChildRuntime {
 
     // Messages from the parent that the runtime does not answer itself.
     void set_message_handler(MessageHandler handler) { handler_ = std::move(handler); }
+    // Answers sipmasqctl requests the parent passes on (CTL_REQUEST): the
+    // returned text (a table, or JSON when `json`) goes back in CTL_REPLY
+    // parts. Without a handler a request gets an error text.
+    using CtlHandler = std::function<std::string(CtlCommand command, bool json)>;
+    void set_ctl_handler(CtlHandler handler) { ctl_handler_ = std::move(handler); }
+
     // Called on SHUTDOWN, SIGTERM or a parent that went away, before the
     // loop ends.
     void set_stop_handler(std::function<void()> handler) { on_stop_ = std::move(handler); }
@@ -53,6 +61,9 @@ class ChildRuntime {
     static void on_parent(evutil_socket_t fd, short what, void* arg) noexcept;
     static void on_signal(evutil_socket_t sig, short what, void* arg) noexcept;
     void handle_parent();
+    void answer_ctl(const proto::Message& msg);
+    void flush_replies();
+    static void on_parent_writable(evutil_socket_t fd, short what, void* arg) noexcept;
 
     proto::Process self_;
     Config config_;
@@ -62,6 +73,15 @@ class ChildRuntime {
     EventPtr term_event_;
     EventPtr int_event_;
     MessageHandler handler_;
+    CtlHandler ctl_handler_;
+    // CTL_REPLY parts not yet sent because the parent's queue was full.
+    struct PendingReply {
+        uint32_t seq;
+        std::string text;
+        size_t offset;
+    };
+    std::deque<PendingReply> replies_;
+    EventPtr parent_write_event_;
     std::function<void()> on_stop_;
     bool stopping_ = false;
 };

@@ -259,6 +259,7 @@ std::string loopback_config(const TempDir& dir, uint16_t sip_port, const std::st
         << "chrootjail = " << jail << "\n"
         << "registration_file = " << jail << "/state/registrations\n"
         << "pid_file = " << dir.file("sipmasq.pid") << "\n"
+        << "control_socket = " << dir.file("control") << "\n"
         << "daemonize = 0\n"
         << extra;
     return cfg.str();
