@@ -79,6 +79,7 @@ struct Forward {
     uint16_t outside_rtcp_port = 0;
 
     bool on_hold = false;
+    bool latch = false;  // Latch mode for this forward (config or kFwdLatch)
     int64_t created_ms = 0;
     int64_t control_ms = 0;  // last start/hold for this id: timeouts count from here
     std::array<int64_t, 2> latch_until_ms{};  // per side (0 inside, 1 outside)

@@ -1,28 +1,98 @@
 // sipmasq-rtpd: the RTP relay process. Started by sipmasq(8) only.
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include "child_runtime.h"
+#include "clock.h"
 #include "log.h"
+#include "relay.h"
+#include "relay_report.h"
 #include "sandbox_policy.h"
+#include "sipd_link.h"
 
 using namespace sipmasq;
 
+namespace {
+
+// Descriptors kept aside for the channels, stdio and libevent.
+constexpr rlim_t kReservedFds = 64;
+
+// The engine's settings from the configuration. The number of forwards is
+// bounded by the port pairs of the range (one pair per relay address per
+// forward) and by the descriptors (four per forward); past either bound
+// START_FWD fails cleanly instead of the process running out.
+RelayConfig relay_config(const Config& c) {
+    RelayConfig r;
+    r.port_low = c.rtp_port_low;
+    r.port_high = c.rtp_port_high;
+    r.rtp_timeout_s = c.rtp_timeout;
+    r.no_bidir_timeout_s = c.rtp_no_bidir_timeout;
+    r.max_duration_s = c.rtp_max_duration;
+    r.quarantine_s = c.rtp_quarantine;
+    r.source_mode = c.rtp_source_mode;
+    r.latch_window_ms = c.rtp_latch_window_ms;
+    r.dscp = c.rtp_dscp;
+
+    const uint32_t low_even = (c.rtp_port_low + 1u) & ~1u;
+    const uint32_t pairs = c.rtp_port_high > low_even ? (c.rtp_port_high - low_even + 1u) / 2u : 0u;
+    rlimit nofile{};
+    rlim_t fds = 1024;
+    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+        fds = nofile.rlim_cur;
+    else if (nofile.rlim_cur == RLIM_INFINITY)
+        fds = 1u << 20;
+    const rlim_t by_fds = fds > kReservedFds ? (fds - kReservedFds) / 4 : 1;
+    r.max_forwards = static_cast<uint32_t>(std::max<rlim_t>(1, std::min<rlim_t>(pairs, by_fds)));
+    log_notice(
+        "rtpd: ports %u-%u (%u pairs per address), descriptor limit %llu: at most %u "
+        "forwards",
+        c.rtp_port_low, c.rtp_port_high, pairs, static_cast<unsigned long long>(fds),
+        r.max_forwards);
+    return r;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     ChildRuntime runtime(proto::Process::Rtpd, "rtpd", argc, argv);
+    // Read before the sandbox: getrlimit is not on the allow-list.
+    const RelayConfig cfg = relay_config(runtime.config());
+    // The relay opens its sockets later, which the sandbox allows.
     runtime.enter_sandbox(rtpd_syscall_rules());
 
-    std::unique_ptr<proto::Channel> sipd;
+    Relay relay(runtime.base(), cfg);
+    SipdLink sipd(runtime.base(), relay);
+    relay.set_timeout_handler(
+        [&sipd](uint32_t id, TimeoutReason reason) { sipd.on_timeout(id, reason); });
+
     bool ready = false;
     runtime.set_message_handler([&](const proto::Message& msg, UniqueFd fd) {
-        if (static_cast<proto::MsgType>(msg.header.type) != proto::MsgType::PeerChannel) return;
-        sipd = std::make_unique<proto::Channel>(std::move(fd), proto::ChannelKind::SipdRtpd,
-                                                proto::Process::Rtpd);
-        log_debug("new channel to sipd");
+        if (msg.type() != proto::MsgType::PeerChannel) return;
+        // sipd (re)started: talk to the new one, keep every forward.
+        sipd.attach(std::move(fd));
         if (!ready) {
             ready = true;
             runtime.send_ready();
         }
     });
+    runtime.set_ctl_handler([&](CtlCommand command, bool json) -> std::string {
+        switch (command) {
+            case CtlCommand::Streams:
+                return format_streams(
+                    relay.list(),
+                    [&sipd](uint32_t id) -> const std::string& { return sipd.tag_of(id); },
+                    monotonic_ms(), json);
+            case CtlCommand::Stats:
+                return format_stats(relay.stats(), json);
+            default:
+                return json ? "{\"error\":\"not an rtpd command\"}\n" : "not an rtpd command\n";
+        }
+    });
+    runtime.set_stop_handler(
+        [&relay] { log_notice("rtpd: stopping with %zu forwards", relay.size()); });
     return runtime.run();
 }

@@ -156,14 +156,8 @@ PortPool* Relay::pool_for(const Endpoint& local) {
 }
 
 StartResult Relay::fail(StartError e, int sys_errno) {
+    // Counted here, logged by the caller, which knows the call (sipd_link).
     ++failed_total_;
-    if (e == StartError::PoolExhausted || e == StartError::NoDescriptors ||
-        e == StartError::TooManyForwards) {
-        uint64_t suppressed = 0;
-        if (fail_log_.allow(clock_(), suppressed))
-            log_warning("rtpd: cannot start a forward: %s (%llu similar suppressed)",
-                        start_error_name(e), static_cast<unsigned long long>(suppressed));
-    }
     StartResult r;
     r.error = e;
     r.sys_errno = sys_errno;
@@ -183,7 +177,7 @@ void Relay::set_peers(Forward& f, const StartParams& p, int64_t now, bool force)
         force || !(f.inside_peer == p.inside_peer) || f.inside_rtcp_port != p.inside_rtcp_port;
     bool out_changed =
         force || !(f.outside_peer == p.outside_peer) || f.outside_rtcp_port != p.outside_rtcp_port;
-    int64_t window_end = cfg_.source_mode == SourceMode::Latch ? now + cfg_.latch_window_ms : 0;
+    int64_t window_end = f.latch ? now + cfg_.latch_window_ms : 0;
     if (in_changed) {
         f.inside_peer = p.inside_peer;
         f.inside_rtcp_port = p.inside_rtcp_port;
@@ -254,6 +248,7 @@ StartResult Relay::start(uint32_t id, const StartParams& p) {
     f->created_ms = now;
     f->control_ms = now;
     f->on_hold = p.on_hold;
+    f->latch = p.latch || cfg_.source_mode == SourceMode::Latch;
     f->socket(Leg::InsideRtp).fd = std::move(in.rtp);
     f->socket(Leg::InsideRtcp).fd = std::move(in.rtcp);
     f->socket(Leg::OutsideRtp).fd = std::move(out.rtp);
@@ -328,6 +323,7 @@ ForwardInfo Relay::make_info(const Forward& f) const {
     i.outside_rtcp_port = f.outside_rtcp_port;
     for (size_t l = 0; l < kLegs; ++l) i.sources[l] = f.sockets[l].peer;
     i.on_hold = f.on_hold;
+    i.latch = f.latch;
     i.created_ms = f.created_ms;
     i.stats = f.stats;
     return i;
@@ -402,7 +398,6 @@ void Relay::sweep(int64_t now) {
         const Forward* f = table_.find(e.id);
         if (f == nullptr || f->serial != e.serial) continue;
         ++timeouts_[static_cast<size_t>(e.reason)];
-        log_info("rtpd: forward %u timed out (%s)", e.id, timeout_reason_name(e.reason));
         destroy(table_.remove(e.id), now);
         if (on_timeout_) on_timeout_(e.id, e.reason);
     }
@@ -417,8 +412,7 @@ void Relay::on_readable_cb(evutil_socket_t, short, void* arg) noexcept {
 
 bool Relay::accept_source(Forward& f, RelaySocket& s, const Endpoint& src, int64_t now,
                           DirectionStats& st) noexcept {
-    if (cfg_.source_mode == SourceMode::Latch && !s.latched &&
-        now < f.latch_until_ms[side_of(s.leg)]) {
+    if (f.latch && !s.latched && now < f.latch_until_ms[side_of(s.leg)]) {
         // The first packet inside the window decides the source, then it locks.
         s.peer = src;
         s.latched = true;

@@ -18,7 +18,6 @@
 #include "forward.h"
 #include "forward_table.h"
 #include "port_pool.h"
-#include "rate_limit.h"
 #include "relay_config.h"
 
 namespace sipmasq {
@@ -38,6 +37,9 @@ struct StartParams {
     uint16_t inside_port = 0;
     uint16_t outside_port = 0;
     bool on_hold = false;
+    // Learn the source from the first packets (kFwdLatch), even when the
+    // configured mode is strict. Fixed at creation.
+    bool latch = false;
 };
 
 enum class StartError : uint8_t {
@@ -78,6 +80,7 @@ struct ForwardInfo {
     // What is in force per socket (latched, or the signalled address).
     std::array<Endpoint, kLegs> sources;
     bool on_hold = false;
+    bool latch = false;
     int64_t created_ms = 0;
     std::array<DirectionStats, kDirections> stats;
 };
@@ -162,7 +165,6 @@ class Relay {
     std::unique_ptr<Batch> batch_;
     EventPtr timer_;
     uint64_t seed_;
-    RateLimit fail_log_{3, 60000};
 
     uint64_t started_total_ = 0;
     uint64_t stopped_total_ = 0;
