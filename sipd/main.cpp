@@ -1,42 +1,343 @@
 // sipmasq-sipd: the SIP signalling process. Started by sipmasq(8) only.
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "child_runtime.h"
+#include "clock.h"
+#include "codec.h"
 #include "log.h"
+#include "osip_ptr.h"
+#include "rate_limit.h"
+#include "registration_store.h"
+#include "rtpd_link.h"
 #include "sandbox_policy.h"
+#include "sip_proxy.h"
 
 using namespace sipmasq;
 
-int main(int argc, char** argv) {
-    ChildRuntime runtime(proto::Process::Sipd, "sipd", argc, argv);
-    runtime.enter_sandbox(sipd_syscall_rules());
+namespace {
 
-    std::unique_ptr<proto::Channel> rtpd;
-    std::vector<UniqueFd> sip_sockets;
-    UniqueFd state_dir;
-    bool ready = false;
-    runtime.set_message_handler([&](const proto::Message& msg, UniqueFd fd) {
-        switch (static_cast<proto::MsgType>(msg.header.type)) {
+int64_t wall_now() {
+    return static_cast<int64_t>(std::time(nullptr));
+}
+
+// The inside networks: the prefixes of the inside interface's addresses
+// (getifaddrs needs netlink, so this runs before the sandbox).
+std::vector<Cidr> inside_networks(const Config& config) {
+    std::vector<Cidr> out;
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return out;
+    for (ifaddrs* ifa = list; ifa != nullptr; ifa = ifa->ifa_next) {
+        if (ifa->ifa_addr == nullptr || ifa->ifa_netmask == nullptr) continue;
+        const int family = ifa->ifa_addr->sa_family;
+        if (family != AF_INET && family != AF_INET6) continue;
+        const SockAddr addr(ifa->ifa_addr,
+                            family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+        bool ours = false;
+        for (const SockAddr& a : config.inbound_addrs) ours = ours || a.same_host(addr);
+        if (!ours) continue;
+        const SockAddr mask(ifa->ifa_netmask,
+                            family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+        int bits = 0;
+        for (size_t i = 0; i < mask.addr_size(); ++i)
+            bits += __builtin_popcount(mask.addr_bytes()[i]);
+        // Cidr::parse wants the network itself (host bits clear).
+        std::vector<uint8_t> net(addr.addr_bytes(), addr.addr_bytes() + addr.addr_size());
+        for (size_t i = 0; i < net.size(); ++i) net[i] &= mask.addr_bytes()[i];
+        const SockAddr network = SockAddr::from_bytes(family, net.data(), 0);
+        if (auto c = Cidr::parse(network.host_string() + "/" + std::to_string(bits)))
+            out.push_back(*c);
+    }
+    ::freeifaddrs(list);
+    return out;
+}
+
+// host_outbound: a number, or a name looked up now (the sandbox has no DNS
+// access to files such as /etc/hosts; a reload does not look it up again).
+std::optional<SockAddr> advertised_outside(const Config& config) {
+    if (config.host_outbound.empty()) return std::nullopt;
+    if (auto a = SockAddr::parse(config.host_outbound)) return a;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* res = nullptr;
+    if (::getaddrinfo(config.host_outbound.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) {
+        log_error("host_outbound %s: cannot resolve it; advertising the outside address",
+                  config.host_outbound.c_str());
+        return std::nullopt;
+    }
+    SockAddr a(res->ai_addr, res->ai_addrlen);
+    ::freeaddrinfo(res);
+    log_notice("host_outbound %s is %s (resolved once at start)", config.host_outbound.c_str(),
+               a.host_string().c_str());
+    return a;
+}
+
+std::string base_name(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+class SipdProcess;
+
+struct SipSocketEntry {
+    SipdProcess* owner = nullptr;
+    Side side;
+    SockAddr local;
+    UniqueFd fd;
+    EventPtr event;
+};
+
+class SipdProcess {
+  public:
+    SipdProcess(ChildRuntime& runtime, std::vector<Cidr> networks, std::optional<SockAddr> adv)
+        : runtime_(runtime),
+          networks_(std::move(networks)),
+          advertised_(adv),
+          link_(runtime.base()) {
+        link_.on_timeout([this](uint32_t id, const char* reason) {
+            if (proxy_) proxy_->on_media_timeout(id, reason);
+        });
+        link_.on_entry([this](uint32_t id, const MediaStart& e) { adopted_.emplace_back(id, e); });
+        link_.on_list_end([this](uint32_t count) {
+            log_info("rtpd holds %u forwards", count);
+            adopt_listed();
+        });
+    }
+
+    void on_message(const proto::Message& msg, UniqueFd fd) {
+        switch (msg.type()) {
             case proto::MsgType::PeerChannel:
-                rtpd = std::make_unique<proto::Channel>(std::move(fd), proto::ChannelKind::SipdRtpd,
-                                                        proto::Process::Sipd);
-                log_debug("new channel to rtpd");
+                link_.set_channel(std::move(fd));
+                if (!peer_seen_) {
+                    peer_seen_ = true;
+                    // sipd (re)started: rtpd may hold forwards of calls we had.
+                    if (!link_.request_list()) log_warning("LIST_FWD not sent");
+                } else {
+                    resync_rtpd();
+                }
                 break;
-            case proto::MsgType::SipSocket:
-                sip_sockets.push_back(std::move(fd));
+            case proto::MsgType::SipSocket: {
+                const auto p = proto::payload_as<proto::SipSocketMsg>(msg);
+                auto local = proto::from_wire(p.local);
+                if (!local || !fd) return;
+                const int flags = ::fcntl(fd.get(), F_GETFL);
+                if (flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
+                auto entry = std::make_unique<SipSocketEntry>();
+                entry->owner = this;
+                entry->side = p.side == proto::kSideOutside ? Side::Outside : Side::Inside;
+                entry->local = *local;
+                entry->fd = std::move(fd);
+                entry->event.reset(event_new(runtime_.base(), entry->fd.get(), EV_READ | EV_PERSIST,
+                                             &on_sip_readable, entry.get()));
+                sockets_.push_back(std::move(entry));
+                log_debug("SIP socket %s on the %s", local->to_string().c_str(),
+                          side_name(sockets_.back()->side));
                 break;
+            }
             case proto::MsgType::StateDir:
-                state_dir = std::move(fd);
+                state_dir_ = std::move(fd);
                 break;
             default:
                 return;
         }
-        if (!ready && rtpd && !sip_sockets.empty() && state_dir) {
-            ready = true;
-            runtime.send_ready();
+        maybe_start();
+    }
+
+    std::string ctl(CtlCommand command, bool json) {
+        if (!proxy_) return json ? "null" : "sipd is not ready\n";
+        switch (command) {
+            case CtlCommand::Registrations:
+                return proxy_->registrations_text(json, wall_now());
+            case CtlCommand::Calls:
+                return proxy_->calls_text(json);
+            case CtlCommand::Stats:
+                return proxy_->stats_text(json);
+            default:
+                return json ? "null" : "not a sipd command\n";
         }
-    });
+    }
+
+    void save_now() {
+        if (!proxy_ || !state_dir_ || !proxy_->state_dirty()) return;
+        proxy_->clear_dirty();
+        const std::string name = base_name(runtime_.config().registration_file);
+        if (const int rc = save_state(state_dir_.get(), name, proxy_->table(), &proxy_->contacts());
+            rc != 0)
+            log_error("cannot save the registrations: %s", std::strerror(-rc));
+    }
+
+  private:
+    static void on_sip_readable(evutil_socket_t, short, void* arg) noexcept {
+        auto* entry = static_cast<SipSocketEntry*>(arg);
+        entry->owner->receive(*entry);
+    }
+    static void on_tick(evutil_socket_t, short, void* arg) noexcept {
+        auto* self = static_cast<SipdProcess*>(arg);
+        if (!self->proxy_) return;
+        self->proxy_->expire(wall_now());
+        self->save_now();  // at most once per tick: saves are coalesced
+    }
+
+    void receive(SipSocketEntry& entry) {
+        static char buf[65536];
+        // A bounded number per wake-up so one socket cannot starve the rest.
+        for (int i = 0; i < 64; ++i) {
+            SockAddr from;
+            socklen_t len = SockAddr::capacity();
+            const ssize_t n = ::recvfrom(entry.fd.get(), buf, sizeof buf, 0, from.sa(), &len);
+            if (n < 0) {
+                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                    log_warning("recvfrom on %s: %s", entry.local.to_string().c_str(),
+                                std::strerror(errno));
+                return;
+            }
+            if (!proxy_) continue;
+            proxy_->handle_datagram(std::string_view(buf, static_cast<size_t>(n)), entry.side, from,
+                                    wall_now());
+        }
+    }
+
+    void send(Side side, const SockAddr& dest, std::string_view data) {
+        for (const auto& s : sockets_) {
+            if (s->side != side || s->local.family() != dest.family()) continue;
+            if (::sendto(s->fd.get(), data.data(), data.size(), 0, dest.sa(), dest.len()) < 0) {
+                uint64_t suppressed = 0;
+                if (send_log_.allow(monotonic_ms(), suppressed))
+                    log_warning("sendto %s: %s (%llu similar suppressed)", dest.to_string().c_str(),
+                                std::strerror(errno), static_cast<unsigned long long>(suppressed));
+            }
+            return;
+        }
+        log_warning("no %s socket for %s", side_name(side), dest.to_string().c_str());
+    }
+
+    const SipSocketEntry* socket_of(Side side) const {
+        for (const auto& s : sockets_)
+            if (s->side == side) return s.get();
+        return nullptr;
+    }
+
+    void maybe_start() {
+        if (proxy_ || !state_dir_ || !peer_seen_) return;
+        const SipSocketEntry* in = socket_of(Side::Inside);
+        const SipSocketEntry* out = socket_of(Side::Outside);
+        if (in == nullptr || out == nullptr) return;
+        const Config& cfg = runtime_.config();
+        SipProxySettings s;
+        s.inside_local = in->local;
+        s.outside_local = out->local;
+        s.outside_advertised = advertised_ ? *advertised_ : out->local;
+        s.policy.us.inside = {in->local.host_string(), cfg.sip_listen_port};
+        s.policy.us.outside = {s.outside_advertised.host_string(), cfg.sip_listen_port};
+        if (advertised_) s.policy.us.aliases.push_back(out->local.host_string());
+        if (!cfg.host_outbound.empty()) s.policy.us.aliases.push_back(cfg.host_outbound);
+        s.policy.public_host =
+            cfg.host_outbound.empty() ? out->local.host_string() : cfg.host_outbound;
+        s.policy.local_domains = cfg.local_domains;
+        s.policy.hosts_allow_reg = cfg.hosts_allow_reg;
+        s.policy.hosts_allow_sip = cfg.hosts_allow_sip;
+        s.policy.hosts_deny_sip = cfg.hosts_deny_sip;
+        if (!cfg.outbound_proxy_host.empty())
+            s.policy.outbound_proxy = {cfg.outbound_proxy_host, cfg.outbound_proxy_port};
+        s.policy.outbound_domain_names = cfg.outbound_domain_name;
+        if (!cfg.outbound_domain_host.empty())
+            s.policy.outbound_domain = {cfg.outbound_domain_host, cfg.outbound_domain_port};
+        s.policy.inside_networks = networks_;
+        if (s.policy.inside_networks.empty())
+            if (auto c = Cidr::parse(in->local.host_string()))
+                s.policy.inside_networks.push_back(*c);
+        s.registrar.default_expires = cfg.default_expires;
+        s.registrar.max_expires = cfg.max_expires;
+        proxy_ = std::make_unique<SipProxy>(
+            std::move(s), link_, [this](Side side, const SockAddr& dest, std::string_view data) {
+                send(side, dest, data);
+            });
+
+        const std::string name = base_name(cfg.registration_file);
+        const auto r =
+            load_state(state_dir_.get(), name, proxy_->table(), &proxy_->contacts(), wall_now());
+        if (r.error != 0 && r.error != -ENOENT)
+            log_error("cannot read the registrations: %s", std::strerror(-r.error));
+        else
+            log_notice("loaded %zu registrations and %zu dialog contacts (%zu corrupt lines)",
+                       r.loaded, proxy_->contacts().size(), r.skipped);
+        adopt_listed();
+        for (auto& sock : sockets_)
+            if (event_add(sock->event.get(), nullptr) != 0) log_error("cannot watch a SIP socket");
+        tick_.reset(event_new(runtime_.base(), -1, EV_PERSIST, &on_tick, this));
+        const timeval one_second{1, 0};
+        if (!tick_ || event_add(tick_.get(), &one_second) != 0) log_error("cannot start the timer");
+        runtime_.send_ready();
+    }
+
+    void adopt_listed() {
+        if (!proxy_) return;
+        for (auto& [id, e] : adopted_) {
+            proxy_->adopt_forward(id, e);
+            log_notice("call %s: forward %u adopted from rtpd (ports %u/%u)", e.tag.c_str(), id,
+                       e.inside_port, e.outside_port);
+        }
+        adopted_.clear();
+    }
+
+    // rtpd restarted: every forward again, on the ports the phones know.
+    void resync_rtpd() {
+        if (!proxy_) return;
+        const auto forwards = proxy_->active_forwards();
+        if (!forwards.empty())
+            log_notice("rtpd is new: starting %zu forwards again", forwards.size());
+        for (const MediaStart& m : forwards) {
+            const uint32_t id = m.id;
+            const uint16_t in = m.inside_port, out = m.outside_port;
+            link_.start(m, [id, in, out](const MediaResult& r) {
+                if (!r.ok)
+                    log_warning("forward %u not restarted: %s", id, r.error.c_str());
+                else if (r.inside_local.port() != in || r.outside_local.port() != out)
+                    log_warning("forward %u restarted on other ports", id);
+            });
+        }
+    }
+
+    ChildRuntime& runtime_;
+    std::vector<Cidr> networks_;
+    std::optional<SockAddr> advertised_;
+    RtpdLink link_;
+    std::unique_ptr<SipProxy> proxy_;
+    std::vector<std::unique_ptr<SipSocketEntry>> sockets_;
+    UniqueFd state_dir_;
+    EventPtr tick_;
+    bool peer_seen_ = false;
+    std::vector<std::pair<uint32_t, MediaStart>> adopted_;
+    RateLimit send_log_{5, 10000};
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ChildRuntime runtime(proto::Process::Sipd, "sipd", argc, argv);
+    sip_parser_init();
+    // Both need what the sandbox takes away (netlink, resolver files).
+    std::vector<Cidr> networks = inside_networks(runtime.config());
+    std::optional<SockAddr> advertised = advertised_outside(runtime.config());
+    runtime.enter_sandbox(sipd_syscall_rules());
+    for (const Cidr& c : networks) log_info("inside network %s", c.to_string().c_str());
+
+    SipdProcess process(runtime, std::move(networks), advertised);
+    runtime.set_message_handler(
+        [&](const proto::Message& msg, UniqueFd fd) { process.on_message(msg, std::move(fd)); });
+    runtime.set_ctl_handler([&](CtlCommand c, bool json) { return process.ctl(c, json); });
+    runtime.set_stop_handler([&] { process.save_now(); });
     return runtime.run();
 }

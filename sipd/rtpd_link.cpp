@@ -1,0 +1,191 @@
+#include "rtpd_link.h"
+
+#include <cstring>
+
+#include "codec.h"
+#include "log.h"
+
+namespace sipmasq {
+
+namespace {
+
+SockAddr from_wire_or_none(const proto::WireAddr& w) {
+    auto a = proto::from_wire(w);
+    return a ? *a : SockAddr();
+}
+
+MediaStart entry_of(uint32_t id, const proto::StartFwd& f) {
+    MediaStart m;
+    m.id = id;
+    m.inside_local = from_wire_or_none(f.inside_local);
+    m.outside_local = from_wire_or_none(f.outside_local);
+    m.inside_peer = from_wire_or_none(f.inside_peer);
+    m.outside_peer = from_wire_or_none(f.outside_peer);
+    m.inside_port = f.inside_port != 0 ? f.inside_port : m.inside_local.port();
+    m.outside_port = f.outside_port != 0 ? f.outside_port : m.outside_local.port();
+    m.hold = (f.flags & proto::kFwdHold) != 0;
+    m.tag = std::string(proto::fixed_text(f.tag));
+    return m;
+}
+
+const char* timeout_reason(uint32_t r) {
+    switch (static_cast<proto::FwdTimeoutReason>(r)) {
+        case proto::FwdTimeoutReason::Idle:
+            return "idle";
+        case proto::FwdTimeoutReason::NeverBidirectional:
+            return "never both ways";
+        case proto::FwdTimeoutReason::MaxDuration:
+            return "maximum duration";
+    }
+    return "unknown reason";
+}
+
+}  // namespace
+
+void RtpdLink::set_channel(UniqueFd fd) {
+    drop_channel("new channel to rtpd");
+    channel_ = std::make_unique<proto::Channel>(std::move(fd), proto::ChannelKind::SipdRtpd,
+                                                proto::Process::Sipd);
+    if (!channel_->valid()) {
+        log_error("the channel to rtpd is not usable");
+        channel_.reset();
+        return;
+    }
+    read_event_.reset(event_new(base_, channel_->fd(), EV_READ | EV_PERSIST, &on_readable, this));
+    if (!read_event_ || event_add(read_event_.get(), nullptr) != 0) {
+        log_error("cannot watch the channel to rtpd");
+        channel_.reset();
+        read_event_.reset();
+    }
+}
+
+void RtpdLink::drop_channel(const char* why) {
+    read_event_.reset();
+    channel_.reset();
+    // Whoever waited on the old rtpd gets a failure now, not never.
+    auto pending = std::move(pending_);
+    pending_.clear();
+    MediaResult fail;
+    fail.error = why;
+    for (auto& [id, dones] : pending)
+        for (auto& done : dones) done(fail);
+}
+
+bool RtpdLink::request_list() {
+    return channel_ != nullptr && channel_->send_empty(proto::MsgType::ListFwd, 0) == 0;
+}
+
+void RtpdLink::start(const MediaStart& r, Done done) {
+    MediaResult fail;
+    if (channel_ == nullptr) {
+        fail.error = "rtpd unavailable";
+        done(fail);
+        return;
+    }
+    proto::StartFwd msg{};
+    msg.inside_local = proto::to_wire(r.inside_local);
+    msg.outside_local = proto::to_wire(r.outside_local);
+    msg.inside_peer = proto::to_wire(r.inside_peer);
+    msg.outside_peer = proto::to_wire(r.outside_peer);
+    msg.inside_port = r.inside_port;
+    msg.outside_port = r.outside_port;
+    msg.flags = r.hold ? proto::kFwdHold : 0;
+    proto::set_fixed_text(msg.tag, r.tag);
+    const int rc = channel_->send(proto::MsgType::StartFwd, r.id, msg);
+    if (rc != 0) {
+        fail.error = std::string("START_FWD not sent: ") + std::strerror(-rc);
+        done(fail);
+        return;
+    }
+    pending_[r.id].push_back(std::move(done));
+}
+
+void RtpdLink::stop(uint32_t id) {
+    if (channel_ == nullptr) return;
+    if (const int rc = channel_->send_empty(proto::MsgType::StopFwd, id); rc != 0)
+        log_warning("STOP_FWD %u not sent: %s", id, std::strerror(-rc));
+}
+
+void RtpdLink::on_readable(evutil_socket_t, short, void* arg) noexcept {
+    static_cast<RtpdLink*>(arg)->drain();
+}
+
+void RtpdLink::drain() {
+    for (int i = 0; i < 256 && channel_ != nullptr; ++i) {
+        proto::Message msg;
+        UniqueFd fd;
+        switch (channel_->receive(msg, fd)) {
+            case proto::ReceiveStatus::Nothing:
+                return;
+            case proto::ReceiveStatus::Closed:
+            case proto::ReceiveStatus::IoError:
+                log_warning("the channel to rtpd closed");
+                drop_channel("rtpd went away");
+                return;
+            case proto::ReceiveStatus::Invalid:
+                log_warning("invalid message from rtpd (%s)",
+                            proto::decode_error_name(channel_->last_decode_error()));
+                (void)channel_->send_error_for_last();
+                continue;
+            case proto::ReceiveStatus::Message:
+                break;
+        }
+        const uint32_t id = msg.header.peer_id;
+        switch (msg.type()) {
+            case proto::MsgType::FwdStarted:
+            case proto::MsgType::FwdFailed: {
+                MediaResult res;
+                if (msg.type() == proto::MsgType::FwdStarted) {
+                    const auto p = proto::payload_as<proto::FwdStartedMsg>(msg);
+                    res.ok = true;
+                    res.inside_local = from_wire_or_none(p.inside_local);
+                    res.outside_local = from_wire_or_none(p.outside_local);
+                } else {
+                    const auto p = proto::payload_as<proto::FwdFailedMsg>(msg);
+                    res.error = std::string(proto::fixed_text(p.text));
+                }
+                auto it = pending_.find(id);
+                if (it == pending_.end() || it->second.empty()) break;
+                Done done = std::move(it->second.front());
+                it->second.erase(it->second.begin());
+                if (it->second.empty()) pending_.erase(it);
+                done(res);
+                break;
+            }
+            case proto::MsgType::FwdTimeout:
+                if (on_timeout_)
+                    on_timeout_(
+                        id, timeout_reason(proto::payload_as<proto::FwdTimeoutMsg>(msg).reason));
+                break;
+            case proto::MsgType::FwdEntry:
+                if (on_entry_) on_entry_(id, entry_of(id, proto::payload_as<proto::StartFwd>(msg)));
+                break;
+            case proto::MsgType::ListFwdEnd:
+                if (on_list_end_) on_list_end_(proto::payload_as<proto::ListFwdEndMsg>(msg).count);
+                break;
+            case proto::MsgType::FwdStopped:
+            case proto::MsgType::Pong:
+                break;
+            case proto::MsgType::Ping:
+                (void)channel_->send(proto::MsgType::Pong, 0,
+                                     proto::payload_as<proto::PingMsg>(msg), -1, msg.header.seq);
+                break;
+            case proto::MsgType::Error: {
+                log_warning("rtpd refused a message (forward %u)", id);
+                auto it = pending_.find(id);
+                if (it == pending_.end() || it->second.empty()) break;
+                Done done = std::move(it->second.front());
+                it->second.erase(it->second.begin());
+                if (it->second.empty()) pending_.erase(it);
+                MediaResult res;
+                res.error = "refused by rtpd";
+                done(res);
+                break;
+            }
+            default:
+                break;
+        }
+    }
+}
+
+}  // namespace sipmasq

@@ -1,0 +1,54 @@
+// The MediaLink over the sipd<->rtpd channel: START_FWD / STOP_FWD out,
+// FWD_STARTED / FWD_FAILED / FWD_TIMEOUT / FWD_ENTRY in. A new channel can
+// arrive at any time (the other side restarted); requests waiting on the
+// old one then fail.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "channel.h"
+#include "event_ptr.h"
+#include "media_link.h"
+#include "unique_fd.h"
+
+namespace sipmasq {
+
+class RtpdLink : public MediaLink {
+  public:
+    using TimeoutHandler = std::function<void(uint32_t id, const char* reason)>;
+    using EntryHandler = std::function<void(uint32_t id, const MediaStart& entry)>;
+    using ListEndHandler = std::function<void(uint32_t count)>;
+
+    explicit RtpdLink(event_base* base) : base_(base) {}
+
+    // Takes a (new) channel end from PEER_CHANNEL.
+    void set_channel(UniqueFd fd);
+    void on_timeout(TimeoutHandler h) { on_timeout_ = std::move(h); }
+    void on_entry(EntryHandler h) { on_entry_ = std::move(h); }
+    void on_list_end(ListEndHandler h) { on_list_end_ = std::move(h); }
+    // LIST_FWD: rtpd answers with FWD_ENTRY* and LIST_FWD_END.
+    [[nodiscard]] bool request_list();
+
+    [[nodiscard]] bool available() const override { return channel_ != nullptr; }
+    void start(const MediaStart& request, Done done) override;
+    void stop(uint32_t id) override;
+
+  private:
+    static void on_readable(evutil_socket_t fd, short what, void* arg) noexcept;
+    void drain();
+    void drop_channel(const char* why);
+
+    event_base* base_;
+    std::unique_ptr<proto::Channel> channel_;
+    EventPtr read_event_;
+    std::unordered_map<uint32_t, std::vector<Done>> pending_;
+    TimeoutHandler on_timeout_;
+    EntryHandler on_entry_;
+    ListEndHandler on_list_end_;
+};
+
+}  // namespace sipmasq
