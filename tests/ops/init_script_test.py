@@ -221,7 +221,8 @@ class InitScriptTest:
         if pid:
             self.started.add(pid)
             self.started.update(children_of(pid))
-        for p in sorted(self.started):
+        # Children (higher pids) before their parent, so that it reaps them.
+        for p in sorted(self.started, reverse=True):
             if alive(p) and exe_of(p) and 'sipmasq' in os.path.basename(exe_of(p)):
                 print('clean-up: killing pid %d' % p)
                 os.kill(p, signal.SIGKILL)
