@@ -7,6 +7,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -176,8 +177,18 @@ int main(int argc, char** argv) {
     }
 
     const bool foreground = opts.foreground || !config.daemonize;
+    // -d wins over debug_level; the children get the same level either way.
+    if (opts.log_level.empty()) {
+        // In syslog, siproxd's silence_log may quieten debug_level further;
+        // errors are always logged.
+        const int level = foreground ? static_cast<int>(config.log_level)
+                                     : std::max(effective_syslog_level(config),
+                                                static_cast<int>(LogLevel::Error));
+        log_set_max_level(static_cast<LogLevel>(level));
+        opts.log_level = log_level_name(static_cast<LogLevel>(level));
+    }
     if (!foreground) {
-        openlog("sipmasq", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+        openlog("sipmasq", LOG_PID | LOG_NDELAY, config.syslog_facility_value);
         log_set_sink(log_sink_syslog);
     }
 

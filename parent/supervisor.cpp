@@ -13,6 +13,7 @@
 #include "child_spawn.h"
 #include "clock.h"
 #include "codec.h"
+#include "json_escape.h"
 #include "log.h"
 
 namespace sipmasq {
@@ -380,27 +381,6 @@ std::vector<std::string> Supervisor::reload() {
     config_ = std::move(result.config);
     return lines;
 }
-
-namespace {
-
-std::string json_escape(std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
-}  // namespace
 
 std::string Supervisor::control_status(bool json) {
     const long long uptime = (monotonic_ms() - started_ms_) / 1000;

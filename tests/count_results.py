@@ -20,9 +20,16 @@ with open(log_path, encoding="utf-8") as log:
             continue
         entry = json.loads(line)
         result = entry.get("result")
-        junit = os.path.join(build_dir, entry.get("name", "") + ".xml")
+        # meson runs a protocol 'gtest' test with --gtest_output=xml:NAME.xml
+        # in the build directory; a file older than this run (left by an
+        # earlier run of a binary that crashed this time) is not used.
+        short = entry.get("name", "").split(" / ")[-1]
+        junit = os.path.join(build_dir, short + ".xml")
+        if not os.path.exists(junit) or \
+                os.path.getmtime(junit) + 1 < float(entry.get("starttime", 0)):
+            junit = None
         case_failed = 0
-        if entry.get("protocol") == "gtest" and os.path.exists(junit):
+        if junit and os.path.exists(junit):
             for case in ET.parse(junit).getroot().iter("testcase"):
                 if case.find("failure") is not None or case.find("error") is not None:
                     case_failed += 1
