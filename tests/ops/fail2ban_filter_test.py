@@ -69,6 +69,20 @@ SAMPLES = [
     # A crafted display name that is itself an address with a port.
     (SYSLOG + 'sipd[815]: security: register-refused from 198.51.100.25:5060: '
      'From "203.0.113.71:5060" <sip:203.0.113.71>', '198.51.100.25'),
+    # As sipd/sip_proxy.cpp's security_line() writes them, with the
+    # rate limiter's suffix and the parent's "sipd[pid]:" prefix.
+    (SYSLOG + 'sipd[815]: security: acl-refused from 198.51.100.40:5060: not in '
+     'hosts_allow_sip (4 similar suppressed)', '198.51.100.40'),
+    (SYSLOG + 'sipd[815]: security: register-refused from 198.51.100.41:5060: '
+     'domain not served: sip:alice@203.0.113.76:5060', '198.51.100.41'),
+    (STDERR + 'sipd[815]: security: not-found from [2001:db8::42]:5060: no such user',
+     '2001:db8::42'),
+    (SYSLOG + 'sipd[815]: security: loop from 198.51.100.43:5060: loop detected',
+     '198.51.100.43'),
+    (SYSLOG + 'sipd[815]: security: bad-request from 198.51.100.44:5060: '
+     'unparseable request dropped (0 similar suppressed)', '198.51.100.44'),
+    # An invalid source address is written as "-": nothing to ban.
+    (SYSLOG + 'sipd[815]: security: bad-request from -: from 203.0.113.77:5060: x', None),
     # Not security events: no match, whatever address they carry.
     (SYSLOG + 'sipd[815]: registered sip:alice@203.0.113.1 from 198.51.100.30:5060', None),
     (SYSLOG + 'sipd[815]: call started from 198.51.100.31:5060 to sip:bob@example.net', None),

@@ -128,11 +128,13 @@ class InitScriptTest:
         return ok
 
     def run(self, action):
+        began = time.monotonic()
         res = subprocess.run(['sh', self.script, action], env=self.env, capture_output=True,
                              text=True, timeout=90, check=False)
         out = (res.stdout + res.stderr).strip()
-        print('$ sipmasq.init %s -> %d%s' % (action, res.returncode,
-                                            ('\n  ' + out.replace('\n', '\n  ')) if out else ''))
+        print('$ sipmasq.init %s -> %d (%.1f s)%s'
+              % (action, res.returncode, time.monotonic() - began,
+                 ('\n  ' + out.replace('\n', '\n  ')) if out else ''))
         return res.returncode
 
     def pid(self):

@@ -65,6 +65,7 @@ def main():
         regular(init, 'init script', 0o755)
         regular(os.path.join(sysconfdir, 'fail2ban', 'filter.d', 'sipmasq.conf'),
                 'fail2ban filter')
+        regular(os.path.join(sysconfdir, 'default', 'sipmasq'), 'init script settings')
 
         daemon = os.path.join(sbindir, 'sipmasq')
         config = os.path.join(sysconfdir, 'sipmasq', 'sipmasq.conf')
@@ -80,6 +81,8 @@ def main():
             check(text.startswith('#!/bin/sh\n### BEGIN INIT INFO\n'), 'init script header')
             check(': "${SIPMASQ_BIN:=%s}"' % daemon in text, 'init script default binary')
             check(': "${SIPMASQ_CONF:=%s}"' % config in text, 'init script default config')
+            check(': "${SIPMASQ_DEFAULTS:=%s}"' % os.path.join(sysconfdir, 'default', 'sipmasq')
+                  in text, 'init script default settings file')
             check('@SBINDIR@' not in text and '@SYSCONFDIR@' not in text,
                   'init script has an unreplaced @VAR@')
 

@@ -27,7 +27,7 @@ import tempfile
 import time
 
 READY_WAIT_S = 6
-STOP_WAIT_S = 8
+STOP_WAIT_S = 12  # the daemon gives its children 5 s, then kills them
 
 
 def free_udp_port():
