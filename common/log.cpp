@@ -25,12 +25,24 @@ void escape_controls(char* text) noexcept {
 
 }  // namespace
 
-void log_set_sink(LogSink sink) noexcept { g_sink = sink != nullptr ? sink : log_sink_stderr; }
-void log_set_max_level(LogLevel level) noexcept { g_max_level = level; }
-LogLevel log_max_level() noexcept { return g_max_level; }
-bool log_enabled(LogLevel level) noexcept { return level <= g_max_level; }
-void log_set_ident(const char* ident) noexcept { g_ident = ident; }
-const char* log_ident() noexcept { return g_ident; }
+void log_set_sink(LogSink sink) noexcept {
+    g_sink = sink != nullptr ? sink : log_sink_stderr;
+}
+void log_set_max_level(LogLevel level) noexcept {
+    g_max_level = level;
+}
+LogLevel log_max_level() noexcept {
+    return g_max_level;
+}
+bool log_enabled(LogLevel level) noexcept {
+    return level <= g_max_level;
+}
+void log_set_ident(const char* ident) noexcept {
+    g_ident = ident;
+}
+const char* log_ident() noexcept {
+    return g_ident;
+}
 
 void log_line(LogLevel level, std::string_view line) noexcept {
     if (!log_enabled(level)) return;
@@ -61,6 +73,11 @@ void log_sink_stderr(LogLevel level, std::string_view line) noexcept {
                  line.data());
 }
 
+void log_sink_journal(LogLevel level, std::string_view line) noexcept {
+    std::fprintf(stderr, "<%d>%s: %.*s\n", static_cast<int>(level), log_level_name(level),
+                 static_cast<int>(line.size()), line.data());
+}
+
 void log_sink_syslog(LogLevel level, std::string_view line) noexcept {
     syslog(static_cast<int>(level), "%.*s", static_cast<int>(line.size()), line.data());
 }
@@ -69,8 +86,10 @@ bool log_level_from_string(std::string_view text, LogLevel& out) noexcept {
     static constexpr struct {
         const char* name;
         LogLevel level;
-    } kNames[] = {{"error", LogLevel::Error}, {"warning", LogLevel::Warning},
-                  {"notice", LogLevel::Notice}, {"info", LogLevel::Info},
+    } kNames[] = {{"error", LogLevel::Error},
+                  {"warning", LogLevel::Warning},
+                  {"notice", LogLevel::Notice},
+                  {"info", LogLevel::Info},
                   {"debug", LogLevel::Debug}};
     for (const auto& entry : kNames) {
         if (text == entry.name) {
@@ -87,11 +106,16 @@ bool log_level_from_string(std::string_view text, LogLevel& out) noexcept {
 
 const char* log_level_name(LogLevel level) noexcept {
     switch (level) {
-        case LogLevel::Error: return "error";
-        case LogLevel::Warning: return "warning";
-        case LogLevel::Notice: return "notice";
-        case LogLevel::Info: return "info";
-        case LogLevel::Debug: return "debug";
+        case LogLevel::Error:
+            return "error";
+        case LogLevel::Warning:
+            return "warning";
+        case LogLevel::Notice:
+            return "notice";
+        case LogLevel::Info:
+            return "info";
+        case LogLevel::Debug:
+            return "debug";
     }
     return "?";
 }

@@ -29,6 +29,9 @@ void log_line(LogLevel level, std::string_view line) noexcept;
 // Sinks the parent (and tools) use.
 void log_sink_stderr(LogLevel level, std::string_view line) noexcept;
 void log_sink_syslog(LogLevel level, std::string_view line) noexcept;
+// stderr read by journald (JOURNAL_STREAM set): "<priority>" instead of a
+// time stamp, so the journal keeps each line's level.
+void log_sink_journal(LogLevel level, std::string_view line) noexcept;
 
 // Maps "error".."debug" or "0".."7" to a level (for -d).
 [[nodiscard]] bool log_level_from_string(std::string_view text, LogLevel& out) noexcept;

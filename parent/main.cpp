@@ -190,6 +190,8 @@ int main(int argc, char** argv) {
     if (!foreground) {
         openlog("sipmasq", LOG_PID | LOG_NDELAY, config.syslog_facility_value);
         log_set_sink(log_sink_syslog);
+    } else if (std::getenv("JOURNAL_STREAM") != nullptr) {
+        log_set_sink(log_sink_journal);
     }
 
     std::string error;

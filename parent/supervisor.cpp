@@ -147,7 +147,6 @@ void Supervisor::start_child(Child& child) {
     }
     UniqueFd ours(pair[0]);
     UniqueFd theirs(pair[1]);
-    // The child's end must not be non-blocking by surprise: it sets its own.
     std::vector<std::string> args = {"-c", options_.config_path};
     if (!options_.log_level.empty()) {
         args.emplace_back("-d");
@@ -177,8 +176,10 @@ void Supervisor::start_child(Child& child) {
 }
 
 void Supervisor::refresh_peer_channel() {
+    // Non-blocking at both ends (the flag travels with the descriptor):
+    // each child drains its channel until EAGAIN inside its event loop.
     int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
         log_error("cannot create the sipd-rtpd channel: %s", std::strerror(errno));
         begin_stop(1);
         return;

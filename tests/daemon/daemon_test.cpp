@@ -95,6 +95,10 @@ TEST_F(DaemonTest, SigtermStopsEverythingAndRemovesThePidFile) {
     EXPECT_FALSE(process_exists(*sipd_));
     EXPECT_FALSE(process_exists(*rtpd_));
     EXPECT_FALSE(std::filesystem::exists(dir_.file("sipmasq.pid")));
+    // Each child stopped on its own SIGTERM; none had to be killed.
+    EXPECT_EQ(daemon_.log().find("did not stop"), std::string::npos) << daemon_.log();
+    EXPECT_TRUE(daemon_.wait_for_log("sipd \\(pid [0-9]+\\) stopped", 1s));
+    EXPECT_TRUE(daemon_.wait_for_log("rtpd \\(pid [0-9]+\\) stopped", 1s));
 }
 
 TEST_F(DaemonTest, AChildThatKeepsDyingStopsSipmasqWithAReason) {
