@@ -5,6 +5,8 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "json_escape.h"
+
 namespace sipmasq {
 
 namespace {
@@ -47,23 +49,6 @@ std::string q(const std::string& s) {
 }
 
 }  // namespace
-
-std::string json_escape(const std::string& text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20 || u >= 0x7f) {
-            out += fmt("\\u%04x", u);
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
 
 std::string format_streams(const std::vector<ForwardInfo>& forwards, const TagLookup& tag_of,
                            int64_t now_ms, bool json) {

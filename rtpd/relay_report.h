@@ -18,7 +18,5 @@ using TagLookup = std::function<const std::string&(uint32_t id)>;
                                          const TagLookup& tag_of, int64_t now_ms, bool json);
 [[nodiscard]] std::string format_stats(const RelayStats& stats, bool json);
 
-// JSON string body: quotes, backslashes and control characters escaped.
-[[nodiscard]] std::string json_escape(const std::string& text);
 
 }  // namespace sipmasq
