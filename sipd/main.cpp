@@ -204,6 +204,8 @@ class SipdProcess {
                 return;
             }
             if (!proxy_) continue;
+            log_debug("%zd bytes from %s on the %s", n, from.to_string().c_str(),
+                      side_name(entry.side));
             proxy_->handle_datagram(std::string_view(buf, static_cast<size_t>(n)), entry.side, from,
                                     wall_now());
         }

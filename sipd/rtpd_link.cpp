@@ -1,7 +1,11 @@
 #include "rtpd_link.h"
 
-#include <cstring>
+#include <fcntl.h>
 
+#include <cstring>
+#include <iterator>
+
+#include "clock.h"
 #include "codec.h"
 #include "log.h"
 
@@ -44,6 +48,9 @@ const char* timeout_reason(uint32_t r) {
 
 void RtpdLink::set_channel(UniqueFd fd) {
     drop_channel("new channel to rtpd");
+    // receive() is drained until EAGAIN: the socket must not block.
+    const int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
     channel_ = std::make_unique<proto::Channel>(std::move(fd), proto::ChannelKind::SipdRtpd,
                                                 proto::Process::Sipd);
     if (!channel_->valid()) {
@@ -67,8 +74,8 @@ void RtpdLink::drop_channel(const char* why) {
     pending_.clear();
     MediaResult fail;
     fail.error = why;
-    for (auto& [id, dones] : pending)
-        for (auto& done : dones) done(fail);
+    for (auto& [id, waiters] : pending)
+        for (auto& w : waiters) w.done(fail);
 }
 
 bool RtpdLink::request_list() {
@@ -97,7 +104,45 @@ void RtpdLink::start(const MediaStart& r, Done done) {
         done(fail);
         return;
     }
-    pending_[r.id].push_back(std::move(done));
+    pending_[r.id].push_back({std::move(done), monotonic_ms() + kAnswerTimeoutMs});
+    if (!check_event_) {
+        check_event_.reset(event_new(base_, -1, EV_PERSIST, &on_check, this));
+        const timeval half{0, 500000};
+        if (check_event_) event_add(check_event_.get(), &half);
+    }
+}
+
+void RtpdLink::on_check(evutil_socket_t, short, void* arg) noexcept {
+    static_cast<RtpdLink*>(arg)->fail_overdue();
+}
+
+void RtpdLink::fail_overdue() {
+    const int64_t now = monotonic_ms();
+    std::vector<Done> overdue;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+        auto& v = it->second;
+        for (auto w = v.begin(); w != v.end();) {
+            if (w->deadline_ms <= now) {
+                overdue.push_back(std::move(w->done));
+                w = v.erase(w);
+            } else {
+                ++w;
+            }
+        }
+        it = v.empty() ? pending_.erase(it) : std::next(it);
+    }
+    MediaResult fail;
+    fail.error = "rtpd did not answer";
+    for (auto& done : overdue) done(fail);
+}
+
+void RtpdLink::complete(uint32_t id, const MediaResult& res) {
+    auto it = pending_.find(id);
+    if (it == pending_.end() || it->second.empty()) return;
+    Done done = std::move(it->second.front().done);
+    it->second.erase(it->second.begin());
+    if (it->second.empty()) pending_.erase(it);
+    done(res);
 }
 
 void RtpdLink::stop(uint32_t id) {
@@ -144,12 +189,7 @@ void RtpdLink::drain() {
                     const auto p = proto::payload_as<proto::FwdFailedMsg>(msg);
                     res.error = std::string(proto::fixed_text(p.text));
                 }
-                auto it = pending_.find(id);
-                if (it == pending_.end() || it->second.empty()) break;
-                Done done = std::move(it->second.front());
-                it->second.erase(it->second.begin());
-                if (it->second.empty()) pending_.erase(it);
-                done(res);
+                complete(id, res);
                 break;
             }
             case proto::MsgType::FwdTimeout:
@@ -172,14 +212,9 @@ void RtpdLink::drain() {
                 break;
             case proto::MsgType::Error: {
                 log_warning("rtpd refused a message (forward %u)", id);
-                auto it = pending_.find(id);
-                if (it == pending_.end() || it->second.empty()) break;
-                Done done = std::move(it->second.front());
-                it->second.erase(it->second.begin());
-                if (it->second.empty()) pending_.erase(it);
                 MediaResult res;
                 res.error = "refused by rtpd";
-                done(res);
+                complete(id, res);
                 break;
             }
             default:

@@ -39,13 +39,23 @@ class RtpdLink : public MediaLink {
 
   private:
     static void on_readable(evutil_socket_t fd, short what, void* arg) noexcept;
+    static void on_check(evutil_socket_t fd, short what, void* arg) noexcept;
+    // A START_FWD rtpd does not answer within this fails (the call gets 503).
+    static constexpr int64_t kAnswerTimeoutMs = 2000;
+    void fail_overdue();
+    void complete(uint32_t id, const MediaResult& res);
     void drain();
     void drop_channel(const char* why);
 
     event_base* base_;
     std::unique_ptr<proto::Channel> channel_;
     EventPtr read_event_;
-    std::unordered_map<uint32_t, std::vector<Done>> pending_;
+    struct Waiter {
+        Done done;
+        int64_t deadline_ms;
+    };
+    std::unordered_map<uint32_t, std::vector<Waiter>> pending_;
+    EventPtr check_event_;
     TimeoutHandler on_timeout_;
     EntryHandler on_entry_;
     ListEndHandler on_list_end_;

@@ -266,3 +266,53 @@ std::string loopback_config(const TempDir& dir, uint16_t sip_port, const std::st
 }
 
 }  // namespace sipmasq::test
+
+namespace sipmasq::test {
+
+bool Daemon::start_prefixed(const std::vector<std::string>& prefix, const std::string& config_path,
+                            const std::string& dir) {
+    log_path_ = dir + "/sipmasq.log";
+    std::vector<std::string> argv = prefix;
+    argv.push_back(build_root() + "/parent/sipmasq");
+    argv.insert(argv.end(), {"-f", "-c", config_path, "-d", "debug"});
+    const pid_t pid = spawn_process(argv, log_path_);
+    if (pid < 0) return false;
+    pid_ = pid;
+    return true;
+}
+
+pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path) {
+    const pid_t pid = ::fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+        const int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, 0);
+        ::dup2(fd, 2);
+        ::dup2(fd, 1);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+std::optional<int> wait_process(pid_t pid, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        int status = 0;
+        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid) return status;
+        if (r < 0) return std::nullopt;
+        if (std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return std::nullopt;
+}
+
+}  // namespace sipmasq::test

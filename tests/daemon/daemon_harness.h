@@ -59,6 +59,10 @@ class Daemon {
     // to a log file in `dir`.
     [[nodiscard]] bool start(const std::string& config_path, const std::string& dir,
                              const std::vector<std::string>& extra = {});
+    // The same behind a command prefix, e.g. {"ip", "netns", "exec", "ns"}
+    // (which execs in place, so pid() is still the daemon's).
+    [[nodiscard]] bool start_prefixed(const std::vector<std::string>& prefix,
+                                      const std::string& config_path, const std::string& dir);
     [[nodiscard]] pid_t pid() const { return pid_; }
 
     // Waits until the log has a line matching `pattern` (ECMAScript regex)
@@ -89,5 +93,17 @@ class Daemon {
 // appended as more `key = value` lines.
 [[nodiscard]] std::string loopback_config(const TempDir& dir, uint16_t sip_port,
                                           const std::string& extra = "");
+
+}  // namespace sipmasq::test
+
+namespace sipmasq::test {
+
+// A background process (argv[0] is looked up in PATH) with stdout and
+// stderr to `log_path`; -1 on failure.
+[[nodiscard]] pid_t spawn_process(const std::vector<std::string>& argv,
+                                  const std::string& log_path);
+// Waits for a process spawned above; its wait status, or nullopt on timeout
+// (the process is then killed by pid and reaped).
+std::optional<int> wait_process(pid_t pid, std::chrono::milliseconds timeout);
 
 }  // namespace sipmasq::test
