@@ -262,9 +262,10 @@ TEST_F(FaqTest, CallOutToExternalHost) {
                      &log))
         << log << daemon_.log();
     EXPECT_TRUE(background_ok(bob)) << read_file(bg_msg_);
-    // What bob saw: only sipmasq's outside address, never the inside one.
+    // bob saw alice's contact masqueraded to sipmasq's outside address.
     const std::string seen = read_file(bg_msg_);
-    EXPECT_EQ(seen.find("192.0.2."), std::string::npos) << seen;
+    EXPECT_EQ(seen.find("Contact: <sip:alice@192.0.2."), std::string::npos) << seen;
+    EXPECT_NE(seen.find("Contact: <sip:alice@203.0.113.1:5060;smq="), std::string::npos) << seen;
 }
 
 TEST_F(FaqTest, CallInToThePublicAor) {
@@ -316,7 +317,9 @@ TEST_F(FaqTest, OutboundProxyRegistrationWithChallenge) {
         sipp_background(out_, "registrar_401.xml", "203.0.113.10", {"-p", "5060"});
     std::string log;
     EXPECT_TRUE(sipp(in_, "register_auth.xml", "192.0.2.10", "192.0.2.1:5060",
-                     {"-p", "5060", "-s", "alice", "-key", "domain", "203.0.113.10"}, &log))
+                     {"-p", "5060", "-s", "alice", "-key", "domain", "203.0.113.10", "-au", "alice",
+                      "-ap", "secret"},
+                     &log))
         << log << daemon_.log();
     EXPECT_TRUE(background_ok(registrar)) << read_file(bg_msg_);
     EXPECT_TRUE(daemon_.wait_for_log(
