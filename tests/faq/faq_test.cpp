@@ -366,6 +366,8 @@ class FaqMediaTest : public FaqTest {
         };
         both_ways("1");
         if (kill_sipd) {
+            // Saves are coalesced to one a second: let the last one happen.
+            std::this_thread::sleep_for(1500ms);
             const size_t before = daemon_.log_size();
             ASSERT_EQ(::kill(*sipd_, SIGKILL), 0);
             ASSERT_TRUE(daemon_.wait_ready("sipd", 15s, before).has_value()) << daemon_.log();
