@@ -1,13 +1,19 @@
 // The real daemon, all three processes, sandbox as built (enforce in CI):
 // privileges of the children, restarts, orderly stop, configuration check.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <climits>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "daemon_harness.h"
 
@@ -26,7 +32,8 @@ class DaemonTest : public ::testing::Test {
     void SetUp() override {
         REQUIRE_ROOT();
         config_path_ = dir_.file("sipmasq.conf");
-        write_file(config_path_, loopback_config(dir_, free_udp_port("127.0.0.1")));
+        sip_port_ = free_udp_port("127.0.0.1");
+        write_file(config_path_, loopback_config(dir_, sip_port_));
         ASSERT_TRUE(daemon_.start(config_path_, dir_.path()));
         sipd_ = daemon_.wait_ready("sipd", 10s);
         rtpd_ = daemon_.wait_ready("rtpd", 10s);
@@ -57,9 +64,63 @@ class DaemonTest : public ::testing::Test {
 
     TempDir dir_;
     std::string config_path_;
+    uint16_t sip_port_ = 0;
     Daemon daemon_;
     std::optional<pid_t> sipd_, rtpd_;
 };
+
+// The bytes waiting in the receive queue of the UDP socket bound to
+// addr:port, from /proc/net/udp (hex "0100007F:13C4" for 127.0.0.1:5060).
+std::optional<unsigned long> udp_rx_queue(const char* addr, uint16_t port) {
+    in_addr in{};
+    ::inet_pton(AF_INET, addr, &in);
+    char local[32];
+    std::snprintf(local, sizeof local, "%08X:%04X", in.s_addr, port);
+    std::ifstream net("/proc/net/udp");
+    std::string line;
+    while (std::getline(net, line)) {
+        std::istringstream fields(line);
+        std::string slot, loc, rem, state, queues;
+        fields >> slot >> loc >> rem >> state >> queues;
+        if (loc != local) continue;
+        return std::stoul(queues.substr(queues.find(':') + 1), nullptr, 16);
+    }
+    return std::nullopt;
+}
+
+TEST_F(DaemonTest, TheParentNeverReadsTheSipSockets) {
+    // The parent holds the SIP sockets (to hand them to a restarted sipd)
+    // but never reads them: with sipd stopped, what arrives stays queued.
+    const uint16_t port = sip_port_;
+    ASSERT_EQ(::kill(*sipd_, SIGSTOP), 0);
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    const std::string junk = "OPTIONS sip:x@127.0.0.1 SIP/2.0\r\n\r\n";
+    for (int i = 0; i < 20; ++i)
+        ASSERT_GT(
+            ::sendto(fd, junk.data(), junk.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+            0);
+    ::close(fd);
+    std::this_thread::sleep_for(500ms);
+    const auto queued = udp_rx_queue("127.0.0.1", port);
+    ::kill(*sipd_, SIGCONT);
+    ASSERT_TRUE(queued.has_value()) << "no socket on 127.0.0.1:" << port;
+    EXPECT_GT(*queued, 0u) << "something read the SIP socket while sipd was stopped";
+
+    // Once sipd runs again, it (and only it) drains the queue.
+    std::optional<unsigned long> after;
+    for (int i = 0; i < 100; ++i) {
+        after = udp_rx_queue("127.0.0.1", port);
+        if (after && *after == 0) break;
+        std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_TRUE(after.has_value());
+    EXPECT_EQ(*after, 0u);
+    EXPECT_TRUE(process_exists(*sipd_));
+}
 
 TEST_F(DaemonTest, ChildrenRunUnprivilegedJailedAndSandboxed) {
     expect_sandboxed(*sipd_, "sipd");
