@@ -1,15 +1,20 @@
 // rtpd_bench: the relay's throughput, loss, latency and CPU against a
-// minimal baseline forwarder on the same streams, ports and addresses.
+// minimal baseline forwarder on the same streams, in the same run.
 // A tool, not a test (see README.md). Needs root (rtpd drops to nobody in a
 // chroot). Loopback only; every loop is bounded in count and time.
 //
-// Layout: N forwards. Inside relay 127.0.0.1:P_i, outside relay
-// 127.0.0.2:Q_i. The load generator is one thread with two sockets, the
-// inside phone 127.0.0.3 and the outside phone 127.0.0.4, shared by every
-// stream (each forward names them as its peers), so the generator costs
-// one sendmmsg/recvmmsg per batch and leaves the CPU to the relay. Each
-// datagram (172 bytes: RTP header + 20 ms of G.711) carries its stream, a
-// trial number and its CLOCK_MONOTONIC send time.
+// Layout: N forwards. rtpd relays on 127.0.0.1:P_i (inside) and
+// 127.0.0.2:Q_i (outside); the baseline, set up once next to it, relays on
+// 127.0.0.5:P_i and 127.0.0.6:Q_i (the same port numbers), so the two are
+// measured alternately (A B B A ...) without re-binding anything and a
+// drift of the shared machine hits both alike. The load generator is a
+// sender thread and a receiver thread with two sockets, the inside phone
+// 127.0.0.3 and the outside phone 127.0.0.4, shared by every stream (each
+// forward names them as its peers). Each datagram (172 bytes: RTP header +
+// 20 ms of G.711) carries its stream, a trial number and its
+// CLOCK_MONOTONIC send time. Relay CPU is the scheduler's run time
+// (/proc/.../schedstat, ns) of rtpd or of the baseline thread.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -20,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
@@ -27,6 +33,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +53,13 @@ constexpr size_t kBatch = 64;
 constexpr uint16_t kPortLow = 20000;  // 22,000 ports per relay address
 constexpr uint16_t kPortHigh = 41999;
 constexpr double kLossTarget = 0.001;
+constexpr double kBusyCore = 90.0;       // % of a core: below it the relay had room
+constexpr double kFixedFraction = 0.65;  // fixed-rate comparison: of the flat-out rate
+// After the sending ends the receiver drains until everything sent has
+// arrived, or nothing arrived for 100 ms, or 3 s passed: a generator whose
+// receive queue is behind must not count its backlog as loss.
+constexpr int64_t kQuietNs = 100000000;
+constexpr int64_t kDrainMaxNs = 3000000000;
 
 int64_t now_ns() {
     timespec ts{};
@@ -78,26 +92,16 @@ Endpoint local_of(int fd) {
     return e;
 }
 
-// utime + stime in clock ticks of a process or a thread.
-uint64_t cpu_ticks(const std::string& stat_path) {
-    char buf[1024] = "";
-    UniqueFd fd(::open(stat_path.c_str(), O_RDONLY | O_CLOEXEC));
+// CPU time a task has run, in ns: the first field of /proc/.../schedstat
+// (the scheduler's sum_exec_runtime; /proc/.../stat counts 10 ms ticks,
+// too coarse for a per-packet cost over 1 s trials). rtpd is one thread.
+uint64_t cpu_ns(const std::string& schedstat_path) {
+    char buf[256] = "";
+    UniqueFd fd(::open(schedstat_path.c_str(), O_RDONLY | O_CLOEXEC));
     const ssize_t got = fd.valid() ? ::read(fd.get(), buf, sizeof buf - 1) : -1;
     if (got <= 0) return 0;
-    const std::string s(buf, static_cast<size_t>(got));
-    const size_t close = s.rfind(')');
-    if (close == std::string::npos) return 0;
-    // Fields after the command: state is field 3; utime 14, stime 15.
-    const char* p = s.c_str() + close + 2;
-    uint64_t utime = 0, stime = 0;
-    for (int field = 3; field <= 15 && *p != '\0'; ++field) {
-        if (field == 14) utime = std::strtoull(p, nullptr, 10);
-        if (field == 15) stime = std::strtoull(p, nullptr, 10);
-        p = std::strchr(p, ' ');
-        if (p == nullptr) break;
-        ++p;
-    }
-    return utime + stime;
+    buf[got] = '\0';
+    return std::strtoull(buf, nullptr, 10);
 }
 
 long rss_kib(pid_t pid) {
@@ -108,11 +112,64 @@ long rss_kib(pid_t pid) {
     return -1;
 }
 
+// Datagrams the kernel dropped at full receive buffers (the "drops"
+// column of /proc/net/udp), summed per local address: where a loss
+// happened, at a relay's sockets or at the generator's.
+struct Drops {
+    uint64_t rtpd = 0, base = 0, gen = 0;
+};
+
+Drops udp_drops() {
+    static const uint32_t rtpd_a = inet_addr("127.0.0.1"), rtpd_b = inet_addr("127.0.0.2");
+    static const uint32_t base_a = inet_addr("127.0.0.5"), base_b = inet_addr("127.0.0.6");
+    static const uint32_t gen_a = inet_addr("127.0.0.3"), gen_b = inet_addr("127.0.0.4");
+    Drops d;
+    std::ifstream in("/proc/net/udp");
+    std::string line;
+    for (int i = 0; i < 100000 && std::getline(in, line); ++i) {
+        std::istringstream words(line);
+        std::string sl, local, word, last;
+        words >> sl >> local;
+        while (words >> word) last = word;
+        if (local.size() < 9 || last.empty() || sl == "sl") continue;
+        const auto addr =
+            static_cast<uint32_t>(std::strtoul(local.substr(0, 8).c_str(), nullptr, 16));
+        const uint64_t n = std::strtoull(last.c_str(), nullptr, 10);
+        if (addr == rtpd_a || addr == rtpd_b) d.rtpd += n;
+        if (addr == base_a || addr == base_b) d.base += n;
+        if (addr == gen_a || addr == gen_b) d.gen += n;
+    }
+    return d;
+}
+
+// The first field of /proc/loadavg, to record how busy the shared machine was.
+std::string loadavg() {
+    std::ifstream in("/proc/loadavg");
+    std::string one;
+    in >> one;
+    return one;
+}
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const size_t m = v.size() / 2;
+    return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
 // ---- the load generator -------------------------------------------------------
 
 struct Streams {
     std::vector<Endpoint> to_inside;   // relay inside RTP port of stream i
     std::vector<Endpoint> to_outside;  // relay outside RTP port of stream i
+};
+
+// A relay under test: its streams and where its CPU time is read.
+struct Relay {
+    const char* name;
+    Streams streams;
+    std::string schedstat;
+    bool is_rtpd;
 };
 
 struct TrialResult {
@@ -124,7 +181,12 @@ struct TrialResult {
     double loss = 0;
     double p50_us = 0;
     double p99_us = 0;
-    double cpu_pct = 0;  // of one core, the relay under test
+    double cpu_pct = 0;        // of one core, the relay under test
+    double ns_per_pkt = 0;     // relay CPU per delivered datagram
+    uint64_t relay_drops = 0;  // at the relay's sockets (full receive buffer)
+    uint64_t gen_drops = 0;    // at the generator's sockets
+    double drain_s = 0;        // the receiver's backlog after the sending
+    bool behind = false;       // the sender did not reach the rate asked for
 };
 
 class Generator {
@@ -150,61 +212,32 @@ class Generator {
     [[nodiscard]] const Endpoint& inside_phone() const { return in_addr_; }
     [[nodiscard]] const Endpoint& outside_phone() const { return out_addr_; }
 
-    // Offers `pps` (0 = as fast as it can) for `seconds`, then drains for
-    // 300 ms. `cpu_stat`: /proc path of the relay whose CPU is measured.
-    TrialResult run(const Streams& s, double pps, double seconds, const std::string& cpu_stat) {
+    // Offers `pps` (0 = as fast as the sender can) through `relay` for
+    // `seconds`, then drains (see kQuietNs). The sender (this thread) and the receiver (a thread of
+    // its own for the trial) run in parallel, so neither waits for the other.
+    TrialResult run(const Relay& relay, double pps, double seconds) {
         ++trial_;
         hist_.assign(kHistBuckets, 0);
+        received_ = 0;
+        sent_final_.store(UINT64_MAX);
         TrialResult r;
         r.offered_pps = pps;
-        const size_t n = s.to_inside.size();
-        const uint64_t cpu0 = cpu_ticks(cpu_stat);
+        const Drops drops0 = udp_drops();
+        const uint64_t cpu0 = cpu_ns(relay.schedstat);
         const int64_t start = now_ns();
         const int64_t end = start + static_cast<int64_t>(seconds * 1e9);
-        const int64_t drain_end = end + 300000000;
-        size_t next = 0;
-        bool inside_turn = true;
-        uint64_t rounds = 0;
-        for (int64_t now = start; now < drain_end && rounds < 2000000000ull; ++rounds) {
-            bool idle = true;
-            if (now < end) {
-                const uint64_t due =
-                    pps > 0 ? static_cast<uint64_t>(static_cast<double>(now - start) * pps / 1e9)
-                            : r.sent + kBatch;
-                if (due > r.sent) {
-                    const size_t k = static_cast<size_t>(std::min<uint64_t>(due - r.sent, kBatch));
-                    const int fd = inside_turn ? in_.get() : out_.get();
-                    const auto& dst = inside_turn ? s.to_inside : s.to_outside;
-                    for (size_t j = 0; j < k; ++j) {
-                        const size_t st = (next + j) % n;
-                        tx_buf_[j].p.stream = static_cast<uint32_t>(st);
-                        tx_buf_[j].p.trial = trial_;
-                        tx_buf_[j].p.sent_ns = now;
-                        tx_[j].msg_hdr.msg_name = const_cast<sockaddr*>(dst[st].sa());
-                        tx_[j].msg_hdr.msg_namelen = dst[st].len();
-                    }
-                    const int sent = ::sendmmsg(fd, tx_.data(), static_cast<unsigned>(k), 0);
-                    if (sent > 0) {
-                        r.sent += static_cast<uint64_t>(sent);
-                        if (!inside_turn) next = (next + static_cast<size_t>(sent)) % n;
-                    }
-                    inside_turn = !inside_turn;
-                    idle = false;
-                }
-            }
-            idle = receive(in_.get(), r) && idle;
-            idle = receive(out_.get(), r) && idle;
-            if (idle) {
-                pollfd p[2] = {{in_.get(), POLLIN, 0}, {out_.get(), POLLIN, 0}};
-                timespec ts{0, 50000};
-                if (now < end && pps > 0)
-                    (void)::ppoll(p, 2, &ts, nullptr);
-                else if (now >= end)
-                    (void)::poll(p, 2, 1);
-            }
-            now = now_ns();
-        }
-        const uint64_t cpu1 = cpu_ticks(cpu_stat);
+        std::thread rx([this, end] { receive_until(end); });
+        r.sent = send_until(relay.streams, pps, start, end);
+        const uint64_t cpu_sent = cpu_ns(relay.schedstat);
+        const int64_t sent_at = now_ns();
+        sent_final_.store(r.sent);
+        rx.join();
+        const uint64_t cpu1 = cpu_ns(relay.schedstat);
+        const double elapsed = static_cast<double>(now_ns() - start) / 1e9;  // with the drain
+        const Drops drops1 = udp_drops();
+        r.relay_drops = relay.is_rtpd ? drops1.rtpd - drops0.rtpd : drops1.base - drops0.base;
+        r.gen_drops = drops1.gen - drops0.gen;
+        r.received = received_;
         r.seconds = seconds;
         r.delivered_pps = static_cast<double>(r.received) / seconds;
         r.loss =
@@ -212,18 +245,80 @@ class Generator {
         if (r.loss < 0) r.loss = 0;
         r.p50_us = percentile(0.50, r.received);
         r.p99_us = percentile(0.99, r.received);
-        const double elapsed = static_cast<double>(now_ns() - start) / 1e9;
-        r.cpu_pct = 100.0 * static_cast<double>(cpu1 - cpu0) /
-                    static_cast<double>(sysconf(_SC_CLK_TCK)) / elapsed;
-        if (pps <= 0) r.offered_pps = static_cast<double>(r.sent) / seconds;
+        // Busy % over the sending; cost per packet over the whole trial.
+        r.cpu_pct =
+            100.0 * static_cast<double>(cpu_sent - cpu0) / static_cast<double>(sent_at - start);
+        r.drain_s = elapsed - static_cast<double>(sent_at - start) / 1e9;
+        r.ns_per_pkt =
+            r.received > 0 ? static_cast<double>(cpu1 - cpu0) / static_cast<double>(r.received) : 0;
+        // What the sender achieved: under load it may fall behind `pps`.
+        r.offered_pps = static_cast<double>(r.sent) / seconds;
+        r.behind = pps > 0 && r.offered_pps < 0.98 * pps;
         return r;
     }
 
   private:
     static constexpr size_t kHistBuckets = 200001;  // 1 us buckets up to 200 ms
 
+    // Both directions in turn, round-robin over the streams; paced to
+    // `pps` in batches of up to 64 (flat out: always a full batch).
+    uint64_t send_until(const Streams& s, double pps, int64_t start, int64_t end) {
+        const size_t n = s.to_inside.size();
+        uint64_t sent = 0;
+        size_t next = 0;
+        bool inside_turn = true;
+        uint64_t rounds = 0;
+        for (int64_t now = start; now < end && rounds < 2000000000ull; ++rounds) {
+            const uint64_t due =
+                pps > 0 ? static_cast<uint64_t>(static_cast<double>(now - start) * pps / 1e9)
+                        : sent + kBatch;
+            if (due > sent) {
+                const size_t k = static_cast<size_t>(std::min<uint64_t>(due - sent, kBatch));
+                const int fd = inside_turn ? in_.get() : out_.get();
+                const auto& dst = inside_turn ? s.to_inside : s.to_outside;
+                for (size_t j = 0; j < k; ++j) {
+                    const size_t st = (next + j) % n;
+                    tx_buf_[j].p.stream = static_cast<uint32_t>(st);
+                    tx_buf_[j].p.trial = trial_;
+                    tx_buf_[j].p.sent_ns = now;
+                    tx_[j].msg_hdr.msg_name = const_cast<sockaddr*>(dst[st].sa());
+                    tx_[j].msg_hdr.msg_namelen = dst[st].len();
+                }
+                const int got = ::sendmmsg(fd, tx_.data(), static_cast<unsigned>(k), 0);
+                if (got > 0) {
+                    sent += static_cast<uint64_t>(got);
+                    if (!inside_turn) next = (next + static_cast<size_t>(got)) % n;
+                }
+                inside_turn = !inside_turn;
+            } else {
+                const timespec ts{0, 50000};
+                (void)::nanosleep(&ts, nullptr);
+            }
+            now = now_ns();
+        }
+        return sent;
+    }
+
+    void receive_until(int64_t end) {
+        const int64_t drain_end = end + kDrainMaxNs;
+        int64_t last_rx = end;
+        uint64_t rounds = 0;
+        for (int64_t now = now_ns(); now < drain_end && rounds < 2000000000ull; ++rounds) {
+            if (now >= end && received_ >= sent_final_.load()) break;  // all arrived
+            if (now >= end && sent_final_.load() != UINT64_MAX && now - last_rx > kQuietNs) break;
+            bool idle = receive(in_.get());
+            idle = receive(out_.get()) && idle;
+            if (!idle) last_rx = now;
+            if (idle) {
+                pollfd p[2] = {{in_.get(), POLLIN, 0}, {out_.get(), POLLIN, 0}};
+                (void)::poll(p, 2, 1);
+            }
+            now = now_ns();
+        }
+    }
+
     // True when nothing was waiting.
-    bool receive(int fd, TrialResult& r) {
+    bool receive(int fd) {
         bool idle = true;
         for (int round = 0; round < 8; ++round) {
             const int got = ::recvmmsg(fd, rx_.data(), kBatch, MSG_DONTWAIT, nullptr);
@@ -234,7 +329,7 @@ class Generator {
                 Payload p;
                 std::memcpy(&p, rx_iov_[static_cast<size_t>(i)].iov_base, sizeof p);
                 if (p.trial != trial_) continue;
-                ++r.received;
+                ++received_;
                 const int64_t us = (now - p.sent_ns) / 1000;
                 ++hist_[static_cast<size_t>(std::clamp<int64_t>(us, 0, kHistBuckets - 1))];
             }
@@ -260,31 +355,35 @@ class Generator {
         Payload p;
         uint8_t bytes[kPacket];
     };
+    // Sender thread only.
     std::array<Slot, kBatch> tx_buf_{};
     std::array<iovec, kBatch> tx_iov_{};
     std::array<mmsghdr, kBatch> tx_{};
+    // Receiver thread only while a trial runs.
     std::vector<uint8_t> bufs_;
     std::array<iovec, kBatch> rx_iov_{};
     std::array<mmsghdr, kBatch> rx_{};
     std::vector<uint64_t> hist_;
+    uint64_t received_ = 0;
+    // Set before the receiver starts, read by both.
     uint32_t trial_ = 0;
+    std::atomic<uint64_t> sent_final_{UINT64_MAX};
 };
 
 // ---- the baseline forwarder -------------------------------------------------------
 
 // One thread, epoll, recvmmsg/sendmmsg, a source check like rtpd's: the
-// best a plain userspace relay does on the same ports.
+// best a plain userspace relay does on the same streams.
 class Baseline {
   public:
-    bool start(const std::vector<std::pair<uint16_t, uint16_t>>& ports, const Endpoint& in_phone,
-               const Endpoint& out_phone) {
+    bool start(const std::vector<std::pair<uint16_t, uint16_t>>& ports, const char* inside_ip,
+               const char* outside_ip, const Endpoint& in_phone, const Endpoint& out_phone) {
         in_phone_ = in_phone;
         out_phone_ = out_phone;
         ep_.reset(::epoll_create1(EPOLL_CLOEXEC));
         for (size_t i = 0; i < ports.size(); ++i) {
-            inside_.push_back(udp_bound(*Endpoint::parse("127.0.0.1", ports[i].first), 256 << 10));
-            outside_.push_back(
-                udp_bound(*Endpoint::parse("127.0.0.2", ports[i].second), 256 << 10));
+            inside_.push_back(udp_bound(*Endpoint::parse(inside_ip, ports[i].first), 256 << 10));
+            outside_.push_back(udp_bound(*Endpoint::parse(outside_ip, ports[i].second), 256 << 10));
             if (!inside_.back().valid() || !outside_.back().valid()) return false;
             epoll_event e{};
             e.events = EPOLLIN;
@@ -303,8 +402,8 @@ class Baseline {
         stop_.store(true);
         if (thread_.joinable()) thread_.join();
     }
-    [[nodiscard]] std::string stat_path() const {
-        return "/proc/self/task/" + std::to_string(tid_.load()) + "/stat";
+    [[nodiscard]] std::string schedstat_path() const {
+        return "/proc/self/task/" + std::to_string(tid_.load()) + "/schedstat";
     }
 
   private:
@@ -365,31 +464,82 @@ class Baseline {
     std::atomic<bool> stop_{false};
 };
 
-// ---- the search ----------------------------------------------------------------
+// ---- the measurements -----------------------------------------------------------
 
 void print(const char* who, const char* what, const TrialResult& r) {
     std::printf(
-        "  %-8s %-22s offered %9.0f pps  delivered %9.0f pps  loss %7.4f%%  "
-        "p50 %6.0f us  p99 %7.0f us  cpu %5.1f%%\n",
-        who, what, r.offered_pps, r.delivered_pps, 100.0 * r.loss, r.p50_us, r.p99_us, r.cpu_pct);
+        "  %-8s %-14s offered %8.0f pps  delivered %8.0f pps  loss %7.4f%%  "
+        "p50 %6.0f us  p99 %7.0f us  cpu %5.1f%%  %5.0f ns/pkt  dropped relay %" PRIu64
+        " gen %" PRIu64 "  drain %.2f s%s\n",
+        who, what, r.offered_pps, r.delivered_pps, 100.0 * r.loss, r.p50_us, r.p99_us, r.cpu_pct,
+        r.ns_per_pkt, r.relay_drops, r.gen_drops, r.drain_s,
+        r.behind ? "  (sender behind the rate)" : "");
     std::fflush(stdout);
 }
 
-// The highest offered rate with < 0.1% loss: flat out if that loses less,
-// else down from flat out in steps of 15%, then one step halfway up. At
-// most 11 trials.
-TrialResult search(Generator& gen, const Streams& s, const std::string& cpu, const char* who,
-                   double trial_s) {
-    TrialResult flat = gen.run(s, 0, trial_s, cpu);
-    print(who, "flat out", flat);
-    // No loss flat out: the relay keeps up with all the generator can offer.
-    if (flat.loss < kLossTarget) return flat;
-    double rate = std::max(1000.0, flat.delivered_pps * 1.05);
+// What limited a flat-out trial. Lost nothing yet had CPU to spare: the
+// load generator. Lost mostly at the generator's own sockets: its
+// receiver. Lost at the relay's sockets: the relay, which with less than
+// 90% of a core was short of CPU on the shared machine rather than busy.
+const char* verdict(const TrialResult& r) {
+    if (r.loss < kLossTarget) return r.cpu_pct < kBusyCore ? "generator-bound" : "relay saturated";
+    if (r.gen_drops >= r.relay_drops) return "generator-bound: its receiver dropped";
+    return r.cpu_pct < kBusyCore ? "relay dropped, short of CPU" : "relay saturated, dropped";
+}
+
+// Trials of rtpd and the baseline alternately, in the order A B B A A B
+// ..., so a trend of the machine's load weighs on both alike.
+struct Paired {
+    std::vector<TrialResult> rtpd, base;
+};
+
+Paired interleave(Generator& gen, const Relay& rtpd, const Relay& base, double pps, double trial_s,
+                  int rounds, const char* what) {
+    Paired p;
+    for (int i = 0; i < rounds; ++i) {
+        for (int k = 0; k < 2; ++k) {
+            const bool rtpd_turn = (i % 2 == 0) == (k == 0);
+            const Relay& r = rtpd_turn ? rtpd : base;
+            TrialResult t = gen.run(r, pps, trial_s);
+            print(r.name, what, t);
+            if (pps <= 0) std::printf("           -> %s\n", verdict(t));
+            (rtpd_turn ? p.rtpd : p.base).push_back(t);
+        }
+    }
+    return p;
+}
+
+struct Summary {
+    double rtpd = 0, base = 0, ratio = 0, ratio_min = 0, ratio_max = 0;
+};
+
+// Medians of a figure of each side and of its per-round ratio rtpd/baseline.
+template <class F>
+Summary summarize(const Paired& p, F figure) {
+    std::vector<double> a, b, ratio;
+    for (size_t i = 0; i < p.rtpd.size() && i < p.base.size(); ++i) {
+        a.push_back(figure(p.rtpd[i]));
+        b.push_back(figure(p.base[i]));
+        if (b.back() > 0) ratio.push_back(a.back() / b.back());
+    }
+    Summary s{median(a), median(b), median(ratio), 0, 0};
+    if (!ratio.empty()) {
+        s.ratio_min = *std::min_element(ratio.begin(), ratio.end());
+        s.ratio_max = *std::max_element(ratio.begin(), ratio.end());
+    }
+    return s;
+}
+
+// The highest offered rate with < 0.1% loss below a flat-out rate that
+// lost more: down in steps of 15%, then one step halfway up. At most 10
+// trials.
+TrialResult search(Generator& gen, const Relay& relay, double flat_pps, double trial_s) {
+    double rate = std::max(1000.0, flat_pps * 1.05);
     TrialResult best{};
     double failed_at = 0;
     for (int i = 0; i < 9; ++i) {
-        TrialResult r = gen.run(s, rate, trial_s, cpu);
-        print(who, "search", r);
+        TrialResult r = gen.run(relay, rate, trial_s);
+        print(relay.name, "search", r);
         if (r.loss < kLossTarget) {
             best = r;
             break;
@@ -398,17 +548,12 @@ TrialResult search(Generator& gen, const Streams& s, const std::string& cpu, con
         rate *= 0.85;
     }
     if (best.sent > 0 && failed_at > 0) {
-        TrialResult r = gen.run(s, (best.offered_pps + failed_at) / 2, trial_s, cpu);
-        print(who, "search", r);
+        TrialResult r = gen.run(relay, (best.offered_pps + failed_at) / 2, trial_s);
+        print(relay.name, "search", r);
         if (r.loss < kLossTarget) best = r;
     }
     return best;
 }
-
-struct ModeResult {
-    TrialResult rtpd_best, base_best, rtpd_50, base_50, rtpd_hold;
-    double rss_per_forward_bytes = 0;
-};
 
 bool setup_forwards(SipdPeer& sipd, size_t n, const Generator& gen, Streams& s,
                     std::vector<std::pair<uint16_t, uint16_t>>& ports) {
@@ -448,68 +593,185 @@ bool setup_forwards(SipdPeer& sipd, size_t n, const Generator& gen, Streams& s,
     return done == n;
 }
 
-bool run_mode(size_t calls, const ScratchDir& dir, double trial_s, double hold_s, ModeResult& out) {
-    std::printf("\n== %zu calls (%zu forwards, %zu relay sockets) ==\n", calls, calls, calls * 4);
+struct Options {
+    double trial_s = 1.0;
+    double hold_s = 5.0;
+    int rounds = 5;  // flat-out and fixed-rate pairs per mode
+};
+
+bool run_mode(size_t calls, const ScratchDir& dir, const Options& o, bool largest,
+              std::vector<std::string>& table) {
+    std::printf(
+        "\n== %zu calls (%zu forwards, %zu rtpd sockets, %zu baseline sockets), load average "
+        "%s ==\n",
+        calls, calls, calls * 4, calls * 2, loadavg().c_str());
     const std::string config = write_rtpd_config(
         dir, kPortLow, kPortHigh,
         "rtp_timeout = 600\nrtp_no_bidir_timeout = 600\nrtp_max_duration = 3600\n");
     Generator gen;
     if (!gen.ok()) return false;
-    Streams s;
-    std::vector<std::pair<uint16_t, uint16_t>> ports;
-    {
-        RtpdProcess rtpd;
-        std::string error;
-        auto sipd = rtpd.start(config, error, "notice");
-        if (!sipd) {
-            std::fprintf(stderr, "rtpd: %s\n", error.c_str());
-            return false;
-        }
-        const long rss0 = rss_kib(rtpd.pid());
-        const auto t0 = std::chrono::steady_clock::now();
-        if (!setup_forwards(*sipd, calls, gen, s, ports)) {
-            std::fprintf(stderr, "setting up %zu forwards failed\n", calls);
-            return false;
-        }
-        const double setup_s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const long rss1 = rss_kib(rtpd.pid());
-        out.rss_per_forward_bytes =
-            1024.0 * static_cast<double>(rss1 - rss0) / static_cast<double>(calls);
-        std::printf("  set up in %.2f s; rtpd RSS %ld -> %ld KiB (%.0f bytes per forward)\n",
-                    setup_s, rss0, rss1, out.rss_per_forward_bytes);
-        const std::string cpu = "/proc/" + std::to_string(rtpd.pid()) + "/stat";
-        if (calls <= 1000) {
-            out.rtpd_50 = gen.run(s, 2.0 * 50.0 * static_cast<double>(calls), trial_s, cpu);
-            print("rtpd", "50 pps/stream each way", out.rtpd_50);
-        }
-        out.rtpd_best = search(gen, s, cpu, "rtpd", trial_s);
-        if (hold_s > 0 && out.rtpd_best.sent > 0) {
-            out.rtpd_hold = gen.run(s, out.rtpd_best.offered_pps, hold_s, cpu);
-            print("rtpd", "held", out.rtpd_hold);
-        }
-        rtpd.kill9();
-    }
-    Baseline base;
-    if (!base.start(ports, gen.inside_phone(), gen.outside_phone())) {
-        std::fprintf(stderr, "baseline: cannot bind the same ports\n");
+    RtpdProcess proc;
+    std::string error;
+    auto sipd = proc.start(config, error, "notice");
+    if (!sipd) {
+        std::fprintf(stderr, "rtpd: %s\n", error.c_str());
         return false;
     }
-    if (calls <= 1000) {
-        out.base_50 =
-            gen.run(s, 2.0 * 50.0 * static_cast<double>(calls), trial_s, base.stat_path());
-        print("baseline", "50 pps/stream each way", out.base_50);
+    Relay rtpd{"rtpd", {}, "/proc/" + std::to_string(proc.pid()) + "/schedstat", true};
+    std::vector<std::pair<uint16_t, uint16_t>> ports;
+    const long rss0 = rss_kib(proc.pid());
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!setup_forwards(*sipd, calls, gen, rtpd.streams, ports)) {
+        std::fprintf(stderr, "setting up %zu forwards failed\n", calls);
+        return false;
     }
-    out.base_best = search(gen, s, base.stat_path(), "baseline", trial_s);
-    const double ratio = out.base_best.offered_pps > 0
-                             ? out.rtpd_best.delivered_pps / out.base_best.delivered_pps
-                             : 0;
+    const double setup_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const long rss1 = rss_kib(proc.pid());
+    const double rss_per_forward =
+        1024.0 * static_cast<double>(rss1 - rss0) / static_cast<double>(calls);
+    std::printf("  set up in %.2f s; rtpd RSS %ld -> %ld KiB (%.0f bytes per forward)\n", setup_s,
+                rss0, rss1, rss_per_forward);
+
+    Baseline baseline;
+    if (!baseline.start(ports, "127.0.0.5", "127.0.0.6", gen.inside_phone(), gen.outside_phone())) {
+        std::fprintf(stderr, "baseline: cannot bind 127.0.0.5/127.0.0.6 on rtpd's port numbers\n");
+        return false;
+    }
+    Relay base{"baseline", {}, baseline.schedstat_path(), false};
+    for (size_t i = 0; i < calls; ++i) {
+        base.streams.to_inside.push_back(*Endpoint::parse("127.0.0.5", ports[i].first));
+        base.streams.to_outside.push_back(*Endpoint::parse("127.0.0.6", ports[i].second));
+    }
+    char line[512];
+
+    // 1. Latency at a realistic rate: 50 pps per stream each way.
+    if (calls <= 1000) {
+        const double pps = 2.0 * 50.0 * static_cast<double>(calls);
+        const Paired p = interleave(gen, rtpd, base, pps, o.trial_s, 3, "50 pps/stream");
+        const Summary p50 = summarize(p, [](const TrialResult& t) { return t.p50_us; });
+        const Summary p99 = summarize(p, [](const TrialResult& t) { return t.p99_us; });
+        const Summary loss = summarize(p, [](const TrialResult& t) { return t.loss; });
+        const Summary cpu = summarize(p, [](const TrialResult& t) { return t.cpu_pct; });
+        std::printf(
+            "  => 50 pps/stream (%.0f pps), medians of 3: rtpd p50 %.0f us p99 %.0f us loss "
+            "%.4f%% cpu %.1f%%; baseline p50 %.0f us p99 %.0f us loss %.4f%% cpu %.1f%%\n",
+            pps, p50.rtpd, p99.rtpd, 100 * loss.rtpd, cpu.rtpd, p50.base, p99.base, 100 * loss.base,
+            cpu.base);
+        std::snprintf(line, sizeof line,
+                      "| %zu | 50 pps/stream (%.0f pps) | p50 %.0f / p99 %.0f us, loss %.2f%%, "
+                      "cpu %.0f%% | p50 %.0f / p99 %.0f us, loss %.2f%%, cpu %.0f%% | |",
+                      calls, pps, p50.rtpd, p99.rtpd, 100 * loss.rtpd, cpu.rtpd, p50.base, p99.base,
+                      100 * loss.base, cpu.base);
+        table.emplace_back(line);
+    }
+
+    // 2. Flat out, interleaved.
+    const Paired flat = interleave(gen, rtpd, base, 0, o.trial_s, o.rounds, "flat out");
+    const Summary pps = summarize(flat, [](const TrialResult& t) { return t.delivered_pps; });
+    const Summary cpu = summarize(flat, [](const TrialResult& t) { return t.cpu_pct; });
+    const Summary loss = summarize(flat, [](const TrialResult& t) { return t.loss; });
+    const Summary offered = summarize(flat, [](const TrialResult& t) { return t.offered_pps; });
+    const Summary rdrops =
+        summarize(flat, [](const TrialResult& t) { return static_cast<double>(t.relay_drops); });
+    const Summary gdrops =
+        summarize(flat, [](const TrialResult& t) { return static_cast<double>(t.gen_drops); });
+    TrialResult rtpd_med{}, base_med{};
+    rtpd_med.loss = loss.rtpd;
+    rtpd_med.cpu_pct = cpu.rtpd;
+    rtpd_med.relay_drops = static_cast<uint64_t>(rdrops.rtpd);
+    rtpd_med.gen_drops = static_cast<uint64_t>(gdrops.rtpd);
+    base_med.loss = loss.base;
+    base_med.cpu_pct = cpu.base;
+    base_med.relay_drops = static_cast<uint64_t>(rdrops.base);
+    base_med.gen_drops = static_cast<uint64_t>(gdrops.base);
     std::printf(
-        "  => at < 0.1%% loss: rtpd %.0f pps (p50 %.0f us, p99 %.0f us, cpu %.0f%%), "
-        "baseline %.0f pps (p50 %.0f us, p99 %.0f us, cpu %.0f%%): ratio %.2f\n",
-        out.rtpd_best.delivered_pps, out.rtpd_best.p50_us, out.rtpd_best.p99_us,
-        out.rtpd_best.cpu_pct, out.base_best.delivered_pps, out.base_best.p50_us,
-        out.base_best.p99_us, out.base_best.cpu_pct, ratio);
+        "  => flat out, medians of %d: offered %.0f / %.0f pps; rtpd %.0f pps (loss %.4f%%, cpu "
+        "%.0f%%: %s), baseline %.0f pps (loss %.4f%%, cpu %.0f%%: %s); ratio %.2f "
+        "(min %.2f, max %.2f)\n",
+        o.rounds, offered.rtpd, offered.base, pps.rtpd, 100 * loss.rtpd, cpu.rtpd,
+        verdict(rtpd_med), pps.base, 100 * loss.base, cpu.base, verdict(base_med), pps.ratio,
+        pps.ratio_min, pps.ratio_max);
+    std::snprintf(line, sizeof line,
+                  "| %zu | flat out (median of %d) | %.0f pps, loss %.2f%%, cpu %.0f%% (%s) | "
+                  "%.0f pps, loss %.2f%%, cpu %.0f%% (%s) | pps %.2f (%.2f..%.2f) |",
+                  calls, o.rounds, pps.rtpd, 100 * loss.rtpd, cpu.rtpd, verdict(rtpd_med), pps.base,
+                  100 * loss.base, cpu.base, verdict(base_med), pps.ratio, pps.ratio_min,
+                  pps.ratio_max);
+    table.emplace_back(line);
+
+    // Flat out lost >= 0.1% (the sender out-ran a relay): the highest
+    // rate at < 0.1% loss, for each relay on its own (bounded).
+    double best_rtpd = loss.rtpd < kLossTarget ? pps.rtpd : 0;
+    double best_base = loss.base < kLossTarget ? pps.base : 0;
+    if (best_rtpd == 0) best_rtpd = search(gen, rtpd, pps.rtpd, o.trial_s).delivered_pps;
+    if (best_base == 0) best_base = search(gen, base, pps.base, o.trial_s).delivered_pps;
+    if (loss.rtpd >= kLossTarget || loss.base >= kLossTarget) {
+        std::printf("  => at < 0.1%% loss: rtpd %.0f pps, baseline %.0f pps: ratio %.2f\n",
+                    best_rtpd, best_base, best_base > 0 ? best_rtpd / best_base : 0);
+        std::snprintf(line, sizeof line,
+                      "| %zu | highest rate at < 0.1%% loss | %.0f pps | %.0f pps | pps %.2f |",
+                      calls, best_rtpd, best_base, best_base > 0 ? best_rtpd / best_base : 0);
+        table.emplace_back(line);
+    }
+
+    // 3. The same fixed rate offered to both, below what either delivers
+    // flat out: the relay CPU per delivered packet compares efficiency
+    // even when the generator cannot saturate a relay.
+    const double fixed = kFixedFraction * std::min(best_rtpd > 0 ? best_rtpd : pps.rtpd,
+                                                   best_base > 0 ? best_base : pps.base);
+    const Paired all = interleave(gen, rtpd, base, fixed, o.trial_s, o.rounds, "fixed rate");
+    // The cost per packet falls as a relay's batches fill, so a pair is
+    // compared only when the sender reached the rate in both trials.
+    Paired fx;
+    for (size_t i = 0; i < all.rtpd.size() && i < all.base.size(); ++i) {
+        if (all.rtpd[i].behind || all.base[i].behind) continue;
+        fx.rtpd.push_back(all.rtpd[i]);
+        fx.base.push_back(all.base[i]);
+    }
+    const int pairs = static_cast<int>(fx.rtpd.size());
+    if (pairs == 0) {
+        std::printf("  NOTE: the sender fell behind the fixed rate in every pair; using all\n");
+        fx = all;
+    }
+    const Summary cost = summarize(fx, [](const TrialResult& t) { return t.ns_per_pkt; });
+    const Summary fcpu = summarize(fx, [](const TrialResult& t) { return t.cpu_pct; });
+    const Summary floss = summarize(fx, [](const TrialResult& t) { return t.loss; });
+    const Summary fp50 = summarize(fx, [](const TrialResult& t) { return t.p50_us; });
+    const Summary fp99 = summarize(fx, [](const TrialResult& t) { return t.p99_us; });
+    std::printf(
+        "  => fixed %.0f pps (%.0f%% of the lower flat-out rate), medians of %d pairs at that "
+        "rate: rtpd %.0f ns/pkt "
+        "(cpu %.0f%%, loss %.4f%%, p50 %.0f us, p99 %.0f us), baseline %.0f ns/pkt (cpu %.0f%%, "
+        "loss %.4f%%, p50 %.0f us, p99 %.0f us); CPU cost ratio %.2f (min %.2f, max %.2f)\n",
+        fixed, 100 * kFixedFraction, pairs, cost.rtpd, fcpu.rtpd, 100 * floss.rtpd, fp50.rtpd,
+        fp99.rtpd, cost.base, fcpu.base, 100 * floss.base, fp50.base, fp99.base, cost.ratio,
+        cost.ratio_min, cost.ratio_max);
+    std::snprintf(
+        line, sizeof line,
+        "| %zu | fixed %.0f pps (median of %d of %d pairs) | %.0f ns/pkt, cpu %.0f%%, loss %.2f%%, "
+        "p50 %.0f / p99 %.0f us | %.0f ns/pkt, cpu %.0f%%, loss %.2f%%, p50 %.0f / p99 "
+        "%.0f us | cost %.2f (%.2f..%.2f) |",
+        calls, fixed, pairs, o.rounds, cost.rtpd, fcpu.rtpd, 100 * floss.rtpd, fp50.rtpd, fp99.rtpd,
+        cost.base, fcpu.base, 100 * floss.base, fp50.base, fp99.base, cost.ratio, cost.ratio_min,
+        cost.ratio_max);
+    table.emplace_back(line);
+
+    // 4. The largest mode: rtpd holds the highest lossless rate it reached.
+    if (largest && o.hold_s > 0 && best_rtpd > 0) {
+        const TrialResult h = gen.run(rtpd, best_rtpd, o.hold_s);
+        print("rtpd", "held", h);
+        std::snprintf(line, sizeof line,
+                      "| %zu | rtpd held %.0f s at %.0f pps | %.0f pps, loss %.4f%%, cpu %.0f%% "
+                      "| | |",
+                      calls, o.hold_s, best_rtpd, h.delivered_pps, 100 * h.loss, h.cpu_pct);
+        table.emplace_back(line);
+    }
+    std::snprintf(line, sizeof line,
+                  "| %zu | set-up, memory | %.2f s over the IPC, RSS %ld -> %ld KiB (%.0f bytes "
+                  "per forward) | | |",
+                  calls, setup_s, rss0, rss1, rss_per_forward);
+    table.emplace_back(line);
     std::fflush(stdout);
     return true;
 }
@@ -522,20 +784,23 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::vector<size_t> modes;
-    double trial_s = 1.0;
-    double hold_s = 5.0;
+    Options o;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--calls" && i + 1 < argc) {
             modes.push_back(std::strtoul(argv[++i], nullptr, 10));
         } else if (a == "--trial" && i + 1 < argc) {
-            trial_s = std::atof(argv[++i]);
+            o.trial_s = std::atof(argv[++i]);
         } else if (a == "--hold" && i + 1 < argc) {
-            hold_s = std::atof(argv[++i]);
+            o.hold_s = std::atof(argv[++i]);
+        } else if (a == "--rounds" && i + 1 < argc) {
+            o.rounds = std::atoi(argv[++i]);
         } else {
             std::fprintf(stderr,
-                         "usage: %s [--calls N]... [--trial SECONDS] [--hold SECONDS]\n"
-                         "  default: --calls 100 --calls 1000 --calls 10000 --trial 1 --hold 5\n"
+                         "usage: %s [--calls N]... [--trial SECONDS] [--hold SECONDS] "
+                         "[--rounds N]\n"
+                         "  default: --calls 100 --calls 1000 --calls 10000 --trial 1 --hold 5 "
+                         "--rounds 5\n"
                          "  SIPMASQ_BUILD_ROOT names the build directory (default .)\n",
                          argv[0]);
             return 2;
@@ -547,10 +812,12 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "--calls must be 1..10500 (the port range has 11,000 pairs)\n");
             return 2;
         }
-    trial_s = std::clamp(trial_s, 0.2, 10.0);
-    hold_s = std::clamp(hold_s, 0.0, 60.0);
-    // 4 sockets per forward in rtpd, 2 in the baseline: raise the ceiling
-    // before rtpd inherits it (the parent does the same in production).
+    o.trial_s = std::clamp(o.trial_s, 0.2, 10.0);
+    o.hold_s = std::clamp(o.hold_s, 0.0, 60.0);
+    o.rounds = std::clamp(o.rounds, 1, 20);
+    // 4 sockets per forward in rtpd (2 in the baseline, in this process):
+    // raise the ceiling before rtpd inherits it (the parent does the same
+    // in production).
     rlimit lim{262144, 262144};
     if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) {
         // Without CAP_SYS_RESOURCE (some containers) the hard limit stays.
@@ -571,12 +838,18 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(lim.rlim_cur), m, m * 4 + 64, max_calls);
             m = max_calls;
         }
-    std::printf("rtpd_bench: %ld CPUs online; load generator (1 thread) and relay share them\n",
-                sysconf(_SC_NPROCESSORS_ONLN));
+    std::printf(
+        "rtpd_bench: %ld CPUs online; the generator (a sender and a receiver thread) and the "
+        "relay share them; rtpd and the baseline alternate, %d rounds of %.1f s trials\n",
+        sysconf(_SC_NPROCESSORS_ONLN), o.rounds, o.trial_s);
     ScratchDir dir;
-    for (size_t calls : modes) {
-        ModeResult r;
-        if (!run_mode(calls, dir, trial_s, calls > 1000 ? hold_s : 0, r)) return 1;
-    }
+    std::vector<std::string> table;
+    for (size_t i = 0; i < modes.size(); ++i)
+        if (!run_mode(modes[i], dir, o, i + 1 == modes.size() && modes[i] > 1000, table)) return 1;
+    std::printf("\nload average at the end: %s\n", loadavg().c_str());
+    std::printf(
+        "\n| calls | test | rtpd | baseline | ratio rtpd/baseline (min..max) |\n"
+        "|---|---|---|---|---|\n");
+    for (const auto& l : table) std::printf("%s\n", l.c_str());
     return 0;
 }
