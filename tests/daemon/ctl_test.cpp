@@ -1,6 +1,8 @@
 // sipmasqctl against the real daemon: what it shows, and that the control
 // socket is root's alone and survives malformed requests.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -19,12 +21,56 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A UDP socket bound to addr (port chosen by the kernel), for playing a phone.
+struct UdpPeer {
+    int fd = -1;
+    uint16_t port = 0;
+    explicit UdpPeer(const char* addr) {
+        fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        ::inet_pton(AF_INET, addr, &sin.sin_addr);
+        ::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+        socklen_t len = sizeof sin;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+        port = ntohs(sin.sin_port);
+        timeval tv{3, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    ~UdpPeer() { ::close(fd); }
+    void send_to(const char* addr, uint16_t to_port, const std::string& text) const {
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(to_port);
+        ::inet_pton(AF_INET, addr, &to.sin_addr);
+        (void)::sendto(fd, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                       sizeof to);
+    }
+    // The next datagram whose first line starts with `start`, within 3 s.
+    std::string receive(const std::string& start) const {
+        char buf[65536];
+        for (int i = 0; i < 20; ++i) {
+            const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) return "";
+            std::string text(buf, static_cast<size_t>(n));
+            if (text.rfind(start, 0) == 0) return text;
+        }
+        return "";
+    }
+};
+
+std::string with_length(std::string head, const std::string& body) {
+    head += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    return head;
+}
+
 class CtlTest : public ::testing::Test {
   protected:
     void SetUp() override {
         if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon";
         config_path_ = dir_.file("sipmasq.conf");
-        write_file(config_path_, loopback_config(dir_, free_udp_port("127.0.0.1")));
+        sip_port_ = free_udp_port("127.0.0.1");
+        write_file(config_path_, loopback_config(dir_, sip_port_));
         ASSERT_TRUE(daemon_.start(config_path_, dir_.path()));
         sipd_ = daemon_.wait_ready("sipd", 10s);
         rtpd_ = daemon_.wait_ready("rtpd", 10s);
@@ -63,6 +109,7 @@ class CtlTest : public ::testing::Test {
 
     TempDir dir_;
     std::string config_path_;
+    uint16_t sip_port_ = 0;
     Daemon daemon_;
     std::optional<pid_t> sipd_, rtpd_;
 };
@@ -121,6 +168,68 @@ TEST_F(CtlTest, MalformedRequestsGetAnErrorAndTheDaemonCarriesOn) {
     EXPECT_EQ(ctl({"nonsense"}, out), 2) << out;
     EXPECT_TRUE(process_exists(daemon_.pid()));
     EXPECT_TRUE(process_exists(*sipd_));
+}
+
+TEST_F(CtlTest, RegistrationsCallsAndStreamsShowWhatSipmasqIsDoing) {
+    // alice registers from inside (127.0.0.1) with sipmasq as registrar:
+    // her AOR is on sipmasq's outside address, 127.0.0.2.
+    UdpPeer alice("127.0.0.1");
+    const std::string contact = "<sip:alice@127.0.0.1:" + std::to_string(alice.port) + ">";
+    const std::string via = "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(alice.port);
+    alice.send_to("127.0.0.1", sip_port_,
+                  with_length("REGISTER sip:127.0.0.2 SIP/2.0\r\n" + via +
+                                  ";branch=z9hG4bKctl1;rport\r\n"
+                                  "From: <sip:alice@127.0.0.2>;tag=a1\r\n"
+                                  "To: <sip:alice@127.0.0.2>\r\n"
+                                  "Call-ID: reg-ctl-1@127.0.0.1\r\n"
+                                  "CSeq: 1 REGISTER\r\n"
+                                  "Contact: " +
+                                  contact +
+                                  "\r\n"
+                                  "Expires: 600\r\nMax-Forwards: 70\r\n",
+                              ""));
+    ASSERT_NE(alice.receive("SIP/2.0 200"), "") << daemon_.log();
+
+    std::string out;
+    ASSERT_EQ(ctl({"registrations"}, out), 0) << out;
+    EXPECT_NE(out.find("alice@127.0.0.2"), std::string::npos) << out;
+    EXPECT_NE(out.find("127.0.0.1:" + std::to_string(alice.port)), std::string::npos) << out;
+    ASSERT_EQ(ctl({"-j", "registrations"}, out), 0) << out;
+    EXPECT_NE(out.find("\"aor\":\"alice@127.0.0.2\""), std::string::npos) << out;
+
+    // bob, outside on 127.0.0.3, calls her public AOR with an SDP offer.
+    UdpPeer bob("127.0.0.3");
+    const std::string sdp =
+        "v=0\r\no=bob 1 1 IN IP4 127.0.0.3\r\ns=-\r\nc=IN IP4 127.0.0.3\r\nt=0 0\r\n"
+        "m=audio 46000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    bob.send_to("127.0.0.2", sip_port_,
+                with_length("INVITE sip:alice@127.0.0.2 SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP 127.0.0.3:" +
+                                std::to_string(bob.port) +
+                                ";branch=z9hG4bKctl2;rport\r\n"
+                                "From: <sip:bob@127.0.0.3>;tag=b1\r\n"
+                                "To: <sip:alice@127.0.0.2>\r\n"
+                                "Call-ID: call-ctl-1@127.0.0.3\r\n"
+                                "CSeq: 1 INVITE\r\n"
+                                "Contact: <sip:bob@127.0.0.3:" +
+                                std::to_string(bob.port) +
+                                ">\r\n"
+                                "Max-Forwards: 70\r\nContent-Type: application/sdp\r\n",
+                            sdp));
+    const std::string invite = alice.receive("INVITE ");
+    ASSERT_NE(invite, "") << daemon_.log();
+    // What alice got points at the relay on the inside, not at bob.
+    EXPECT_EQ(invite.find("c=IN IP4 127.0.0.3"), std::string::npos) << invite;
+    EXPECT_NE(invite.find("c=IN IP4 127.0.0.1"), std::string::npos) << invite;
+
+    ASSERT_EQ(ctl({"calls"}, out), 0) << out;
+    EXPECT_NE(out.find("call-ctl-1@127.0.0.3"), std::string::npos) << out;
+    ASSERT_EQ(ctl({"streams"}, out), 0) << out;
+    EXPECT_NE(out.find("127.0.0.3:46000"), std::string::npos) << out;
+    ASSERT_EQ(ctl({"-j", "streams"}, out), 0) << out;
+    EXPECT_NE(out.find("call-ctl-1@127.0.0.3"), std::string::npos) << out;
+    ASSERT_EQ(ctl({"stats"}, out), 0) << out;
+    EXPECT_NE(out.find("INVITE"), std::string::npos) << out;
 }
 
 TEST_F(CtlTest, OnlyRootMayUseTheControlSocket) {
