@@ -9,13 +9,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <vector>
 
 #include "child_runtime.h"
 #include "clock.h"
 #include "codec.h"
+#include "digest_auth.h"
 #include "log.h"
 #include "osip_ptr.h"
 #include "rate_limit.h"
@@ -84,6 +87,39 @@ std::optional<SockAddr> advertised_outside(const Config& config) {
     return a;
 }
 
+// proxy_auth_realm: the password file is a path on the host, so it is
+// read before the chroot. Unreadable or empty with a realm set is fatal:
+// sipmasq never falls back to accepting every REGISTER.
+std::shared_ptr<const DigestAuth> digest_auth(const Config& config) {
+    if (config.proxy_auth_realm.empty()) return nullptr;
+    std::ifstream in(config.proxy_auth_pwfile);
+    std::ostringstream text;
+    if (config.proxy_auth_pwfile.empty() || !in || !(text << in.rdbuf())) {
+        log_error("proxy_auth_realm is set but proxy_auth_pwfile %s cannot be read",
+                  config.proxy_auth_pwfile.empty() ? "(unset)" : config.proxy_auth_pwfile.c_str());
+        std::exit(1);
+    }
+    size_t bad = 0;
+    auto passwords = parse_password_file(text.str(), &bad);
+    if (bad > 0)
+        log_warning("%s: %zu lines without a password ignored", config.proxy_auth_pwfile.c_str(),
+                    bad);
+    if (passwords.empty()) {
+        log_error("proxy_auth_pwfile %s holds no user", config.proxy_auth_pwfile.c_str());
+        std::exit(1);
+    }
+    std::string secret(32, '\0');
+    std::ifstream random("/dev/urandom", std::ios::binary);
+    if (!random.read(secret.data(), static_cast<std::streamsize>(secret.size()))) {
+        log_error("cannot read /dev/urandom for the digest nonce key");
+        std::exit(1);
+    }
+    log_notice("REGISTER needs digest authentication in realm %s (%zu users)",
+               config.proxy_auth_realm.c_str(), passwords.size());
+    return std::make_shared<DigestAuth>(config.proxy_auth_realm, std::move(passwords),
+                                        std::move(secret));
+}
+
 std::string base_name(const std::string& path) {
     const size_t slash = path.rfind('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -101,8 +137,10 @@ struct SipSocketEntry {
 
 class SipdProcess {
   public:
-    SipdProcess(ChildRuntime& runtime, std::vector<Cidr> networks, std::optional<SockAddr> adv)
+    SipdProcess(ChildRuntime& runtime, std::vector<Cidr> networks, std::optional<SockAddr> adv,
+                std::shared_ptr<const DigestAuth> auth)
         : runtime_(runtime),
+          auth_(std::move(auth)),
           networks_(std::move(networks)),
           advertised_(adv),
           link_(runtime.base()) {
@@ -266,6 +304,7 @@ class SipdProcess {
                 s.policy.inside_networks.push_back(*c);
         s.registrar.default_expires = cfg.default_expires;
         s.registrar.max_expires = cfg.max_expires;
+        s.auth = auth_;
         proxy_ = std::make_unique<SipProxy>(
             std::move(s), link_, [this](Side side, const SockAddr& dest, std::string_view data) {
                 send(side, dest, data);
@@ -317,6 +356,7 @@ class SipdProcess {
     }
 
     ChildRuntime& runtime_;
+    std::shared_ptr<const DigestAuth> auth_;
     std::vector<Cidr> networks_;
     std::optional<SockAddr> advertised_;
     RtpdLink link_;
@@ -338,10 +378,11 @@ int main(int argc, char** argv) {
     // Both need what the sandbox takes away (netlink, resolver files).
     std::vector<Cidr> networks = inside_networks(runtime.config());
     std::optional<SockAddr> advertised = advertised_outside(runtime.config());
+    std::shared_ptr<const DigestAuth> auth = digest_auth(runtime.config());
     runtime.enter_sandbox(sipd_syscall_rules());
     for (const Cidr& c : networks) log_info("inside network %s", c.to_string().c_str());
 
-    SipdProcess process(runtime, std::move(networks), advertised);
+    SipdProcess process(runtime, std::move(networks), advertised, std::move(auth));
     runtime.set_message_handler(
         [&](const proto::Message& msg, UniqueFd fd) { process.on_message(msg, std::move(fd)); });
     runtime.set_ctl_handler([&](CtlCommand c, bool json) { return process.ctl(c, json); });

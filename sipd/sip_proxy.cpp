@@ -187,14 +187,40 @@ void SipProxy::respond(const osip_message_t* req, int status, Side arrival, cons
     }
     OsipMessagePtr resp = build_response(req, status);
     if (resp == nullptr) return;  // not enough to answer: dropped
+    send_response(resp.get(), arrival, source);
+}
+
+void SipProxy::send_response(osip_message_t* resp, Side arrival, const SockAddr& source) {
     SockAddr dest = source;
-    if (auto hp = response_next_hop(resp.get()))
+    if (auto hp = response_next_hop(resp))
         if (auto a = SockAddr::parse(hp->host)) {
             dest = *a;
             dest.set_port(hp->port);
         }
-    ++responses_by_class_[std::to_string(status / 100) + "xx-sent"];
-    send_message(resp.get(), arrival, dest);
+    ++responses_by_class_[std::to_string(resp->status_code / 100) + "xx-sent"];
+    send_message(resp, arrival, dest);
+}
+
+bool SipProxy::authenticated(const osip_message_t* req, Side arrival, const SockAddr& source,
+                             int64_t now) {
+    if (!settings_.auth) return true;
+    const ProxyAddresses& us = settings_.policy.us;
+    const AuthResult a = settings_.auth->check(
+        req, now, [&us](std::string_view host) { return us.is_own_host(host); });
+    if (a.verdict == AuthVerdict::Ok) return true;
+    if (a.verdict == AuthVerdict::Failed) {
+        const std::string details = "user=" + a.user + " (" + a.why + ")";
+        refused("auth-failed", source, details.c_str(), "auth");
+    }
+    OsipMessagePtr resp = build_response(req, 401);
+    if (resp == nullptr) return false;
+    const std::string value = settings_.auth->challenge(now, a.verdict == AuthVerdict::Stale);
+    if (osip_message_set_www_authenticate(resp.get(), value.c_str()) != 0) {
+        log_error("cannot build a WWW-Authenticate header");
+        return false;
+    }
+    send_response(resp.get(), arrival, source);
+    return false;
 }
 
 void SipProxy::log_registration(const RegistrationTable::Event& ev, const char* via) {
@@ -251,6 +277,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
             return;
         }
         case RouteAction::Register: {
+            if (!authenticated(req, arrival, source, now)) return;
             RegisterOutcome out =
                 handle_register(req, source, settings_.policy, settings_.registrar, table_, now);
             for (const auto& ev : out.events) log_registration(ev, "");
@@ -259,13 +286,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
                 std::string details = std::string(out.error) + ": " + uri_text(req->to);
                 refused("register-refused", source, details.c_str(), out.error);
             }
-            SockAddr dest = source;
-            if (auto hp = response_next_hop(out.response.get()))
-                if (auto a = SockAddr::parse(hp->host)) {
-                    dest = *a;
-                    dest.set_port(hp->port);
-                }
-            send_message(out.response.get(), arrival, dest);
+            send_response(out.response.get(), arrival, source);
             return;
         }
         case RouteAction::Forward:

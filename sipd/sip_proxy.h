@@ -16,6 +16,7 @@
 
 #include "address.h"
 #include "contact_masq.h"
+#include "digest_auth.h"
 #include "media_link.h"
 #include "osip_ptr.h"
 #include "rate_limit.h"
@@ -32,6 +33,8 @@ struct SipProxySettings {
     SockAddr inside_local;        // the inside socket's address (relay address inside)
     SockAddr outside_local;       // the outside socket's address (relay binds here)
     SockAddr outside_advertised;  // what SDP says outside (host_outbound), port ignored
+    // Registrar mode: REGISTERs must authenticate when set (proxy_auth_realm).
+    std::shared_ptr<const DigestAuth> auth;
     // Dialog contacts unused this long are forgotten.
     int64_t contact_idle_seconds = 4 * 3600;
 };
@@ -95,6 +98,12 @@ class SipProxy {
     void respond(const osip_message_t* req, int status, Side arrival, const SockAddr& source,
                  const char* event, const char* reason);
     void send_message(osip_message_t* msg, Side side, const SockAddr& dest);
+    // Sends a response we built back along the request's Via.
+    void send_response(osip_message_t* resp, Side arrival, const SockAddr& source);
+    // Registrar mode with proxy_auth_realm: false when the REGISTER was
+    // challenged (401) instead of being accepted.
+    bool authenticated(const osip_message_t* req, Side arrival, const SockAddr& source,
+                       int64_t now);
     // Media: rewrites the SDP through rtpd, then sends; false when it did
     // nothing (no SDP, or not crossing sides) and the caller sends.
     bool relay_media(OsipMessagePtr& msg, Side arrival, Side departure, const SockAddr& dest,

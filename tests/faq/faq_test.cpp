@@ -145,12 +145,16 @@ class FaqTest : public ::testing::Test {
                        "control_socket = " +
                        dir_.file("control") +
                        "\n"
-                       "daemonize = 0\n");
+                       "daemonize = 0\n" +
+                       extra_config());
         ASSERT_TRUE(daemon_.start_prefixed({"ip", "netns", "exec", fw_}, config_, dir_.path()));
         sipd_ = daemon_.wait_ready("sipd", 15s);
         ASSERT_TRUE(sipd_.has_value()) << daemon_.log();
         ASSERT_TRUE(daemon_.wait_ready("rtpd", 15s).has_value()) << daemon_.log();
     }
+
+    // Appended to the configuration by the variants below.
+    virtual std::string extra_config() { return ""; }
 
     void TearDown() override {
         for (pid_t pid : background_) wait_process(pid, 0ms);  // kills what still runs
@@ -327,6 +331,43 @@ TEST_F(FaqTest, OutboundProxyRegistrationWithChallenge) {
         << daemon_.log();
     // The registrar only ever saw the masqueraded contact.
     EXPECT_EQ(read_file(bg_msg_).find("Contact: <sip:alice@192.0.2.10"), std::string::npos);
+}
+
+// Registrar mode with proxy_auth_realm: sipmasq itself challenges.
+class FaqAuthTest : public FaqTest {
+  protected:
+    std::string extra_config() override {
+        const std::string pwfile = dir_.file("passwd");
+        write_file(pwfile, "# siproxd format\nalice secret\n");
+        return "proxy_auth_realm = sipmasq.test\nproxy_auth_pwfile = " + pwfile + "\n";
+    }
+};
+
+TEST_F(FaqAuthTest, RegistrarChallengesAndAcceptsTheRightPassword) {
+    std::string log;
+    EXPECT_TRUE(sipp(in_, "register_auth.xml", "192.0.2.10", "192.0.2.1:5060",
+                     {"-p", "5060", "-s", "alice", "-key", "domain", "203.0.113.1", "-au", "alice",
+                      "-ap", "secret"},
+                     &log))
+        << log << daemon_.log();
+    EXPECT_NE(log.find("WWW-Authenticate: Digest realm=\"sipmasq.test\""), std::string::npos)
+        << log;
+    EXPECT_TRUE(daemon_.wait_for_log(
+        "registration added: alice@203.0.113.1 contact sip:alice@192.0.2.10:5060", 5s))
+        << daemon_.log();
+}
+
+TEST_F(FaqAuthTest, WrongPasswordIsRefusedAndLogged) {
+    std::string log;
+    EXPECT_TRUE(sipp(in_, "register_auth_wrong.xml", "192.0.2.10", "192.0.2.1:5060",
+                     {"-p", "5060", "-s", "alice", "-key", "domain", "203.0.113.1", "-au", "alice",
+                      "-ap", "guess"},
+                     &log))
+        << log << daemon_.log();
+    EXPECT_TRUE(daemon_.wait_for_log(
+        "security: auth-failed from 192.0.2.10:5060: user=alice \\(wrong password\\)", 5s))
+        << log << daemon_.log();
+    EXPECT_FALSE(daemon_.wait_for_log("registration added", 500ms)) << daemon_.log();
 }
 
 class FaqMediaTest : public FaqTest {
