@@ -1,0 +1,171 @@
+// A crash of the relay costs no call (DESIGN.md): a call's media flows
+// through rtpd; rtpd is killed with -9; the parent starts a new one, sipd
+// hands it every active forward with its old ports, and the same relay
+// ports carry the media again. All three real processes, sandbox as built.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+
+#include <chrono>
+#include <optional>
+#include <regex>
+#include <thread>
+
+#include "daemon_harness.h"
+#include "udp_peer.h"
+
+namespace sipmasq::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Datagram {
+    std::string data;
+    std::string from_host;
+    uint16_t from_port = 0;
+};
+
+std::optional<Datagram> receive_within(const UdpPeer& peer, std::chrono::milliseconds wait) {
+    pollfd pfd{peer.fd, POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(wait.count())) <= 0) return std::nullopt;
+    char buf[2048];
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    const ssize_t n = ::recvfrom(peer.fd, buf, sizeof buf, MSG_DONTWAIT,
+                                 reinterpret_cast<sockaddr*>(&from), &len);
+    if (n < 0) return std::nullopt;
+    char host[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &from.sin_addr, host, sizeof host);
+    return Datagram{std::string(buf, static_cast<size_t>(n)), host, ntohs(from.sin_port)};
+}
+
+// The "c=" address and the first "m=" port of an SDP body in a message.
+std::pair<std::string, uint16_t> sdp_target(const std::string& message) {
+    std::smatch c, m;
+    std::regex_search(message, c, std::regex("c=IN IP4 ([0-9.]+)"));
+    std::regex_search(message, m, std::regex("m=audio ([0-9]+) "));
+    if (c.empty() || m.empty()) return {"", 0};
+    return {c[1].str(), static_cast<uint16_t>(std::stoi(m[1].str()))};
+}
+
+// Every line of `request` whose header is one a response copies.
+std::string response_headers(const std::string& request) {
+    std::string out;
+    std::istringstream lines(request);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        for (const char* name : {"Via:", "From:", "Call-ID:", "CSeq:", "Record-Route:"})
+            if (line.rfind(name, 0) == 0) out += line + "\r\n";
+        if (line.rfind("To:", 0) == 0) out += line + ";tag=alice1\r\n";
+    }
+    return out;
+}
+
+std::string sdp_body(const char* host, uint16_t port) {
+    return std::string("v=0\r\no=x 1 1 IN IP4 ") + host + "\r\ns=-\r\nc=IN IP4 " + host +
+           "\r\nt=0 0\r\nm=audio " + std::to_string(port) +
+           " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+}
+
+// Sends from `from` to target every 20 ms until `to` receives one (at most
+// `wait`); returns what `to` received.
+std::optional<Datagram> media_passes(const UdpPeer& from,
+                                     const std::pair<std::string, uint16_t>& target,
+                                     const UdpPeer& to, std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    int seq = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        from.send_to(target.first.c_str(), target.second, "rtp packet " + std::to_string(++seq));
+        if (auto got = receive_within(to, 20ms)) return got;
+    }
+    return std::nullopt;
+}
+
+TEST(MediaResync, RtpdKilledMidCallResumesOnTheSameRelayPorts) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon";
+    TempDir dir;
+    const uint16_t sip_port = free_udp_port("127.0.0.1");
+    const std::string config = dir.file("sipmasq.conf");
+    write_file(config, loopback_config(dir, sip_port));
+    Daemon daemon;
+    ASSERT_TRUE(daemon.start(config, dir.path()));
+    ASSERT_TRUE(daemon.wait_ready("sipd", 10s) && daemon.wait_ready("rtpd", 10s)) << daemon.log();
+
+    // alice is inside (she talks to the inside socket), bob outside.
+    UdpPeer alice("127.0.0.5"), alice_media("127.0.0.5");
+    UdpPeer bob("127.0.0.3"), bob_media("127.0.0.3");
+    alice.send_to(
+        "127.0.0.1", sip_port,
+        with_length("REGISTER sip:127.0.0.2 SIP/2.0\r\n"
+                    "Via: SIP/2.0/UDP 127.0.0.5:" +
+                        std::to_string(alice.port) +
+                        ";branch=z9hG4bKres1;rport\r\n"
+                        "From: <sip:alice@127.0.0.2>;tag=a1\r\nTo: <sip:alice@127.0.0.2>\r\n"
+                        "Call-ID: reg-res@127.0.0.5\r\nCSeq: 1 REGISTER\r\n"
+                        "Contact: <sip:alice@127.0.0.5:" +
+                        std::to_string(alice.port) +
+                        ">\r\n"
+                        "Expires: 600\r\nMax-Forwards: 70\r\n",
+                    ""));
+    ASSERT_NE(alice.receive("SIP/2.0 200"), "") << daemon.log();
+
+    bob.send_to("127.0.0.2", sip_port,
+                with_length("INVITE sip:alice@127.0.0.2 SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP 127.0.0.3:" +
+                                std::to_string(bob.port) +
+                                ";branch=z9hG4bKres2;rport\r\n"
+                                "From: <sip:bob@127.0.0.3>;tag=b1\r\nTo: <sip:alice@127.0.0.2>\r\n"
+                                "Call-ID: call-res@127.0.0.3\r\nCSeq: 1 INVITE\r\n"
+                                "Contact: <sip:bob@127.0.0.3:" +
+                                std::to_string(bob.port) +
+                                ">\r\n"
+                                "Max-Forwards: 70\r\nContent-Type: application/sdp\r\n",
+                            sdp_body("127.0.0.3", bob_media.port)));
+    const std::string invite = alice.receive("INVITE ");
+    ASSERT_NE(invite, "") << daemon.log();
+    const auto inside_relay = sdp_target(invite);
+    ASSERT_EQ(inside_relay.first, "127.0.0.1") << invite;
+
+    alice.send_to("127.0.0.1", sip_port,
+                  with_length("SIP/2.0 200 OK\r\n" + response_headers(invite) +
+                                  "Contact: <sip:alice@127.0.0.5:" + std::to_string(alice.port) +
+                                  ">\r\nContent-Type: application/sdp\r\n",
+                              sdp_body("127.0.0.5", alice_media.port)));
+    const std::string ok = bob.receive("SIP/2.0 200");
+    ASSERT_NE(ok, "") << daemon.log();
+    const auto outside_relay = sdp_target(ok);
+    ASSERT_EQ(outside_relay.first, "127.0.0.2") << ok;
+
+    // Media both ways, each phone seeing the relay's port on its side.
+    auto to_alice = media_passes(bob_media, outside_relay, alice_media, 3s);
+    ASSERT_TRUE(to_alice.has_value()) << daemon.log();
+    EXPECT_EQ(to_alice->from_port, inside_relay.second);
+    auto to_bob = media_passes(alice_media, inside_relay, bob_media, 3s);
+    ASSERT_TRUE(to_bob.has_value()) << daemon.log();
+    EXPECT_EQ(to_bob->from_port, outside_relay.second);
+
+    // The relay dies; the call must not.
+    const auto rtpd = daemon.wait_ready("rtpd", 1s);
+    ASSERT_TRUE(rtpd.has_value());
+    const size_t mark = daemon.log_size();
+    ASSERT_EQ(::kill(*rtpd, SIGKILL), 0);
+    const auto killed_at = std::chrono::steady_clock::now();
+    ASSERT_TRUE(daemon.wait_ready("rtpd", 10s, mark).has_value()) << daemon.log();
+    while (receive_within(alice_media, 50ms) || receive_within(bob_media, 1ms)) {
+    }
+
+    to_alice = media_passes(bob_media, outside_relay, alice_media, 5s);
+    ASSERT_TRUE(to_alice.has_value()) << daemon.log();
+    EXPECT_EQ(to_alice->from_host, "127.0.0.1");
+    EXPECT_EQ(to_alice->from_port, inside_relay.second);
+    const auto resumed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - killed_at);
+    RecordProperty("media_resumed_after_ms", static_cast<int>(resumed_ms.count()));
+    to_bob = media_passes(alice_media, inside_relay, bob_media, 3s);
+    ASSERT_TRUE(to_bob.has_value()) << daemon.log();
+    EXPECT_EQ(to_bob->from_port, outside_relay.second);
+}
+
+}  // namespace
+}  // namespace sipmasq::test
