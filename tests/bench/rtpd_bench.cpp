@@ -483,6 +483,7 @@ void print(const char* who, const char* what, const TrialResult& r) {
 // 90% of a core was short of CPU on the shared machine rather than busy.
 const char* verdict(const TrialResult& r) {
     if (r.loss < kLossTarget) return r.cpu_pct < kBusyCore ? "generator-bound" : "relay saturated";
+    if (r.gen_drops == 0 && r.relay_drops == 0) return "generator-bound: receiver still behind";
     if (r.gen_drops >= r.relay_drops) return "generator-bound: its receiver dropped";
     return r.cpu_pct < kBusyCore ? "relay dropped, short of CPU" : "relay saturated, dropped";
 }
