@@ -1,14 +1,27 @@
 #include "osip_ptr.h"
 
+#include <cstdarg>
 #include <cstring>
 #include <string>
 
 namespace sipmasq {
 
+namespace {
+void discard_osip_trace(const char* /*file*/, int /*line*/, osip_trace_level_t /*level*/,
+                        const char* /*format*/, va_list /*args*/) {}
+}  // namespace
+
 void sip_parser_init() noexcept {
     static bool done = false;
     if (!done) {
         parser_init();
+        // Uninitialised, libosip2 traces every malformed datagram to stdout
+        // (our log, unlimited): a flood of garbage would become a flood of
+        // lines. Its trace goes nowhere; sipd logs what it refuses itself,
+        // rate-limited.
+        osip_trace_initialize_func(TRACE_LEVEL0, discard_osip_trace);
+        for (int level = TRACE_LEVEL0; level < END_TRACE_LEVEL; ++level)
+            osip_trace_disable_level(static_cast<osip_trace_level_t>(level));
         done = true;
     }
 }
@@ -37,7 +50,13 @@ SdpMessagePtr parse_sdp(std::string_view text) noexcept {
     if (sdp_message_init(&raw) != 0 || raw == nullptr) return nullptr;
     SdpMessagePtr sdp(raw);
     if (text.find('\0') != std::string_view::npos) return nullptr;
-    const std::string buf = terminated(text);
+    // libosip2 5.3 reads past the end of an SDP whose lines end in a bare
+    // CR (found by fuzz_sip). SDP lines end in CRLF, or LF alone: a CR not
+    // followed by LF is refused, and the buffer gets spare NULs besides.
+    for (size_t cr = text.find('\r'); cr != std::string_view::npos; cr = text.find('\r', cr + 1))
+        if (cr + 1 >= text.size() || text[cr + 1] != '\n') return nullptr;
+    std::string buf = terminated(text);
+    buf.append(8, '\0');
     if (sdp_message_parse(sdp.get(), buf.c_str()) != 0) return nullptr;
     return sdp;
 }

@@ -475,3 +475,24 @@ TEST_F(BadInputTest, UnspecifiedAddressIsHoldNeverARelayToNowhere) {
 
 }  // namespace
 }  // namespace sipmasq
+
+namespace sipmasq {
+namespace {
+
+// libosip2 5.3 reads past the end of an SDP with bare-CR line ends (found
+// by fuzz_sip; tests/fuzz/corpus/sip/regression-sdp-bare-cr): refused
+// before libosip2 sees it, while CRLF and LF-only SDP still parse.
+TEST(SdpLineEnds, BareCrIsRefusedCrlfAndLfParse) {
+    EXPECT_EQ(parse_sdp("v=0\ro=e 2 2 N 1 t\rt=0 h\nm=a p h\n"), nullptr);
+    EXPECT_EQ(parse_sdp("v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r"), nullptr);
+    const char* crlf =
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/AVP 0\r\n";
+    EXPECT_NE(parse_sdp(crlf), nullptr);
+    const char* lf =
+        "v=0\no=- 1 1 IN IP4 192.0.2.10\ns=-\nc=IN IP4 192.0.2.10\nt=0 0\nm=audio 4000 RTP/AVP 0\n";
+    EXPECT_NE(parse_sdp(lf), nullptr);
+}
+
+}  // namespace
+}  // namespace sipmasq
