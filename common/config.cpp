@@ -241,6 +241,17 @@ const std::vector<KeyHandler>& handlers() {
              return set_host(v, c.host_outbound, e);
          },
          [](const Config& c) { return c.host_outbound; }},
+        {"dns_server", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             const auto addr = SockAddr::parse(v);
+             if (!v.empty() && (!addr || addr->port() != 0)) {
+                 e = quoted(v) + " is not a numeric address without a port";
+                 return false;
+             }
+             c.dns_server = std::string(v);
+             return true;
+         },
+         [](const Config& c) { return c.dns_server; }},
         {"sip_listen_port", false,
          [](Config& c, std::string_view v, std::string& e) {
              return set_port(v, c.sip_listen_port, e);

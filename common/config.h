@@ -48,6 +48,7 @@ struct Config {
     std::string host_outbound;  // address or name advertised outside; "" = outbound address
 
     uint16_t sip_listen_port = 5060;
+    std::string dns_server;  // numeric; "" = the system's resolv.conf
     Acl hosts_allow_reg;
     Acl hosts_allow_sip;
     Acl hosts_deny_sip;

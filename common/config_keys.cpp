@@ -21,6 +21,8 @@ std::vector<ConfigKeyInfo> make_table() {
         {"host_outbound", "", kReload, true,
          "public address or name advertised outside when sipmasq runs behind a NAT router"},
         {"sip_listen_port", "5060", kRestart, true, "UDP port for SIP on both sides"},
+        {"dns_server", "", kRestart, true,
+         "numeric address of the DNS server for next hops that are names (empty: resolv.conf)"},
         // Access control.
         {"hosts_allow_reg", "", kReload, true,
          "networks allowed to REGISTER (empty: everyone); implies hosts_allow_sip"},

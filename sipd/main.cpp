@@ -20,6 +20,7 @@
 #include "codec.h"
 #include "digest_auth.h"
 #include "log.h"
+#include "name_resolver.h"
 #include "osip_ptr.h"
 #include "rate_limit.h"
 #include "registration_store.h"
@@ -138,8 +139,9 @@ struct SipSocketEntry {
 class SipdProcess {
   public:
     SipdProcess(ChildRuntime& runtime, std::vector<Cidr> networks, std::optional<SockAddr> adv,
-                std::shared_ptr<const DigestAuth> auth)
+                std::shared_ptr<const DigestAuth> auth, NameResolver* resolver)
         : runtime_(runtime),
+          resolver_(resolver),
           auth_(std::move(auth)),
           networks_(std::move(networks)),
           advertised_(adv),
@@ -305,6 +307,7 @@ class SipdProcess {
         s.registrar.default_expires = cfg.default_expires;
         s.registrar.max_expires = cfg.max_expires;
         s.auth = auth_;
+        s.resolver = resolver_;
         proxy_ = std::make_unique<SipProxy>(
             std::move(s), link_, [this](Side side, const SockAddr& dest, std::string_view data) {
                 send(side, dest, data);
@@ -356,6 +359,7 @@ class SipdProcess {
     }
 
     ChildRuntime& runtime_;
+    NameResolver* resolver_;
     std::shared_ptr<const DigestAuth> auth_;
     std::vector<Cidr> networks_;
     std::optional<SockAddr> advertised_;
@@ -379,10 +383,15 @@ int main(int argc, char** argv) {
     std::vector<Cidr> networks = inside_networks(runtime.config());
     std::optional<SockAddr> advertised = advertised_outside(runtime.config());
     std::shared_ptr<const DigestAuth> auth = digest_auth(runtime.config());
+    // resolv.conf (or dns_server) and /etc/hosts are outside the jail.
+    const auto& outs = runtime.config().outbound_addrs;
+    std::unique_ptr<EvdnsResolver> resolver =
+        EvdnsResolver::create(runtime.base(), runtime.config().dns_server,
+                              !outs.empty() && outs.front().is_v6() ? AF_INET6 : AF_INET);
     runtime.enter_sandbox(sipd_syscall_rules());
     for (const Cidr& c : networks) log_info("inside network %s", c.to_string().c_str());
 
-    SipdProcess process(runtime, std::move(networks), advertised, std::move(auth));
+    SipdProcess process(runtime, std::move(networks), advertised, std::move(auth), resolver.get());
     runtime.set_message_handler(
         [&](const proto::Message& msg, UniqueFd fd) { process.on_message(msg, std::move(fd)); });
     runtime.set_ctl_handler([&](CtlCommand c, bool json) { return process.ctl(c, json); });

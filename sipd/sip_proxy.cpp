@@ -293,7 +293,6 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
             break;
     }
 
-    const Side out = d.out_side;
     if (!d.new_request_uri.empty()) {
         OsipUriPtr uri = parse_uri(d.new_request_uri);
         if (uri == nullptr) {
@@ -303,11 +302,45 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
         osip_uri_free(req->req_uri);
         req->req_uri = uri.release();
     }
-    const auto dest = resolve(d.next_hop, "next hop");
-    if (!dest) {
-        if (!MSG_IS_ACK(req)) respond(req, 503, arrival, source, nullptr, "DNS not supported yet");
+    if (auto numeric = SockAddr::parse(d.next_hop.host)) {
+        numeric->set_port(d.next_hop.port);
+        forward_request(std::move(msg), d, branch, arrival, source, *numeric, now);
         return;
     }
+    if (settings_.resolver == nullptr) {
+        log_warning("next hop %s: a name, and no resolver", d.next_hop.to_string().c_str());
+        if (!MSG_IS_ACK(req)) respond(req, 503, arrival, source, nullptr, "no DNS");
+        return;
+    }
+    // Held until the name resolves; the message and decision travel along.
+    auto held = std::make_shared<OsipMessagePtr>(std::move(msg));
+    settings_.resolver->resolve(
+        d.next_hop.host, [this, held, d, branch, arrival, source, now](std::optional<SockAddr> addr,
+                                                                       const char* error) {
+            osip_message_t* m = held->get();
+            if (!addr) {
+                log_warning("next hop %s: %s; %s %s %s", d.next_hop.to_string().c_str(), error,
+                            osip_sv(m->sip_method).data(), call_id_of(m).c_str(),
+                            MSG_IS_ACK(m) ? "dropped" : "answered 504");
+                if (!MSG_IS_ACK(m)) respond(m, 504, arrival, source, nullptr, "DNS failed");
+                return;
+            }
+            addr->set_port(d.next_hop.port);
+            forward_request(std::move(*held), d, branch, arrival, source, *addr, now);
+        });
+}
+
+void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
+                               const std::string& branch, Side arrival, const SockAddr& source,
+                               const SockAddr& dest_addr, int64_t now) {
+    osip_message_t* req = msg.get();
+    const ProxyAddresses& us = settings_.policy.us;
+    const std::optional<SockAddr> dest = dest_addr;
+    if (us.is_own_host(dest->host_string()) && dest->port() == us.on(d.out_side).port) {
+        if (!MSG_IS_ACK(req)) respond(req, 482, arrival, source, "loop", "next hop is us");
+        return;
+    }
+    const Side out = d.out_side;
     if (d.relayed_register)
         for (const auto& ev :
              note_relayed_register(req, source, settings_.policy, settings_.registrar, table_, now))

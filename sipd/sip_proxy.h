@@ -18,6 +18,7 @@
 #include "contact_masq.h"
 #include "digest_auth.h"
 #include "media_link.h"
+#include "name_resolver.h"
 #include "osip_ptr.h"
 #include "rate_limit.h"
 #include "registrar.h"
@@ -33,6 +34,8 @@ struct SipProxySettings {
     SockAddr inside_local;        // the inside socket's address (relay address inside)
     SockAddr outside_local;       // the outside socket's address (relay binds here)
     SockAddr outside_advertised;  // what SDP says outside (host_outbound), port ignored
+    // Next hops that are names; nullptr: numeric next hops only (503).
+    NameResolver* resolver = nullptr;
     // Registrar mode: REGISTERs must authenticate when set (proxy_auth_realm).
     std::shared_ptr<const DigestAuth> auth;
     // Dialog contacts unused this long are forgotten.
@@ -94,6 +97,9 @@ class SipProxy {
     struct Pending;
 
     void handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& source, int64_t now);
+    // The rest of handle_request once the next hop has an address.
+    void forward_request(OsipMessagePtr msg, const RouteDecision& d, const std::string& branch,
+                         Side arrival, const SockAddr& source, const SockAddr& dest, int64_t now);
     void handle_response(OsipMessagePtr msg, Side arrival, const SockAddr& source, int64_t now);
     void respond(const osip_message_t* req, int status, Side arrival, const SockAddr& source,
                  const char* event, const char* reason);

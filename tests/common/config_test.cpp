@@ -114,6 +114,8 @@ std::vector<KeyCase> key_cases() {
          "224.0.0.1"},
         {"host_outbound", "sip.example.com",
          [](const Config& c) { EXPECT_EQ(c.host_outbound, "sip.example.com"); }, "bad_name!"},
+        {"dns_server", "192.0.2.53", [](const Config& c) { EXPECT_EQ(c.dns_server, "192.0.2.53"); },
+         "dns.example.com"},
         {"sip_listen_port", "5070", [](const Config& c) { EXPECT_EQ(c.sip_listen_port, 5070); },
          "0"},
         {"hosts_allow_reg", "192.0.2.0/24, 10.1.2.3/8",

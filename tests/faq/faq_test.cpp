@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <regex>
@@ -368,6 +369,99 @@ TEST_F(FaqAuthTest, WrongPasswordIsRefusedAndLogged) {
         "security: auth-failed from 192.0.2.10:5060: user=alice \\(wrong password\\)", 5s))
         << log << daemon_.log();
     EXPECT_FALSE(daemon_.wait_for_log("registration added", 500ms)) << daemon_.log();
+}
+
+// A DNS server of a few lines in the outside namespace: A 203.0.113.10 for
+// bob.example.test, NXDOMAIN for anything else; counts the queries.
+class TinyDns {
+  public:
+    bool start(int fd) {
+        fd_ = fd;
+        if (fd_ < 0) return false;
+        thread_ = std::thread([this] { serve(); });
+        return true;
+    }
+    ~TinyDns() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+    int queries() const { return queries_; }
+
+  private:
+    void serve() {
+        for (int i = 0; i < 400 && !stop_; ++i) {  // ~2 minutes at most
+            unsigned char q[512];
+            sockaddr_in from{};
+            socklen_t len = sizeof from;
+            const ssize_t n =
+                ::recvfrom(fd_, q, sizeof q, 0, reinterpret_cast<sockaddr*>(&from), &len);
+            if (n < 17) continue;  // timeout (300 ms) or too short
+            ++queries_;
+            size_t at = 12;
+            std::string name;
+            while (at < static_cast<size_t>(n) && q[at] != 0 && q[at] < 64) {
+                if (!name.empty()) name += '.';
+                name.append(reinterpret_cast<const char*>(q + at + 1), q[at]);
+                at += q[at] + 1u;
+            }
+            const size_t qend = at + 5;  // the 0 label, type, class
+            if (qend > static_cast<size_t>(n)) continue;
+            const bool a = q[at + 1] == 0 && q[at + 2] == 1;
+            // evdns mixes the case of the letters (0x20 anti-spoofing).
+            for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            const bool known = a && name == "bob.example.test";
+            std::string r(reinterpret_cast<const char*>(q), qend);
+            r[2] = static_cast<char>(0x81);
+            r[3] = static_cast<char>(known ? 0x80 : 0x83);
+            r[6] = 0;
+            r[7] = known ? 1 : 0;
+            r[8] = r[9] = r[10] = r[11] = 0;
+            if (known) {
+                const unsigned char ans[] = {0xc0, 12, 0, 1, 0,   1, 0,   0,
+                                             0,    60, 0, 4, 203, 0, 113, 10};
+                r.append(reinterpret_cast<const char*>(ans), sizeof ans);
+            }
+            (void)::sendto(fd_, r.data(), r.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+        }
+    }
+    int fd_ = -1;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> queries_{0};
+    std::thread thread_;
+};
+
+class FaqDnsTest : public FaqTest {
+  protected:
+    std::string extra_config() override { return "dns_server = 203.0.113.10\n"; }
+};
+
+TEST_F(FaqDnsTest, CallOutToANameResolvedByDns) {
+    TinyDns dns;
+    ASSERT_TRUE(dns.start(bind_ns(out_, "203.0.113.10", 53)));
+    const pid_t bob = sipp_background(out_, "uas.xml", "203.0.113.10", {"-p", "5060"});
+    std::string log;
+    EXPECT_TRUE(sipp(in_, "call_uac.xml", "192.0.2.10", "192.0.2.1:5060",
+                     {"-p", "5062", "-s", "bob", "-key", "target", "bob.example.test", "-key",
+                      "from_user", "alice", "-key", "from_domain", "203.0.113.1", "-d", "200"},
+                     &log))
+        << log << daemon_.log();
+    EXPECT_TRUE(background_ok(bob)) << read_file(bg_msg_);
+    EXPECT_GE(dns.queries(), 1);
+    EXPECT_TRUE(daemon_.wait_for_log("DNS: bob.example.test is 203.0.113.10 \\(ttl 60\\)", 2s))
+        << daemon_.log();
+}
+
+TEST_F(FaqDnsTest, UnknownNameGets504) {
+    TinyDns dns;
+    ASSERT_TRUE(dns.start(bind_ns(out_, "203.0.113.10", 53)));
+    std::string log;
+    sipp(in_, "call_uac.xml", "192.0.2.10", "192.0.2.1:5060",
+         {"-p", "5062", "-s", "bob", "-key", "target", "nowhere.example.test", "-key", "from_user",
+          "alice", "-key", "from_domain", "203.0.113.1"},
+         &log);
+    EXPECT_NE(log.find("SIP/2.0 504"), std::string::npos) << log << daemon_.log();
+    EXPECT_TRUE(daemon_.wait_for_log("next hop nowhere.example.test:5060: .* answered 504", 2s))
+        << daemon_.log();
 }
 
 class FaqMediaTest : public FaqTest {
