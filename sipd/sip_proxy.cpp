@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "clock.h"
+#include "json_escape.h"
 #include "log.h"
 #include "precheck.h"
 #include "proxy_rewrite.h"
@@ -16,6 +17,7 @@ namespace sipmasq {
 namespace {
 
 constexpr int64_t kTransactionSeconds = 64;  // 64*T1: every response has come by then
+constexpr int64_t kCallSetupSeconds = 180;   // RFC 3261 timer C
 constexpr size_t kMaxDetails = 120;
 
 std::string uri_text(const osip_from_t* f) {
@@ -39,24 +41,6 @@ std::string branch_of_top_via(const osip_message_t* msg) {
         b == nullptr || b->gvalue == nullptr)
         return {};
     return b->gvalue;
-}
-
-std::string json_escape(std::string_view s) {
-    std::string out;
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += ch;
-        }
-    }
-    return out;
 }
 
 const char* change_name(RegistrationTable::Change c) {
@@ -371,6 +355,7 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     if (MSG_IS_INVITE(req) && !has_to_tag(req) && calls_.find(call_id) == calls_.end()) {
         Call& c = calls_[call_id];
         c.call_id = call_id;
+        c.created = now;
         c.from = uri_text(req->from);
         c.to = uri_text(req->to);
         c.inside_addr = arrival == Side::Inside ? source : *dest;
@@ -455,6 +440,14 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure, co
         refused("bad-request", source, details.c_str(), "bad SDP");
         if (is_request && !MSG_IS_ACK(msg.get()) && pop_own_via(msg.get(), settings_.policy.us))
             respond(msg.get(), 488, arrival, source, nullptr, "bad SDP");
+        // An offer refused before the call got anywhere leaves no call
+        // behind: else each hostile INVITE would keep an entry for ever.
+        if (auto it = calls_.find(call_id);
+            it != calls_.end() && !it->second.established && !it->second.logged_start) {
+            bool relayed = false;
+            for (const CallStream& stream : it->second.streams) relayed = relayed || stream.id != 0;
+            if (!relayed) calls_.erase(it);
+        }
         return true;
     }
     auto p = std::make_shared<Pending>();
@@ -665,6 +658,13 @@ void SipProxy::expire(int64_t now) {
         else
             ++it;
     }
+    // An INVITE that never got a final answer (RFC 3261 timer C: 3 minutes)
+    // ends here; an answered call ends by BYE or by rtpd's timeouts.
+    std::vector<std::string> unanswered;
+    for (const auto& [call_id, c] : calls_)
+        if (!c.established && c.created != 0 && now - c.created > kCallSetupSeconds)
+            unanswered.push_back(call_id);
+    for (const auto& call_id : unanswered) end_call(call_id, "never answered");
 }
 
 std::string SipProxy::registrations_text(bool json, int64_t now) const {

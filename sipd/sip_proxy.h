@@ -60,6 +60,7 @@ struct Call {
     std::vector<CallStream> streams;
     bool established = false;  // a 2xx to the INVITE went through
     bool logged_start = false;
+    int64_t created = 0;  // wall-clock seconds, for calls never answered
 };
 
 class SipProxy {

@@ -431,12 +431,9 @@ INSTANTIATE_TEST_SUITE_P(
                       HostileSdp{"BadRtcpPort", "a=rtcp:49171", "a=rtcp:99999"}),
     [](const ::testing::TestParamInfo<HostileSdp>& p) { return std::string(p.param.name); });
 
-// KNOWN BUG (sipd/sip_proxy.cpp, reported; enable once fixed): an INVITE
-// whose SDP is refused (488) keeps the Call that handle_request created
-// before relay_media ran, so every such INVITE (unique Call-ID) leaves an
-// entry in calls() for ever: memory grows with hostile INVITEs, from
-// outside too (to any registered AOR).
-TEST_F(BadInputTest, DISABLED_RefusedSdpLeavesNoCall) {
+// An INVITE whose SDP is refused (488) leaves no call entry behind, so
+// hostile INVITEs with fresh Call-IDs cannot grow the call table.
+TEST_F(BadInputTest, RefusedSdpLeavesNoCall) {
     std::string sdp = samples::sdp_offer_alice();
     sdp.replace(sdp.find("m=audio 49170"), 13, "m=audio 65536");
     for (int i = 0; i < 10; ++i) {
@@ -445,6 +442,22 @@ TEST_F(BadInputTest, DISABLED_RefusedSdpLeavesNoCall) {
         proxy_.handle_datagram(inv, Side::Inside, alice_, 1000);
     }
     EXPECT_TRUE(proxy_.calls().empty()) << proxy_.calls().size() << " calls left";
+}
+
+// An INVITE that is forwarded but never answered ends after timer C
+// (3 minutes), so unanswered call attempts cannot pile up either.
+TEST_F(BadInputTest, UnansweredInviteEndsAfterTimerC) {
+    for (int i = 0; i < 5; ++i) {
+        std::string inv = invite_with_sdp(samples::sdp_offer_alice());
+        inv.replace(inv.find("sdpbad@"), 7, "ringing" + std::to_string(i) + "@");
+        proxy_.handle_datagram(inv, Side::Inside, alice_, 1000);
+    }
+    ASSERT_EQ(proxy_.calls().size(), 5u);
+    proxy_.expire(1000 + 170);
+    EXPECT_EQ(proxy_.calls().size(), 5u) << "ended before timer C";
+    proxy_.expire(1000 + 181);
+    EXPECT_TRUE(proxy_.calls().empty()) << proxy_.calls().size() << " calls left";
+    EXPECT_EQ(media_.stops.size(), media_.starts.size()) << "a relay kept running";
 }
 
 TEST_F(BadInputTest, UnspecifiedAddressIsHoldNeverARelayToNowhere) {
