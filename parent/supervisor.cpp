@@ -38,6 +38,7 @@ struct Supervisor::Child {
     EventPtr restart_timer;
     UniqueFd pending_peer;  // its end of the newest sipd<->rtpd pair
     bool ready = false;
+    bool restart_to_reload = false;  // stopped on purpose: start again at once
     unsigned restarts = 0;
     int64_t started_ms = 0;
     int64_t backoff_ms = kFirstBackoffMs;
@@ -311,6 +312,14 @@ void Supervisor::child_died(Child& child, int status) {
         log_info("%s (pid %d) stopped", child.name, static_cast<int>(pid));
         return;
     }
+    if (child.restart_to_reload) {
+        // Not a crash: no backoff, no count towards giving up.
+        child.restart_to_reload = false;
+        log_notice("%s (pid %d) stopped to apply the new configuration; starting it again",
+                   child.name, static_cast<int>(pid));
+        start_child(child);
+        return;
+    }
     char how[64];
     if (WIFSIGNALED(status)) {
         std::snprintf(how, sizeof how, "was killed by signal %d (%s)", WTERMSIG(status),
@@ -379,6 +388,40 @@ std::vector<std::string> Supervisor::reload() {
     const auto changes = config_diff(config_, result.config);
     if (changes.empty()) say(LogLevel::Notice, "reload: configuration unchanged");
     for (const auto& change : changes) say(LogLevel::Notice, "reload: " + change);
+
+    // The children read the file when they start, so a reload restarts the
+    // child whose keys changed. That costs no call: sipd reloads its
+    // registrations and learns the forwards from rtpd; rtpd is handed
+    // every forward again by sipd, on the same ports.
+    bool needs_restart = false, sipd_affected = false, rtpd_affected = false;
+    for (const auto& key : config_key_table()) {
+        if (!key.supported ||
+            config_value_string(config_, key.name) == config_value_string(result.config, key.name))
+            continue;
+        const std::string_view name(key.name);
+        if (key.reload == ReloadPolicy::NeedsRestart) {
+            needs_restart = true;
+        } else if (name == "debug_level" || name == "silence_log") {
+            sipd_affected = rtpd_affected = true;
+        } else if (name.rfind("rtp_", 0) == 0) {
+            rtpd_affected = true;
+        } else {
+            sipd_affected = true;
+        }
+    }
+    if (needs_restart) {
+        say(LogLevel::Warning,
+            "reload: not applied: a key that needs a restart of sipmasq changed; the running "
+            "configuration stays until then");
+        return lines;
+    }
+    for (Child* child : {sipd_.get(), rtpd_.get()}) {
+        const bool affected = child == sipd_.get() ? sipd_affected : rtpd_affected;
+        if (!affected || child->pid <= 0) continue;
+        child->restart_to_reload = true;
+        ::kill(child->pid, SIGTERM);
+        say(LogLevel::Notice, std::string("reload: restarting ") + child->name + " to apply it");
+    }
     config_ = std::move(result.config);
     return lines;
 }

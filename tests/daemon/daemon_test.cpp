@@ -180,17 +180,47 @@ TEST_F(DaemonTest, AChildThatKeepsDyingStopsSipmasqWithAReason) {
     EXPECT_FALSE(process_exists(*sipd_));
 }
 
-TEST_F(DaemonTest, SighupReloadsAndReportsWhatChanged) {
-    const size_t mark = daemon_.log_size();
+TEST_F(DaemonTest, SighupRestartsOnlyTheChildWhoseKeysChanged) {
+    // A relay key: rtpd starts again with it, sipd keeps running.
+    size_t mark = daemon_.log_size();
     write_file(config_path_, read_file(config_path_) + "rtp_timeout = 123\n");
     ASSERT_EQ(::kill(daemon_.pid(), SIGHUP), 0);
-    EXPECT_TRUE(daemon_.wait_for_log("reload: .*rtp_timeout", 5s, mark)) << daemon_.log();
+    EXPECT_TRUE(daemon_.wait_for_log("reload: rtp_timeout: 300 -> 123", 5s, mark)) << daemon_.log();
+    EXPECT_TRUE(daemon_.wait_for_log("reload: restarting rtpd", 5s, mark));
+    const auto rtpd2 = daemon_.wait_ready("rtpd", 5s, mark);
+    ASSERT_TRUE(rtpd2.has_value()) << daemon_.log();
+    EXPECT_NE(*rtpd2, *rtpd_);
+    EXPECT_TRUE(process_exists(*sipd_));
+    EXPECT_FALSE(daemon_.wait_for_log("restarting sipd", 100ms, mark));
 
-    const size_t mark2 = daemon_.log_size();
+    // A signalling key: sipd starts again, rtpd keeps running.
+    mark = daemon_.log_size();
+    write_file(config_path_, read_file(config_path_) + "hosts_deny_sip = 198.51.100.0/24\n");
+    ASSERT_EQ(::kill(daemon_.pid(), SIGHUP), 0);
+    const auto sipd2 = daemon_.wait_ready("sipd", 5s, mark);
+    ASSERT_TRUE(sipd2.has_value()) << daemon_.log();
+    EXPECT_NE(*sipd2, *sipd_);
+    EXPECT_TRUE(process_exists(*rtpd2));
+
+    // A key that needs a restart of sipmasq: nothing is applied.
+    mark = daemon_.log_size();
+    std::string text = read_file(config_path_);
+    text.replace(text.find("user = nobody"), 13, "user = daemon");
+    write_file(config_path_, text);
+    ASSERT_EQ(::kill(daemon_.pid(), SIGHUP), 0);
+    EXPECT_TRUE(daemon_.wait_for_log("reload: not applied", 5s, mark)) << daemon_.log();
+    EXPECT_TRUE(process_exists(*sipd2));
+    EXPECT_TRUE(process_exists(*rtpd2));
+
+    // A broken file: refused, everything stays.
+    mark = daemon_.log_size();
     write_file(config_path_, read_file(config_path_) + "no_such_key = 1\n");
     ASSERT_EQ(::kill(daemon_.pid(), SIGHUP), 0);
-    EXPECT_TRUE(daemon_.wait_for_log("reload refused", 5s, mark2)) << daemon_.log();
+    EXPECT_TRUE(daemon_.wait_for_log("reload refused", 5s, mark)) << daemon_.log();
     EXPECT_TRUE(process_exists(daemon_.pid()));
+    EXPECT_TRUE(process_exists(*sipd2));
+    // Restarts to reload are not crashes.
+    EXPECT_EQ(daemon_.log().find("restarting it in"), std::string::npos) << daemon_.log();
 }
 
 TEST(DaemonCheck, DashTSaysConfigurationOkOrNamesTheLine) {
