@@ -719,16 +719,27 @@ bool run_mode(size_t calls, const ScratchDir& dir, const Options& o, bool larges
     // 3. The same fixed rate offered to both, below what either delivers
     // flat out: the relay CPU per delivered packet compares efficiency
     // even when the generator cannot saturate a relay.
-    const double fixed = kFixedFraction * std::min(best_rtpd > 0 ? best_rtpd : pps.rtpd,
-                                                   best_base > 0 ? best_base : pps.base);
-    const Paired all = interleave(gen, rtpd, base, fixed, o.trial_s, o.rounds, "fixed rate");
+    double fixed = kFixedFraction * std::min(best_rtpd > 0 ? best_rtpd : pps.rtpd,
+                                             best_base > 0 ? best_base : pps.base);
     // The cost per packet falls as a relay's batches fill, so a pair is
-    // compared only when the sender reached the rate in both trials.
-    Paired fx;
-    for (size_t i = 0; i < all.rtpd.size() && i < all.base.size(); ++i) {
-        if (all.rtpd[i].behind || all.base[i].behind) continue;
-        fx.rtpd.push_back(all.rtpd[i]);
-        fx.base.push_back(all.base[i]);
+    // compared only when the sender reached the rate in both trials. If it
+    // fell behind in most pairs (the machine got busier than during the
+    // flat-out trials), once more at 60% of that rate with 3 pairs.
+    Paired all, fx;
+    int rounds = o.rounds;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        all = interleave(gen, rtpd, base, fixed, o.trial_s, rounds, "fixed rate");
+        fx = Paired{};
+        for (size_t i = 0; i < all.rtpd.size() && i < all.base.size(); ++i) {
+            if (all.rtpd[i].behind || all.base[i].behind) continue;
+            fx.rtpd.push_back(all.rtpd[i]);
+            fx.base.push_back(all.base[i]);
+        }
+        if (2 * fx.rtpd.size() > all.rtpd.size() || attempt == 1) break;
+        std::printf("  NOTE: the sender fell behind %.0f pps in %zu of %zu pairs; again at %.0f\n",
+                    fixed, all.rtpd.size() - fx.rtpd.size(), all.rtpd.size(), 0.6 * fixed);
+        fixed *= 0.6;
+        rounds = std::min(rounds, 3);
     }
     const int pairs = static_cast<int>(fx.rtpd.size());
     if (pairs == 0) {
@@ -745,17 +756,19 @@ bool run_mode(size_t calls, const ScratchDir& dir, const Options& o, bool larges
         "rate: rtpd %.0f ns/pkt "
         "(cpu %.0f%%, loss %.4f%%, p50 %.0f us, p99 %.0f us), baseline %.0f ns/pkt (cpu %.0f%%, "
         "loss %.4f%%, p50 %.0f us, p99 %.0f us); CPU cost ratio %.2f (min %.2f, max %.2f)\n",
-        fixed, 100 * kFixedFraction, pairs, cost.rtpd, fcpu.rtpd, 100 * floss.rtpd, fp50.rtpd,
-        fp99.rtpd, cost.base, fcpu.base, 100 * floss.base, fp50.base, fp99.base, cost.ratio,
-        cost.ratio_min, cost.ratio_max);
+        fixed,
+        100 * fixed /
+            std::min(best_rtpd > 0 ? best_rtpd : pps.rtpd, best_base > 0 ? best_base : pps.base),
+        pairs, cost.rtpd, fcpu.rtpd, 100 * floss.rtpd, fp50.rtpd, fp99.rtpd, cost.base, fcpu.base,
+        100 * floss.base, fp50.base, fp99.base, cost.ratio, cost.ratio_min, cost.ratio_max);
     std::snprintf(
         line, sizeof line,
         "| %zu | fixed %.0f pps (median of %d of %d pairs) | %.0f ns/pkt, cpu %.0f%%, loss %.2f%%, "
         "p50 %.0f / p99 %.0f us | %.0f ns/pkt, cpu %.0f%%, loss %.2f%%, p50 %.0f / p99 "
         "%.0f us | cost %.2f (%.2f..%.2f) |",
-        calls, fixed, pairs, o.rounds, cost.rtpd, fcpu.rtpd, 100 * floss.rtpd, fp50.rtpd, fp99.rtpd,
-        cost.base, fcpu.base, 100 * floss.base, fp50.base, fp99.base, cost.ratio, cost.ratio_min,
-        cost.ratio_max);
+        calls, fixed, pairs, static_cast<int>(all.rtpd.size()), cost.rtpd, fcpu.rtpd,
+        100 * floss.rtpd, fp50.rtpd, fp99.rtpd, cost.base, fcpu.base, 100 * floss.base, fp50.base,
+        fp99.base, cost.ratio, cost.ratio_min, cost.ratio_max);
     table.emplace_back(line);
 
     // 4. The largest mode: rtpd holds the highest lossless rate it reached.
