@@ -113,6 +113,7 @@ void SipProxy::handle_datagram(std::string_view data, Side arrival, const SockAd
     if (msg == nullptr) {
         ++unparseable_;
         ++refusals_by_reason_["unparseable"];
+        if (pre.kind == StartLineKind::Request) answer_unparseable(data, arrival, source);
         if (bad_log_.allow(monotonic_ms(), suppressed))
             log_notice(
                 "%s (%" PRIu64 " similar suppressed)",
@@ -127,6 +128,46 @@ void SipProxy::handle_datagram(std::string_view data, Side arrival, const SockAd
         handle_request(std::move(msg), arrival, source, now);
     else
         handle_response(std::move(msg), arrival, source, now);
+}
+
+// A request libosip2 cannot parse as a whole still gets the 400 of RFC 3261
+// §21.4.1 when the headers a response copies can be parsed on their own:
+// they are put into a stand-in request that libosip2 parses, and the
+// answer goes where a response to the sender goes (received/rport). Never
+// for an ACK, and rate-limited, so garbage cannot turn sipmasq into a
+// reflector.
+void SipProxy::answer_unparseable(std::string_view data, Side arrival, const SockAddr& source) {
+    uint64_t suppressed = 0;
+    if (!bad_reply_limit_.allow(monotonic_ms(), suppressed)) return;
+    static constexpr std::string_view kCopied[] = {"via", "v",       "from", "f",   "to",
+                                                   "t",   "call-id", "i",    "cseq"};
+    std::string stand_in = "OPTIONS sip:invalid SIP/2.0\r\n";
+    size_t line_start = data.find('\n');
+    while (line_start != std::string_view::npos && line_start + 1 < data.size()) {
+        const size_t next = data.find('\n', line_start + 1);
+        std::string_view line = data.substr(
+            line_start + 1, (next == std::string_view::npos ? data.size() : next) - line_start - 1);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) break;  // the end of the headers
+        const size_t colon = line.find(':');
+        if (colon != std::string_view::npos) {
+            std::string_view name = line.substr(0, colon);
+            while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
+                name.remove_suffix(1);
+            const std::string lower = ascii_lower(name);
+            for (std::string_view copied : kCopied)
+                if (lower == copied) stand_in.append(line).append("\r\n");
+        }
+        line_start = next;
+    }
+    stand_in += "Content-Length: 0\r\n\r\n";
+    OsipMessagePtr req = parse_sip_message(stand_in);
+    if (req == nullptr || req->cseq == nullptr || iequals(osip_sv(req->cseq->method), "ACK"))
+        return;
+    stamp_received_rport(req.get(), source);
+    OsipMessagePtr resp = build_response(req.get(), 400);
+    if (resp == nullptr) return;
+    send_response(resp.get(), arrival, source);
 }
 
 void SipProxy::refused(const char* event, const SockAddr& source, const char* details,

@@ -118,6 +118,7 @@ class SipProxy {
     void finish_media(const std::shared_ptr<Pending>& p);
     void end_call(const std::string& call_id, const char* why);
     void log_registration(const RegistrationTable::Event& ev, const char* via);
+    void answer_unparseable(std::string_view data, Side arrival, const SockAddr& source);
     void refused(const char* event, const SockAddr& source, const char* details,
                  const char* reason);
     [[nodiscard]] std::optional<SockAddr> resolve(const HostPort& hp, const char* what);
@@ -146,6 +147,7 @@ class SipProxy {
     uint64_t unparseable_ = 0;
     RateLimit bad_log_{5, 10000};
     RateLimit refusal_log_{20, 10000};
+    RateLimit bad_reply_limit_{50, 1000};  // 400s to unparseable requests, per second
     uint64_t refusal_suppressed_ = 0;
 };
 

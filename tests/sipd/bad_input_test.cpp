@@ -223,6 +223,30 @@ TEST_F(BadInputTest, MalformedButAnswerableRequestsGet400) {
     }
 }
 
+// A request libosip2 cannot parse as a whole (here a broken Contact or
+// Content-Type) still gets 400 at its source, built by libosip2 from the
+// headers a response copies; an ACK never gets an answer.
+TEST_F(BadInputTest, UnparseableRequestsGet400WhenTheyNameWhereToAnswer) {
+    for (const char* broken :
+         {"Contact: <<<>>>\n", "Content-Type: ///\n", "Contact: \"unterminated\n"}) {
+        SCOPED_TRACE(broken);
+        sent_.clear();
+        const std::string request = options_from_inside("", broken);
+        ASSERT_EQ(parse_sip_message(samples::crlf(request)), nullptr) << "libosip2 parses it";
+        proxy_.handle_datagram(request, Side::Inside, alice_, 1000);
+        ASSERT_EQ(only_response(Side::Inside, alice_), 400);
+        EXPECT_NE(sent_[0].data.find("Call-ID: opt77@192.0.2.10"), std::string::npos)
+            << sent_[0].data;
+        EXPECT_NE(sent_[0].data.find("CSeq: 7 OPTIONS"), std::string::npos) << sent_[0].data;
+    }
+    sent_.clear();
+    std::string ack = options_from_inside("", "Contact: <<<>>>\n");
+    ack.replace(ack.find("OPTIONS sip:"), 7, "ACK");
+    ack.replace(ack.find("7 OPTIONS"), 9, "7 ACK");
+    proxy_.handle_datagram(ack, Side::Inside, alice_, 1000);
+    EXPECT_TRUE(sent_.empty());
+}
+
 TEST_F(BadInputTest, MaxForwardsZeroGets483) {
     std::string m = options_from_inside();
     m.replace(m.find("Max-Forwards: 70"), 16, "Max-Forwards: 0");
