@@ -223,6 +223,27 @@ TEST_F(DaemonTest, SighupRestartsOnlyTheChildWhoseKeysChanged) {
     EXPECT_EQ(daemon_.log().find("restarting it in"), std::string::npos) << daemon_.log();
 }
 
+TEST(DaemonReload, AHostOutboundNameIsLookedUpAgainOnEveryReload) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon";
+    TempDir dir;
+    const std::string config = dir.file("sipmasq.conf");
+    write_file(config,
+               loopback_config(dir, free_udp_port("127.0.0.1"), "host_outbound = localhost\n"));
+    Daemon daemon;
+    ASSERT_TRUE(daemon.start(config, dir.path()));
+    const auto sipd = daemon.wait_ready("sipd", 10s);
+    const auto rtpd = daemon.wait_ready("rtpd", 10s);
+    ASSERT_TRUE(sipd && rtpd) << daemon.log();
+    // The file is unchanged, but the name may point elsewhere now (dyndns).
+    const size_t mark = daemon.log_size();
+    ASSERT_EQ(::kill(daemon.pid(), SIGHUP), 0);
+    const auto again = daemon.wait_ready("sipd", 5s, mark);
+    ASSERT_TRUE(again.has_value()) << daemon.log();
+    EXPECT_NE(*again, *sipd);
+    EXPECT_TRUE(process_exists(*rtpd));
+    EXPECT_TRUE(daemon.wait_for_log("host_outbound localhost is a name", 1s, mark));
+}
+
 TEST(DaemonCheck, DashTSaysConfigurationOkOrNamesTheLine) {
     TempDir dir;
     const std::string good = dir.file("good.conf");
