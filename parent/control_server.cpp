@@ -25,7 +25,7 @@ const char* child_name(proto::Process child) {
 
 }  // namespace
 
-ControlServer::ControlServer(event_base* base, std::string path, ControlBackend& backend)
+ControlServer::ControlServer(Key, event_base* base, std::string path, ControlBackend& backend)
     : base_(base), path_(std::move(path)), backend_(backend) {}
 
 std::unique_ptr<ControlServer> ControlServer::open(event_base* base, const std::string& path,
@@ -53,7 +53,7 @@ std::unique_ptr<ControlServer> ControlServer::open(event_base* base, const std::
         error = "cannot listen on " + path + ": " + std::strerror(errno);
         return nullptr;
     }
-    std::unique_ptr<ControlServer> server(new ControlServer(base, path, backend));
+    auto server = std::make_unique<ControlServer>(Key{}, base, path, backend);
     server->listener_.reset(
         evconnlistener_new(base, on_accept, server.get(), LEV_OPT_CLOSE_ON_FREE, -1, fd.get()));
     if (!server->listener_) {

@@ -35,6 +35,12 @@ class ControlServer {
                                                              const std::string& path,
                                                              ControlBackend& backend,
                                                              std::string& error);
+    // Made by open() only (the passkey keeps the constructor its own).
+    class Key {
+        friend class ControlServer;
+        Key() = default;
+    };
+    ControlServer(Key, event_base* base, std::string path, ControlBackend& backend);
     ~ControlServer();
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;
@@ -62,8 +68,6 @@ class ControlServer {
     struct ListenerDeleter {
         void operator()(evconnlistener* l) const noexcept { evconnlistener_free(l); }
     };
-
-    ControlServer(event_base* base, std::string path, ControlBackend& backend);
 
     static void on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
                           void* arg) noexcept;

@@ -30,7 +30,7 @@ std::unordered_map<std::string, SockAddr> parse_hosts(std::string_view text, int
 
 std::unique_ptr<EvdnsResolver> EvdnsResolver::create(event_base* base,
                                                      const std::string& dns_server, int family) {
-    std::unique_ptr<EvdnsResolver> r(new EvdnsResolver(base, family));
+    auto r = std::make_unique<EvdnsResolver>(Key{}, family);
     // Seeds libevent's RNG (the query ids) while /dev/urandom is reachable.
     if (evutil_secure_rng_init() != 0) log_warning("libevent's RNG could not be seeded");
     r->dns_.reset(evdns_base_new(base, dns_server.empty() ? EVDNS_BASE_INITIALIZE_NAMESERVERS : 0));

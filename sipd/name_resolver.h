@@ -37,6 +37,12 @@ struct EvdnsDeleter {
 
 class EvdnsResolver final : public NameResolver {
   public:
+    // Made by create() only (the passkey keeps the constructor its own).
+    class Key {
+        friend class EvdnsResolver;
+        Key() = default;
+    };
+    EvdnsResolver(Key, int family) : family_(family) {}
     static constexpr size_t kMaxPending = 256;   // names being looked up
     static constexpr size_t kMaxWaiters = 64;    // requests held per name
     static constexpr size_t kMaxCache = 1024;    // names remembered
@@ -68,7 +74,6 @@ class EvdnsResolver final : public NameResolver {
         int64_t expires_ms;
     };
 
-    EvdnsResolver(event_base* base, int family) : base_(base), family_(family) {}
     static void on_answer(int result, char type, int count, int ttl, void* addresses,
                           void* arg) noexcept;
     static void on_sweep(evutil_socket_t, short, void* arg) noexcept;
@@ -76,7 +81,6 @@ class EvdnsResolver final : public NameResolver {
     void finish(const std::string& name, std::optional<SockAddr> addr, const char* error);
     void remember(const std::string& name, const SockAddr& addr, uint32_t ttl);
 
-    event_base* base_;
     int family_;
     std::unique_ptr<evdns_base, EvdnsDeleter> dns_;
     std::unordered_map<std::string, SockAddr> hosts_;  // /etc/hosts, read at start

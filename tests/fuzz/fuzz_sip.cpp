@@ -6,7 +6,6 @@
 // are also parsed as an SDP body and inspected/rewritten on their own.
 // Whatever is sent out must pass sipd's own precheck and go to a valid
 // address (a broken promise traps, so the fuzzer reports it).
-#include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -19,6 +18,7 @@
 #include "media_link.h"
 #include "osip_ptr.h"
 #include "precheck.h"
+#include "proxy_fixture.h"
 #include "sdp_rewrite.h"
 #include "sip_proxy.h"
 
@@ -34,41 +34,6 @@ void discard_log(LogLevel /*level*/, std::string_view line) noexcept {
     // Touch the bytes so formatting bugs show under the sanitizers.
     volatile size_t n = 0;
     for (char c : line) n = n + static_cast<unsigned char>(c);
-}
-
-void no_trace(const char* /*file*/, int /*line*/, osip_trace_level_t /*level*/, const char* /*fmt*/,
-              va_list /*ap*/) {}
-
-// Answers START_FWD at once with fixed ports (or the ones asked for).
-class InstantMedia : public MediaLink {
-  public:
-    [[nodiscard]] bool available() const override { return true; }
-    void start(const MediaStart& r, Done done) override {
-        MediaResult res;
-        res.ok = true;
-        res.inside_local = r.inside_local;
-        res.inside_local.set_port(r.inside_port != 0 ? r.inside_port : 30000);
-        res.outside_local = r.outside_local;
-        res.outside_local.set_port(r.outside_port != 0 ? r.outside_port : 30002);
-        done(res);
-    }
-    void stop(uint32_t /*id*/) override {}
-};
-
-SockAddr addr(const char* text) {
-    return *SockAddr::parse(text);
-}
-
-SipProxySettings settings() {
-    SipProxySettings s;
-    s.policy.us.inside = {"192.0.2.1", 5060};
-    s.policy.us.outside = {"203.0.113.1", 5060};
-    s.policy.public_host = "203.0.113.1";
-    s.policy.inside_networks = {*Cidr::parse("192.0.2.0/24")};
-    s.inside_local = addr("192.0.2.1:5060");
-    s.outside_local = addr("203.0.113.1:5060");
-    s.outside_advertised = addr("203.0.113.1");
-    return s;
 }
 
 // alice behind sipmasq, so that calls in have somewhere to go.
@@ -98,15 +63,19 @@ void check_sent(std::string_view data) {
 }
 
 void fuzz_proxy(std::string_view data) {
-    static InstantMedia media;
+    // A relay that answers at once; what it records is dropped per input.
+    static test::FakeMedia media;
+    media.starts.clear();
+    media.stops.clear();
     size_t sent = 0;
-    SipProxy proxy(settings(), media, [&sent](Side, const SockAddr& dest, std::string_view out) {
-        if (!dest.valid()) broken();
-        check_sent(out);
-        ++sent;
-    });
-    const SockAddr alice = addr("192.0.2.10:5060");
-    const SockAddr bob = addr("203.0.113.50:5060");
+    SipProxy proxy(test::faq_proxy_settings(), media,
+                   [&sent](Side, const SockAddr& dest, std::string_view out) {
+                       if (!dest.valid()) broken();
+                       check_sent(out);
+                       ++sent;
+                   });
+    const SockAddr alice = test::addr("192.0.2.10:5060");
+    const SockAddr bob = test::addr("203.0.113.50:5060");
     proxy.handle_datagram(kRegisterAlice, Side::Inside, alice, 1000);
     if (proxy.table().size() != 1) broken();
     proxy.handle_datagram(data, Side::Inside, alice, 1001);
@@ -123,8 +92,8 @@ void fuzz_proxy(std::string_view data) {
 void fuzz_sdp(std::string_view data) {
     SdpMessagePtr sdp = parse_sdp(data);
     if (sdp == nullptr) return;
-    const std::vector<SockAddr> own = {addr("192.0.2.1:5060"), addr("203.0.113.1:5060"),
-                                       addr("203.0.113.1")};
+    const std::vector<SockAddr> own = {test::addr("192.0.2.1:5060"), test::addr("203.0.113.1:5060"),
+                                       test::addr("203.0.113.1")};
     SdpInfo info;
     const SdpStatus st = sdp_inspect(sdp.get(), own, info);
     (void)sdp_status_name(st);
@@ -136,7 +105,7 @@ void fuzz_sdp(std::string_view data) {
         if (targets.size() <= i) targets.resize(i + 1);
         if (m.disabled) continue;
         RelayTarget t;
-        t.rtp = addr("203.0.113.1:30002");
+        t.rtp = test::addr("203.0.113.1:30002");
         t.rtcp_port = 30003;
         targets[i] = t;
     }
@@ -151,12 +120,7 @@ void fuzz_sdp(std::string_view data) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static const bool init = [] {
-        sip_parser_init();
-        // libosip2 traces every parse error to stdout: silence it so the
-        // fuzzer spends its time parsing, not printing.
-        osip_trace_initialize_func(TRACE_LEVEL0, no_trace);
-        for (int l = TRACE_LEVEL0; l < END_TRACE_LEVEL; ++l)
-            osip_trace_disable_level(static_cast<osip_trace_level_t>(l));
+        sip_parser_init();  // which also sends libosip2's own trace nowhere
         log_set_sink(discard_log);
         log_set_max_level(LogLevel::Debug);
         return true;

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "osip_ptr.h"
+#include "proxy_fixture.h"
 #include "sip_proxy.h"
 #include "sip_samples.h"
 
@@ -34,40 +35,6 @@ struct Sent {
     SockAddr dest;
     std::string data;
 };
-
-class FakeMedia : public MediaLink {
-  public:
-    std::vector<MediaStart> starts;
-    std::vector<uint32_t> stops;
-    [[nodiscard]] bool available() const override { return true; }
-    void start(const MediaStart& r, Done done) override {
-        starts.push_back(r);
-        MediaResult res;
-        res.ok = true;
-        res.inside_local = r.inside_local;
-        res.inside_local.set_port(r.inside_port != 0 ? r.inside_port : 30000);
-        res.outside_local = r.outside_local;
-        res.outside_local.set_port(r.outside_port != 0 ? r.outside_port : 30002);
-        done(res);
-    }
-    void stop(uint32_t id) override { stops.push_back(id); }
-};
-
-SockAddr addr(const char* text) {
-    return *SockAddr::parse(text);
-}
-
-SipProxySettings settings() {
-    SipProxySettings s;
-    s.policy.us.inside = {"192.0.2.1", 5060};
-    s.policy.us.outside = {"203.0.113.1", 5060};
-    s.policy.public_host = "203.0.113.1";
-    s.policy.inside_networks = {*Cidr::parse("192.0.2.0/24")};
-    s.inside_local = addr("192.0.2.1:5060");
-    s.outside_local = addr("203.0.113.1:5060");
-    s.outside_advertised = addr("203.0.113.1");
-    return s;
-}
 
 size_t count_lines(const std::string& needle) {
     std::lock_guard<std::mutex> lock(g_log_mutex);
@@ -125,9 +92,10 @@ Content-Type: application/sdp
 class BadInputTest : public ::testing::Test {
   protected:
     BadInputTest()
-        : proxy_(settings(), media_, [this](Side side, const SockAddr& dest, std::string_view d) {
-              sent_.push_back({side, dest, std::string(d)});
-          }) {
+        : proxy_(test::faq_proxy_settings(), media_,
+                 [this](Side side, const SockAddr& dest, std::string_view d) {
+                     sent_.push_back({side, dest, std::string(d)});
+                 }) {
         sip_parser_init();
         {
             std::lock_guard<std::mutex> lock(g_log_mutex);
@@ -164,11 +132,11 @@ class BadInputTest : public ::testing::Test {
         sent_.clear();
     }
 
-    FakeMedia media_;
+    test::FakeMedia media_;
     std::vector<Sent> sent_;
     SipProxy proxy_;
-    const SockAddr alice_ = addr("192.0.2.10:5060");
-    const SockAddr bob_ = addr("203.0.113.50:5060");
+    const SockAddr alice_ = test::addr("192.0.2.10:5060");
+    const SockAddr bob_ = test::addr("203.0.113.50:5060");
 };
 
 TEST_F(BadInputTest, WellFormedBaseIsForwarded) {
@@ -369,8 +337,8 @@ TEST_F(BadInputTest, GarbageFloodKeepsRegistrationAndBoundsTheLog) {
         const bool inside = (i / 6) % 2 == 1 && (i % 6) != 5;
         proxy_.handle_datagram(
             d, inside ? Side::Inside : Side::Outside,
-            inside ? addr(("192.0.2." + std::to_string(20 + i % 200) + ":5060").c_str())
-                   : addr(src.c_str()),
+            inside ? test::addr(("192.0.2." + std::to_string(20 + i % 200) + ":5060").c_str())
+                   : test::addr(src.c_str()),
             1001);
     }
     // Nothing changed alice's binding: it answers calls.
@@ -397,7 +365,7 @@ TEST_F(BadInputTest, RegisterStormFromOutsideIsAllRefused) {
         // take over alice's own AOR.
         if (i % 2 == 0) reg.replace(reg.find("alice@"), 5, "u" + std::to_string(i));
         sent_.clear();
-        const SockAddr src = addr(
+        const SockAddr src = test::addr(
             ("198.51.100." + std::to_string(1 + i % 250) + ":" + std::to_string(5060 + i)).c_str());
         proxy_.handle_datagram(reg, Side::Outside, src, 1001);
         if (only_response(Side::Outside, src) == 403) ++refused;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "osip_ptr.h"
+#include "proxy_fixture.h"
 #include "registration_store.h"
 #include "sip_samples.h"
 
@@ -19,58 +20,22 @@ struct Sent {
     std::string data;
 };
 
-class FakeMedia : public MediaLink {
-  public:
-    bool up = true;
-    bool fail = false;
-    std::vector<MediaStart> starts;
-    std::vector<uint32_t> stops;
-    [[nodiscard]] bool available() const override { return up; }
-    void start(const MediaStart& r, Done done) override {
-        starts.push_back(r);
-        MediaResult res;
-        res.ok = !fail;
-        res.error = fail ? "no ports" : "";
-        res.inside_local = r.inside_local;
-        res.inside_local.set_port(r.inside_port != 0 ? r.inside_port : 30000);
-        res.outside_local = r.outside_local;
-        res.outside_local.set_port(r.outside_port != 0 ? r.outside_port : 30002);
-        done(res);
-    }
-    void stop(uint32_t id) override { stops.push_back(id); }
-};
-
-SockAddr addr(const char* text) {
-    return *SockAddr::parse(text);
-}
-
-SipProxySettings settings() {
-    SipProxySettings s;
-    s.policy.us.inside = {"192.0.2.1", 5060};
-    s.policy.us.outside = {"203.0.113.1", 5060};
-    s.policy.public_host = "203.0.113.1";
-    s.policy.inside_networks = {*Cidr::parse("192.0.2.0/24")};
-    s.inside_local = addr("192.0.2.1:5060");
-    s.outside_local = addr("203.0.113.1:5060");
-    s.outside_advertised = addr("203.0.113.1");
-    return s;
-}
-
 class SipProxyTest : public ::testing::Test {
   protected:
     SipProxyTest()
-        : proxy_(settings(), media_, [this](Side side, const SockAddr& dest, std::string_view d) {
-              sent_.push_back({side, dest, std::string(d)});
-          }) {
+        : proxy_(test::faq_proxy_settings(), media_,
+                 [this](Side side, const SockAddr& dest, std::string_view d) {
+                     sent_.push_back({side, dest, std::string(d)});
+                 }) {
         sip_parser_init();
     }
     OsipMessagePtr last() { return parse_sip_message(sent_.back().data); }
 
-    FakeMedia media_;
+    test::FakeMedia media_;
     std::vector<Sent> sent_;
     SipProxy proxy_;
-    const SockAddr alice_ = addr("192.0.2.10:5060");
-    const SockAddr bob_ = addr("203.0.113.50:5060");
+    const SockAddr alice_ = test::addr("192.0.2.10:5060");
+    const SockAddr bob_ = test::addr("203.0.113.50:5060");
 };
 
 TEST_F(SipProxyTest, RegistrarAnswersAndKeepsTheBinding) {
@@ -120,7 +85,7 @@ TEST_F(SipProxyTest, CallOutRewritesViaContactAndSdp) {
     EXPECT_NE(out.find("c=IN IP4 203.0.113.1"), std::string::npos) << out;
     EXPECT_NE(out.find("m=audio 30002 "), std::string::npos) << out;
     ASSERT_EQ(media_.starts.size(), 1u);
-    EXPECT_EQ(media_.starts[0].inside_peer, addr("192.0.2.10:49170"));
+    EXPECT_EQ(media_.starts[0].inside_peer, test::addr("192.0.2.10:49170"));
     EXPECT_FALSE(media_.starts[0].outside_peer.valid());
 
     // bob's answer comes back with our branch; the same forward gets bob.
@@ -136,7 +101,7 @@ TEST_F(SipProxyTest, CallOutRewritesViaContactAndSdp) {
     EXPECT_NE(sent_[1].data.find("m=audio 30000 "), std::string::npos) << sent_[1].data;
     ASSERT_EQ(media_.starts.size(), 2u);
     EXPECT_EQ(media_.starts[1].id, media_.starts[0].id);
-    EXPECT_EQ(media_.starts[1].outside_peer, addr("203.0.113.50:3456"));
+    EXPECT_EQ(media_.starts[1].outside_peer, test::addr("203.0.113.50:3456"));
     EXPECT_EQ(media_.starts[1].outside_port, 30002);  // the ports stay
     ASSERT_EQ(proxy_.calls().size(), 1u);
     EXPECT_EQ(proxy_.active_forwards().size(), 1u);
@@ -224,7 +189,7 @@ Expires: 300
     proxy_.handle_datagram(reg, Side::Inside, alice_, 1000);
     ASSERT_EQ(sent_.size(), 1u);
     EXPECT_EQ(sent_[0].side, Side::Outside);
-    EXPECT_EQ(sent_[0].dest, addr("203.0.113.10:5060"));
+    EXPECT_EQ(sent_[0].dest, test::addr("203.0.113.10:5060"));
     auto fwd = last();
     auto* contact = static_cast<osip_contact_t*>(osip_list_get(&fwd->contacts, 0));
     ASSERT_NE(contact, nullptr);
@@ -245,7 +210,7 @@ CSeq: 1 REGISTER
 Contact: <)" + masq + R"(>;expires=120
 )",
                                      "");
-    proxy_.handle_datagram(ok, Side::Outside, addr("203.0.113.10:5060"), 1001);
+    proxy_.handle_datagram(ok, Side::Outside, test::addr("203.0.113.10:5060"), 1001);
     ASSERT_EQ(sent_.size(), 2u);
     EXPECT_EQ(sent_[1].side, Side::Inside);
     EXPECT_NE(sent_[1].data.find("sip:alice@192.0.2.10:5060"), std::string::npos) << sent_[1].data;
@@ -264,7 +229,7 @@ CSeq: 1 INVITE
 Contact: <sip:bob@203.0.113.10:5060>
 )",
                                       "");
-    proxy_.handle_datagram(inv, Side::Outside, addr("203.0.113.10:5060"), 1002);
+    proxy_.handle_datagram(inv, Side::Outside, test::addr("203.0.113.10:5060"), 1002);
     ASSERT_EQ(sent_.size(), 3u);
     EXPECT_EQ(sent_[2].side, Side::Inside);
     EXPECT_EQ(sent_[2].dest, alice_);
