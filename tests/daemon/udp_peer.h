@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -27,28 +28,40 @@ struct UdpPeer {
         socklen_t len = sizeof sin;
         ::getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
         port = ntohs(sin.sin_port);
-        timeval tv{3, 0};
+        // Short waits, so receive() can keep to its own deadline.
+        timeval tv{0, 100000};
         ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     }
-    ~UdpPeer() { ::close(fd); }
-    void send_to(const char* addr, uint16_t to_port, const std::string& text) const {
+    ~UdpPeer() {
+        if (fd >= 0) ::close(fd);
+    }
+    bool send_to(const char* addr, uint16_t to_port, const std::string& text) const {
         sockaddr_in to{};
         to.sin_family = AF_INET;
         to.sin_port = htons(to_port);
         ::inet_pton(AF_INET, addr, &to.sin_addr);
-        (void)::sendto(fd, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                       sizeof to);
+        return ::sendto(fd, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                        sizeof to) == static_cast<ssize_t>(text.size());
     }
-    // The next datagram whose first line starts with `start`, within 3 s.
-    std::string receive(const std::string& start) const {
+    // The next datagram whose first line starts with `start` within
+    // `timeout` (others are skipped); "" when none came.
+    std::string receive(const std::string& start,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(3)) const {
         char buf[65536];
-        for (int i = 0; i < 20; ++i) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
             const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-            if (n <= 0) return "";
+            if (n <= 0) continue;
             std::string text(buf, static_cast<size_t>(n));
             if (text.rfind(start, 0) == 0) return text;
         }
         return "";
+    }
+    // Throws away whatever is waiting.
+    void drain() const {
+        char buf[65536];
+        while (::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+        }
     }
 };
 
