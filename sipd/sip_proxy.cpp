@@ -456,6 +456,24 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
     if (failed_call) end_call(call_id, ("final response " + std::to_string(code)).c_str());
 }
 
+// What rtpd is asked for one stream of a call: for a new stream, for a
+// re-INVITE (same id and ports) and for a new rtpd after a restart.
+MediaStart SipProxy::media_start(const CallStream& s, const std::string& call_id) const {
+    MediaStart m;
+    m.id = s.id;
+    m.inside_local = settings_.inside_local;
+    m.outside_local = settings_.outside_local;
+    m.inside_local.set_port(0);
+    m.outside_local.set_port(0);
+    m.inside_peer = s.inside_peer;
+    m.outside_peer = s.outside_peer;
+    m.inside_port = s.inside_port;
+    m.outside_port = s.outside_port;
+    m.hold = s.hold;
+    m.tag = call_id;
+    return m;
+}
+
 uint32_t SipProxy::allocate_forward_id() {
     for (;;) {
         const uint32_t id = next_forward_id_++;
@@ -521,19 +539,7 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure, co
         if (!m.addr.is_unspecified())
             (arrival == Side::Inside ? s.inside_peer : s.outside_peer) = m.addr;
         s.hold = m.hold;
-        MediaStart req;
-        req.id = s.id;
-        req.inside_local = settings_.inside_local;
-        req.outside_local = settings_.outside_local;
-        req.inside_local.set_port(0);
-        req.outside_local.set_port(0);
-        req.inside_peer = s.inside_peer;
-        req.outside_peer = s.outside_peer;
-        req.inside_port = s.inside_port;
-        req.outside_port = s.outside_port;
-        req.hold = s.hold;
-        req.tag = call_id;
-        starts.emplace_back(index, req);
+        starts.emplace_back(index, media_start(s, call_id));
     }
     if (starts.empty()) return false;  // every stream disabled: nothing to relay
     p->msg = std::move(msg);
@@ -669,19 +675,7 @@ std::vector<MediaStart> SipProxy::active_forwards() const {
     for (const auto& [call_id, c] : calls_)
         for (const CallStream& s : c.streams) {
             if (s.id == 0) continue;
-            MediaStart m;
-            m.id = s.id;
-            m.inside_local = settings_.inside_local;
-            m.outside_local = settings_.outside_local;
-            m.inside_local.set_port(0);
-            m.outside_local.set_port(0);
-            m.inside_peer = s.inside_peer;
-            m.outside_peer = s.outside_peer;
-            m.inside_port = s.inside_port;
-            m.outside_port = s.outside_port;
-            m.hold = s.hold;
-            m.tag = call_id;
-            out.push_back(std::move(m));
+            out.push_back(media_start(s, call_id));
         }
     return out;
 }

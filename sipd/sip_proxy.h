@@ -119,6 +119,7 @@ class SipProxy {
     void end_call(const std::string& call_id, const char* why);
     void log_registration(const RegistrationTable::Event& ev, const char* via);
     void answer_unparseable(std::string_view data, Side arrival, const SockAddr& source);
+    [[nodiscard]] MediaStart media_start(const CallStream& s, const std::string& call_id) const;
     void refused(const char* event, const SockAddr& source, const char* details,
                  const char* reason);
     [[nodiscard]] std::optional<SockAddr> resolve(const HostPort& hp, const char* what);
