@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "json_escape.h"
 #include "log.h"
+#include "message.h"
 #include "precheck.h"
 #include "proxy_rewrite.h"
 #include "sdp_rewrite.h"
@@ -18,6 +19,16 @@ namespace {
 
 constexpr int64_t kTransactionSeconds = 64;  // 64*T1: every response has come by then
 constexpr int64_t kCallSetupSeconds = 180;   // RFC 3261 timer C
+
+// A call's key in the call table and its tag in rtpd: the Call-ID, or for
+// one longer than rtpd's tag its first characters and a hash of the whole,
+// so that a restarted sipd finds its calls again in what rtpd lists.
+std::string call_key(std::string call_id) {
+    constexpr size_t kMax = proto::kTagSize - 1;
+    if (call_id.size() <= kMax) return call_id;
+    const std::string hash = hex64(stable_hash64(call_id));
+    return call_id.substr(0, kMax - hash.size() - 1) + "~" + hash;
+}
 constexpr size_t kMaxDetails = 120;
 
 std::string uri_text(const osip_from_t* f) {
@@ -392,7 +403,7 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     }
     transactions_[branch] = {arrival, now};
 
-    const std::string call_id = call_id_of(req);
+    const std::string call_id = call_key(call_id_of(req));
     if (MSG_IS_INVITE(req) && !has_to_tag(req) && calls_.find(call_id) == calls_.end()) {
         Call& c = calls_[call_id];
         c.call_id = call_id;
@@ -442,7 +453,7 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
     } else if (arrival == Side::Outside && out == Side::Inside) {
         restore_contacts(resp, us.outside, contacts_, table_, now);
     }
-    const std::string call_id = call_id_of(resp);
+    const std::string call_id = call_key(call_id_of(resp));
     bool failed_call = false;
     if (iequals(method, "INVITE")) {
         auto it = calls_.find(call_id);
@@ -492,7 +503,7 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure, co
     const SdpStatus st = sdp_inspect(sdp.get(), own, info);
     if (st == SdpStatus::NoMedia) return false;
     const bool is_request = MSG_IS_REQUEST(msg.get());
-    const std::string call_id = call_id_of(msg.get());
+    const std::string call_id = call_key(call_id_of(msg.get()));
     if (st != SdpStatus::Ok) {
         std::string details =
             std::string("SDP refused (") + sdp_status_name(st) + ") in " + call_id;

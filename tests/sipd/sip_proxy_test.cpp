@@ -107,6 +107,37 @@ TEST_F(SipProxyTest, CallOutRewritesViaContactAndSdp) {
     EXPECT_EQ(proxy_.active_forwards().size(), 1u);
 }
 
+// rtpd keeps a call's tag in 63 characters: a longer Call-ID is keyed by
+// its start and a hash, the same in the call table and in rtpd, so a
+// restarted sipd that learns the forwards from rtpd finds the call again.
+TEST_F(SipProxyTest, ALongCallIdIsFoundAgainAfterARestart) {
+    const std::string long_id = std::string(90, 'x') + "@192.0.2.10";
+    std::string invite = samples::invite_alice_to_bob();
+    const size_t at = invite.find("Call-ID: ") + 9;
+    invite.replace(at, invite.find('\r', at) - at, long_id);
+    proxy_.handle_datagram(invite, Side::Inside, alice_, 1000);
+    ASSERT_EQ(media_.starts.size(), 1u);
+    const std::string tag = media_.starts[0].tag;
+    EXPECT_LE(tag.size(), 63u);
+    EXPECT_EQ(tag.rfind(std::string(40, 'x'), 0), 0u) << tag;
+    ASSERT_EQ(proxy_.calls().count(tag), 1u);
+
+    // A new sipd learns the forward from rtpd (LIST_FWD): the same key.
+    test::FakeMedia media2;
+    SipProxy restarted(test::faq_proxy_settings(), media2,
+                       [](Side, const SockAddr&, std::string_view) {});
+    MediaStart entry = media_.starts[0];
+    entry.inside_port = 30000;
+    entry.outside_port = 30002;
+    restarted.adopt_forward(entry.id, entry);
+    EXPECT_EQ(restarted.calls().count(tag), 1u);
+    // Two long Call-IDs that share their start stay two calls.
+    std::string other = invite;
+    other.replace(other.find(long_id), long_id.size(), std::string(90, 'x') + "@192.0.2.11");
+    proxy_.handle_datagram(other, Side::Inside, alice_, 1000);
+    EXPECT_EQ(proxy_.calls().size(), 2u);
+}
+
 TEST_F(SipProxyTest, CallInReachesTheRegisteredPhoneOnly) {
     proxy_.handle_datagram(samples::invite_bob_to_alice_public(), Side::Outside, bob_, 1000);
     ASSERT_EQ(sent_.size(), 1u);
