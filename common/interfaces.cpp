@@ -87,4 +87,29 @@ std::vector<SockAddr> resolve_interface(std::string_view spec, std::string* erro
     return out;
 }
 
+std::vector<Cidr> networks_of(const std::vector<SockAddr>& addresses) {
+    std::vector<Cidr> out;
+    ifaddrs* raw = nullptr;
+    if (getifaddrs(&raw) != 0) return out;
+    const IfaddrsPtr list(raw);
+    for (const ifaddrs* ifa = list.get(); ifa != nullptr; ifa = ifa->ifa_next) {
+        if (ifa->ifa_addr == nullptr || ifa->ifa_netmask == nullptr) continue;
+        const int family = ifa->ifa_addr->sa_family;
+        if (family != AF_INET && family != AF_INET6) continue;
+        const socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+        const SockAddr addr(ifa->ifa_addr, len);
+        if (std::none_of(addresses.begin(), addresses.end(),
+                         [&addr](const SockAddr& a) { return a.same_host(addr); }))
+            continue;
+        const SockAddr mask(ifa->ifa_netmask, len);
+        int bits = 0;
+        for (size_t i = 0; i < mask.addr_size(); ++i)
+            bits += __builtin_popcount(mask.addr_bytes()[i]);
+        // Cidr::parse masks the host bits itself.
+        if (auto cidr = Cidr::parse(addr.host_string() + "/" + std::to_string(bits)))
+            out.push_back(*cidr);
+    }
+    return out;
+}
+
 }  // namespace sipmasq

@@ -16,6 +16,11 @@ namespace sipmasq {
 // empty and *error says why (no such interface, no address on it, ...).
 [[nodiscard]] std::vector<SockAddr> resolve_interface(std::string_view spec, std::string* error);
 
+// The networks (address and prefix length from the interface's netmask)
+// that `addresses` lie in, e.g. 192.0.2.0/24 for 192.0.2.1 on in0; an
+// address on no interface gives nothing.
+[[nodiscard]] std::vector<Cidr> networks_of(const std::vector<SockAddr>& addresses);
+
 // True if the kernel knows an interface of that name (up or down).
 [[nodiscard]] bool interface_exists(std::string_view name) noexcept;
 

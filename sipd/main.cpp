@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "digest_auth.h"
+#include "interfaces.h"
 #include "log.h"
 #include "name_resolver.h"
 #include "osip_ptr.h"
@@ -36,39 +37,9 @@ int64_t wall_now() {
     return static_cast<int64_t>(std::time(nullptr));
 }
 
-// The inside networks: the prefixes of the inside interface's addresses
-// (getifaddrs needs netlink, so this runs before the sandbox).
-std::vector<Cidr> inside_networks(const Config& config) {
-    std::vector<Cidr> out;
-    ifaddrs* list = nullptr;
-    if (::getifaddrs(&list) != 0) return out;
-    for (ifaddrs* ifa = list; ifa != nullptr; ifa = ifa->ifa_next) {
-        if (ifa->ifa_addr == nullptr || ifa->ifa_netmask == nullptr) continue;
-        const int family = ifa->ifa_addr->sa_family;
-        if (family != AF_INET && family != AF_INET6) continue;
-        const SockAddr addr(ifa->ifa_addr,
-                            family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
-        bool ours = false;
-        for (const SockAddr& a : config.inbound_addrs) ours = ours || a.same_host(addr);
-        if (!ours) continue;
-        const SockAddr mask(ifa->ifa_netmask,
-                            family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
-        int bits = 0;
-        for (size_t i = 0; i < mask.addr_size(); ++i)
-            bits += __builtin_popcount(mask.addr_bytes()[i]);
-        // Cidr::parse wants the network itself (host bits clear).
-        std::vector<uint8_t> net(addr.addr_bytes(), addr.addr_bytes() + addr.addr_size());
-        for (size_t i = 0; i < net.size(); ++i) net[i] &= mask.addr_bytes()[i];
-        const SockAddr network = SockAddr::from_bytes(family, net.data(), 0);
-        if (auto c = Cidr::parse(network.host_string() + "/" + std::to_string(bits)))
-            out.push_back(*c);
-    }
-    ::freeifaddrs(list);
-    return out;
-}
-
 // host_outbound: a number, or a name looked up now (the sandbox has no DNS
-// access to files such as /etc/hosts; a reload does not look it up again).
+// access to files such as /etc/hosts); on SIGHUP the parent restarts sipd,
+// so a reload looks a name up again.
 std::optional<SockAddr> advertised_outside(const Config& config) {
     if (config.host_outbound.empty()) return std::nullopt;
     if (auto a = SockAddr::parse(config.host_outbound)) return a;
@@ -380,7 +351,7 @@ int main(int argc, char** argv) {
     ChildRuntime runtime(proto::Process::Sipd, "sipd", argc, argv);
     sip_parser_init();
     // Both need what the sandbox takes away (netlink, resolver files).
-    std::vector<Cidr> networks = inside_networks(runtime.config());
+    std::vector<Cidr> networks = networks_of(runtime.config().inbound_addrs);
     std::optional<SockAddr> advertised = advertised_outside(runtime.config());
     std::shared_ptr<const DigestAuth> auth = digest_auth(runtime.config());
     // resolv.conf (or dns_server) and /etc/hosts are outside the jail.

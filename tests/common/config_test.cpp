@@ -474,6 +474,16 @@ TEST(Interfaces, LoopbackResolves) {
     EXPECT_TRUE(interface_exists("lo"));
 }
 
+TEST(Interfaces, NetworksOfAnAddressComeFromItsInterfacesNetmask) {
+    // 127.0.0.1 is on lo with a /8: sipd's inside network for it.
+    const auto nets = networks_of({*SockAddr::parse("127.0.0.1")});
+    ASSERT_EQ(nets.size(), 1u);
+    EXPECT_EQ(nets[0].to_string(), "127.0.0.0/8");
+    EXPECT_TRUE(nets[0].contains(*SockAddr::parse("127.1.2.3")));
+    // An address on no interface lies in no network of ours.
+    EXPECT_TRUE(networks_of({*SockAddr::parse("198.51.100.77")}).empty());
+}
+
 TEST(Interfaces, ErrorsAndNumericAddresses) {
     std::string error;
     EXPECT_TRUE(resolve_interface("nosuchif0", &error).empty());
