@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -263,10 +264,12 @@ void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueF
             log_notice("%s ready (pid %d)", child.name, static_cast<int>(child.pid));
             break;
         case proto::MsgType::Log: {
-            const auto level = static_cast<LogLevel>(proto::payload_as<proto::LogHead>(msg).level);
+            // proto allows syslog's 0..7; anything above error stays an error.
+            const auto level =
+                std::max(static_cast<LogLevel>(proto::payload_as<proto::LogHead>(msg).level),
+                         LogLevel::Error);
             const std::string_view text = proto::payload_text(msg, sizeof(proto::LogHead));
-            log_write(level <= LogLevel::Debug && level >= LogLevel::Error ? level : LogLevel::Info,
-                      "%s[%d]: %.*s", child.name, static_cast<int>(child.pid),
+            log_write(level, "%s[%d]: %.*s", child.name, static_cast<int>(child.pid),
                       static_cast<int>(text.size()), text.data());
             break;
         }
