@@ -412,18 +412,18 @@ std::vector<std::string> Supervisor::reload() {
             sipd_affected = true;
         }
     }
+    if (needs_restart) {
+        say(LogLevel::Warning,
+            "reload: not applied: a key that needs a restart of sipmasq changed; the running "
+            "configuration stays until then");
+        return lines;
+    }
     // A name in host_outbound (dyndns) is looked up when sipd starts, so a
     // reload looks it up again even when the file did not change.
     if (!result.config.host_outbound.empty() && !SockAddr::parse(result.config.host_outbound)) {
         sipd_affected = true;
         say(LogLevel::Notice, "reload: host_outbound " + result.config.host_outbound +
                                   " is a name: sipd looks it up again");
-    }
-    if (needs_restart) {
-        say(LogLevel::Warning,
-            "reload: not applied: a key that needs a restart of sipmasq changed; the running "
-            "configuration stays until then");
-        return lines;
     }
     for (Child* child : {sipd_.get(), rtpd_.get()}) {
         const bool affected = child == sipd_.get() ? sipd_affected : rtpd_affected;
