@@ -2,7 +2,11 @@
 
 #include <arpa/inet.h>
 #include <event2/util.h>
+#include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -31,6 +35,7 @@ std::unordered_map<std::string, SockAddr> parse_hosts(std::string_view text, int
 std::unique_ptr<EvdnsResolver> EvdnsResolver::create(event_base* base,
                                                      const std::string& dns_server, int family) {
     auto r = std::make_unique<EvdnsResolver>(Key{}, family);
+    r->base_ = base;
     // Seeds libevent's RNG (the query ids) while /dev/urandom is reachable.
     if (evutil_secure_rng_init() != 0) log_warning("libevent's RNG could not be seeded");
     r->dns_.reset(evdns_base_new(base, dns_server.empty() ? EVDNS_BASE_INITIALIZE_NAMESERVERS : 0));
@@ -46,6 +51,13 @@ std::unique_ptr<EvdnsResolver> EvdnsResolver::create(event_base* base,
     // Each try 2 s, twice: a lookup ends within kTimeoutMs.
     (void)evdns_base_set_option(r->dns_.get(), "timeout:", "2");
     (void)evdns_base_set_option(r->dns_.get(), "attempts:", "2");
+    // SRV questions go to the same server evdns asks first.
+    sockaddr_storage ns{};
+    const int ns_len = evdns_base_get_nameserver_addr(r->dns_.get(), 0,
+                                                      reinterpret_cast<sockaddr*>(&ns), sizeof ns);
+    if (ns_len > 0 && static_cast<size_t>(ns_len) <= sizeof ns)
+        r->srv_server_ = SockAddr(reinterpret_cast<sockaddr*>(&ns), static_cast<socklen_t>(ns_len));
+    if (!r->srv_server_.valid()) log_warning("DNS: no nameserver for SRV lookups; A/AAAA only");
     std::ifstream hosts("/etc/hosts");
     std::ostringstream text;
     if (hosts && (text << hosts.rdbuf())) r->hosts_ = parse_hosts(text.str(), family);
@@ -63,7 +75,7 @@ EvdnsResolver::~EvdnsResolver() {
     dns_.reset();
 }
 
-void EvdnsResolver::resolve(const std::string& raw_name, Done done) {
+void EvdnsResolver::resolve_address(const std::string& raw_name, Done done) {
     const std::string name = ascii_lower(raw_name);
     if (auto h = hosts_.find(name); h != hosts_.end()) return done(h->second, "");
     const int64_t now = monotonic_ms();
@@ -156,6 +168,143 @@ void EvdnsResolver::on_sweep(evutil_socket_t, short, void* arg) noexcept {
         self->orphans_.emplace(raw, std::move(lookup));
         for (Done& d : waiters) d(std::nullopt, "timeout");
     }
+}
+
+void EvdnsResolver::resolve(const std::string& raw_name, Done done) {
+    const std::string name = ascii_lower(raw_name);
+    // /etc/hosts names are used as they are, as getaddrinfo() would.
+    if (hosts_.count(name) != 0 || !srv_server_.valid())
+        return resolve_address(name, std::move(done));
+    const int64_t now = monotonic_ms();
+    if (auto c = srv_cache_.find(name); c != srv_cache_.end()) {
+        if (c->second.expires_ms > now) return srv_use(name, c->second.records, std::move(done));
+        srv_cache_.erase(c);
+    }
+    if (auto p = srv_pending_.find(name); p != srv_pending_.end()) {
+        if (p->second->waiters.size() >= kMaxWaiters) return done(std::nullopt, "too many waiting");
+        p->second->waiters.push_back(std::move(done));
+        return;
+    }
+    if (srv_pending_.size() >= kMaxPending) return done(std::nullopt, "too many lookups");
+    auto lookup = std::make_unique<SrvLookup>();
+    lookup->owner = this;
+    lookup->name = name;
+    evutil_secure_rng_get_bytes(&lookup->id, sizeof lookup->id);
+    lookup->query = build_srv_query(lookup->id, "_sip._udp." + name);
+    // A name SRV cannot carry (odd characters): its address may still do.
+    if (lookup->query.empty()) return resolve_address(name, std::move(done));
+    lookup->fd =
+        UniqueFd(::socket(srv_server_.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    // connect(): the kernel drops datagrams from anyone but the server.
+    if (!lookup->fd.valid() ||
+        ::connect(lookup->fd.get(), srv_server_.sa(), srv_server_.len()) != 0) {
+        log_warning("DNS: SRV socket: %s", std::strerror(errno));
+        return resolve_address(name, std::move(done));
+    }
+    SrvLookup* raw = lookup.get();
+    raw->ev.reset(event_new(base_, raw->fd.get(), EV_READ, &on_srv_event, raw));
+    if (!raw->ev) return resolve_address(name, std::move(done));
+    raw->waiters.push_back(std::move(done));
+    srv_pending_.emplace(name, std::move(lookup));
+    if (!srv_send(raw)) srv_finish(name, nullptr, 0);
+}
+
+bool EvdnsResolver::srv_send(SrvLookup* lookup) {
+    ++lookup->tries;
+    lookup->deadline_ms = monotonic_ms() + kSrvTryMs;
+    if (::send(lookup->fd.get(), lookup->query.data(), lookup->query.size(), 0) < 0) {
+        log_notice("DNS: SRV query for %s not sent: %s", lookup->name.c_str(),
+                   std::strerror(errno));
+        return false;
+    }
+    const timeval wait{kSrvTryMs / 1000, (kSrvTryMs % 1000) * 1000};
+    return event_add(lookup->ev.get(), &wait) == 0;
+}
+
+void EvdnsResolver::on_srv_event(evutil_socket_t, short what, void* arg) noexcept {
+    auto* lookup = static_cast<SrvLookup*>(arg);
+    lookup->owner->srv_event(lookup, what);
+}
+
+void EvdnsResolver::srv_event(SrvLookup* lookup, short what) {
+    const std::string name = lookup->name;
+    if ((what & EV_READ) != 0) {
+        for (int i = 0; i < 8; ++i) {  // bounded: a flood cannot hold the loop
+            uint8_t buf[1500];
+            const ssize_t n = ::recv(lookup->fd.get(), buf, sizeof buf, 0);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+                log_notice("DNS: SRV _sip._udp.%s: %s; trying its address", name.c_str(),
+                           std::strerror(errno));
+                return srv_finish(name, nullptr, 0);
+            }
+            SrvAnswer answer;
+            if (parse_srv_answer(std::span<const uint8_t>(buf, static_cast<size_t>(n)), lookup->id,
+                                 "_sip._udp." + name, answer) != 0) {
+                log_debug("DNS: SRV _sip._udp.%s: a bad or foreign answer ignored", name.c_str());
+                continue;
+            }
+            if (answer.records.empty()) {
+                log_info("DNS: no SRV for _sip._udp.%s%s; using its address", name.c_str(),
+                         answer.nxdomain ? " (NXDOMAIN)" : "");
+                return srv_finish(name, &answer.records, kSrvNegativeTtl);
+            }
+            uint32_t ttl = kMaxTtl;
+            for (const SrvRecord& r : answer.records) {
+                ttl = std::min(ttl, r.ttl);
+                log_info("DNS: SRV _sip._udp.%s: %u %u %u %s (ttl %u)", name.c_str(), r.priority,
+                         r.weight, r.port, r.target.c_str(), r.ttl);
+            }
+            return srv_finish(name, &answer.records, ttl);
+        }
+    }
+    const int64_t now = monotonic_ms();
+    if (now >= lookup->deadline_ms) {
+        if (lookup->tries >= kSrvTries) {
+            log_notice("DNS: SRV _sip._udp.%s: no answer; trying its address", name.c_str());
+            return srv_finish(name, nullptr, 0);
+        }
+        if (!srv_send(lookup)) srv_finish(name, nullptr, 0);
+        return;
+    }
+    const int64_t left = lookup->deadline_ms - now;
+    const timeval wait{static_cast<time_t>(left / 1000),
+                       static_cast<suseconds_t>((left % 1000) * 1000)};
+    if (event_add(lookup->ev.get(), &wait) != 0) srv_finish(name, nullptr, 0);
+}
+
+void EvdnsResolver::srv_finish(const std::string& name, const std::vector<SrvRecord>* records,
+                               uint32_t ttl) {
+    auto it = srv_pending_.find(name);
+    if (it == srv_pending_.end()) return;
+    std::unique_ptr<SrvLookup> lookup = std::move(it->second);
+    srv_pending_.erase(it);
+    const std::vector<SrvRecord> found = records != nullptr ? *records : std::vector<SrvRecord>{};
+    if (records != nullptr && ttl > 0) {
+        const int64_t now = monotonic_ms();
+        if (srv_cache_.size() >= kMaxCache)
+            for (auto c = srv_cache_.begin(); c != srv_cache_.end();)
+                c = c->second.expires_ms <= now ? srv_cache_.erase(c) : std::next(c);
+        if (srv_cache_.size() >= kMaxCache) srv_cache_.clear();
+        srv_cache_[name] = {found, now + static_cast<int64_t>(std::min(ttl, kMaxTtl)) * 1000};
+    }
+    // No answer at all (timeout, refused): the name's own address, uncached.
+    for (Done& d : lookup->waiters) srv_use(name, found, std::move(d));
+}
+
+void EvdnsResolver::srv_use(const std::string& name, const std::vector<SrvRecord>& records,
+                            Done done) {
+    if (records.empty()) return resolve_address(name, std::move(done));
+    uint32_t random = 0;
+    evutil_secure_rng_get_bytes(&random, sizeof random);
+    const SrvRecord* pick = pick_srv(records, random);
+    if (pick == nullptr) return done(std::nullopt, "no SIP service (SRV)");
+    const uint16_t port = pick->port;
+    resolve_address(pick->target, [done = std::move(done), port](std::optional<SockAddr> addr,
+                                                                 const char* error) {
+        if (addr) addr->set_port(port);
+        done(addr, error);
+    });
 }
 
 }  // namespace sipmasq

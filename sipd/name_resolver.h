@@ -2,7 +2,10 @@
 // is tested with a fake), and its implementation over libevent's evdns,
 // which runs in sipd's one event loop inside the sandbox. The resolver
 // configuration (resolv.conf or `dns_server`, /etc/hosts) is read before
-// the chroot. A records only (AAAA when the outside is IPv6); no SRV/NAPTR.
+// the chroot. RFC 3263 §4.2 over UDP: SRV `_sip._udp.<name>` first (asked
+// by hand, dns_srv.h, from a socket of our own to evdns's first nameserver),
+// then A (AAAA when the outside is IPv6) of the SRV target or the name. No
+// NAPTR.
 #pragma once
 
 #include <event2/dns.h>
@@ -18,17 +21,32 @@
 #include <vector>
 
 #include "address.h"
+#include "dns_srv.h"
 #include "event_ptr.h"
+#include "sip_types.h"
+#include "unique_fd.h"
 
 namespace sipmasq {
 
 class NameResolver {
   public:
-    // Called exactly once: an address (port 0), or nullopt with why.
+    // Called exactly once: an address, or nullopt with why. Its port is the
+    // SRV record's, or 0 when DNS gave none (the caller's default applies).
     using Done = std::function<void(std::optional<SockAddr> addr, const char* error)>;
     virtual ~NameResolver() = default;
+    // A name whose URI had no port: SRV first, then A/AAAA (RFC 3263 §4.2).
     // May call `done` before returning (cached answer, or refused).
     virtual void resolve(const std::string& name, Done done) = 0;
+    // The name's own A/AAAA only (a port was given); port 0 in the answer.
+    virtual void resolve_address(const std::string& name, Done done) {
+        resolve(name, std::move(done));
+    }
+    // A next hop: SRV only when its port is the default 5060, since HostPort
+    // cannot tell "sip:x" from "sip:x:5060"; else the address alone.
+    void resolve_hop(const HostPort& hop, Done done) {
+        if (hop.port == 5060) return resolve(hop.host, std::move(done));
+        resolve_address(hop.host, std::move(done));
+    }
 };
 
 struct EvdnsDeleter {
@@ -48,6 +66,9 @@ class EvdnsResolver final : public NameResolver {
     static constexpr size_t kMaxCache = 1024;    // names remembered
     static constexpr uint32_t kMaxTtl = 3600;    // seconds
     static constexpr int64_t kTimeoutMs = 5000;  // a lookup ends by then
+    static constexpr int kSrvTryMs = 2000;       // per SRV query, twice
+    static constexpr int kSrvTries = 2;
+    static constexpr uint32_t kSrvNegativeTtl = 60;  // "no SRV" is remembered
 
     // `dns_server` "" = the system's resolv.conf; else that address alone.
     // Reads resolv.conf and /etc/hosts now: call before the sandbox.
@@ -57,9 +78,16 @@ class EvdnsResolver final : public NameResolver {
     ~EvdnsResolver() override;
 
     void resolve(const std::string& name, Done done) override;
+    void resolve_address(const std::string& name, Done done) override;
 
     [[nodiscard]] size_t cached() const noexcept { return cache_.size(); }
     [[nodiscard]] size_t pending() const noexcept { return pending_.size(); }
+    [[nodiscard]] size_t srv_cached() const noexcept { return srv_cache_.size(); }
+    [[nodiscard]] size_t srv_pending() const noexcept { return srv_pending_.size(); }
+    // Where the SRV queries go (evdns's first nameserver); invalid = none.
+    [[nodiscard]] const SockAddr& srv_server() const noexcept { return srv_server_; }
+    // Tests point the SRV queries elsewhere (a server on loopback).
+    void set_srv_server(const SockAddr& server) noexcept { srv_server_ = server; }
 
   private:
     struct Lookup {
@@ -80,6 +108,33 @@ class EvdnsResolver final : public NameResolver {
     void answer(Lookup* lookup, int result, char type, int count, int ttl, const void* addresses);
     void finish(const std::string& name, std::optional<SockAddr> addr, const char* error);
     void remember(const std::string& name, const SockAddr& addr, uint32_t ttl);
+
+    // One SRV question in flight: its own socket (a fresh source port).
+    struct SrvLookup {
+        EvdnsResolver* owner = nullptr;
+        std::string name;  // the host name, without _sip._udp.
+        uint16_t id = 0;
+        int tries = 0;
+        int64_t deadline_ms = 0;  // of the current try
+        std::vector<uint8_t> query;
+        UniqueFd fd;
+        EventPtr ev;
+        std::vector<Done> waiters;
+    };
+    struct SrvCacheEntry {
+        std::vector<SrvRecord> records;  // empty: no SRV, use the name
+        int64_t expires_ms;
+    };
+    static void on_srv_event(evutil_socket_t fd, short what, void* arg) noexcept;
+    void srv_event(SrvLookup* lookup, short what);
+    [[nodiscard]] bool srv_send(SrvLookup* lookup);
+    void srv_finish(const std::string& name, const std::vector<SrvRecord>* records, uint32_t ttl);
+    void srv_use(const std::string& name, const std::vector<SrvRecord>& records, Done done);
+
+    event_base* base_ = nullptr;
+    SockAddr srv_server_;
+    std::unordered_map<std::string, SrvCacheEntry> srv_cache_;
+    std::map<std::string, std::unique_ptr<SrvLookup>> srv_pending_;
 
     int family_;
     std::unique_ptr<evdns_base, EvdnsDeleter> dns_;

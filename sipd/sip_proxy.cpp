@@ -361,7 +361,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
                 if (!MSG_IS_ACK(m)) respond(m, 504, arrival, source, nullptr, "DNS failed");
                 return;
             }
-            addr->set_port(d.next_hop.port);
+            if (addr->port() == 0) addr->set_port(d.next_hop.port);  // else SRV's
             forward_request(std::move(*held), d, branch, arrival, source, *addr, now);
         });
 }

@@ -372,6 +372,7 @@ TEST_F(FaqAuthTest, WrongPasswordIsRefusedAndLogged) {
 }
 
 // A DNS server of a few lines in the outside namespace: A 203.0.113.10 for
+// bob.example.test, SRV _sip._udp.provider.example.test -> 0 0 5070
 // bob.example.test, NXDOMAIN for anything else; counts the queries.
 class TinyDns {
   public:
@@ -386,6 +387,7 @@ class TinyDns {
         if (thread_.joinable()) thread_.join();
     }
     int queries() const { return queries_; }
+    int srv_queries() const { return srv_queries_; }
 
   private:
     void serve() {
@@ -407,16 +409,26 @@ class TinyDns {
             const size_t qend = at + 5;  // the 0 label, type, class
             if (qend > static_cast<size_t>(n)) continue;
             const bool a = q[at + 1] == 0 && q[at + 2] == 1;
+            const bool srv_type = q[at + 1] == 0 && q[at + 2] == 33;
             // evdns mixes the case of the letters (0x20 anti-spoofing).
             for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            const bool known = a && name == "bob.example.test";
+            const bool srv = srv_type && name == "_sip._udp.provider.example.test";
+            if (srv) ++srv_queries_;
+            const bool known = (a && name == "bob.example.test") || srv;
             std::string r(reinterpret_cast<const char*>(q), qend);
             r[2] = static_cast<char>(0x81);
             r[3] = static_cast<char>(known ? 0x80 : 0x83);
             r[6] = 0;
             r[7] = known ? 1 : 0;
             r[8] = r[9] = r[10] = r[11] = 0;
-            if (known) {
+            if (srv) {
+                // Priority 0, weight 0, port 5070, target bob.example.test.
+                const unsigned char ans[] = {0xc0, 12, 0, 33, 0, 1, 0, 0, 0, 60, 0, 24,
+                                             0, 0, 0, 0, 0x13, 0xce,
+                                             3, 'b', 'o', 'b', 7, 'e', 'x', 'a', 'm', 'p',
+                                             'l', 'e', 4, 't', 'e', 's', 't', 0};
+                r.append(reinterpret_cast<const char*>(ans), sizeof ans);
+            } else if (known) {
                 const unsigned char ans[] = {0xc0, 12, 0, 1, 0,   1, 0,   0,
                                              0,    60, 0, 4, 203, 0, 113, 10};
                 r.append(reinterpret_cast<const char*>(ans), sizeof ans);
@@ -427,6 +439,7 @@ class TinyDns {
     int fd_ = -1;
     std::atomic<bool> stop_{false};
     std::atomic<int> queries_{0};
+    std::atomic<int> srv_queries_{0};
     std::thread thread_;
 };
 
@@ -448,6 +461,30 @@ TEST_F(FaqDnsTest, CallOutToANameResolvedByDns) {
     EXPECT_TRUE(background_ok(bob)) << read_file(bg_msg_);
     EXPECT_GE(dns.queries(), 1);
     EXPECT_TRUE(daemon_.wait_for_log("DNS: bob.example.test is 203.0.113.10 \\(ttl 60\\)", 2s))
+        << daemon_.log();
+}
+
+// RFC 3263: sip:bob@provider.example.test has no port, so its SRV record
+// names the host and the port (5070) where bob's UAS listens.
+TEST_F(FaqDnsTest, CallOutFollowsTheSrvRecord) {
+    TinyDns dns;
+    ASSERT_TRUE(dns.start(bind_ns(out_, "203.0.113.10", 53)));
+    const pid_t bob = sipp_background(out_, "uas.xml", "203.0.113.10", {"-p", "5070"});
+    std::string log;
+    EXPECT_TRUE(sipp(in_, "call_uac.xml", "192.0.2.10", "192.0.2.1:5060",
+                     {"-p", "5062", "-s", "bob", "-key", "target", "provider.example.test", "-key",
+                      "from_user", "alice", "-key", "from_domain", "203.0.113.1", "-d", "200"},
+                     &log))
+        << log << daemon_.log();
+    EXPECT_TRUE(background_ok(bob)) << read_file(bg_msg_);
+    EXPECT_GE(dns.srv_queries(), 1);
+    EXPECT_NE(read_file(bg_msg_).find("INVITE sip:bob@provider.example.test SIP/2.0"),
+              std::string::npos)
+        << read_file(bg_msg_);
+    EXPECT_TRUE(daemon_.wait_for_log(
+        "DNS: SRV _sip._udp.provider.example.test: 0 0 5070 bob.example.test \\(ttl 60\\)", 2s))
+        << daemon_.log();
+    EXPECT_TRUE(daemon_.wait_for_log("DNS: bob.example.test is 203.0.113.10", 2s))
         << daemon_.log();
 }
 
