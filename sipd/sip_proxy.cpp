@@ -350,9 +350,9 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
     }
     // Held until the name resolves; the message and decision travel along.
     auto held = std::make_shared<OsipMessagePtr>(std::move(msg));
-    settings_.resolver->resolve(
-        d.next_hop.host, [this, held, d, branch, arrival, source, now](std::optional<SockAddr> addr,
-                                                                       const char* error) {
+    settings_.resolver->resolve_hop(
+        d.next_hop, [this, held, d, branch, arrival, source, now](std::optional<SockAddr> addr,
+                                                                  const char* error) {
             osip_message_t* m = held->get();
             if (!addr) {
                 log_warning("next hop %s: %s; %s %s %s", d.next_hop.to_string().c_str(), error,

@@ -65,6 +65,31 @@ const Bytes kAliceFull = {5,   'a', 'l', 'i', 'c', 'e', 7,   'e', 'x', 'a',
                           'm', 'p', 'l', 'e', 4,   't', 'e', 's', 't', 0};
 const std::string kAsked = "_sip._udp.provider.example.test";
 
+// RFC 3263 4.2: SRV only for a next hop without an explicit port (5060 is
+// all HostPort can tell of that); with another port, the address alone.
+class RecordingResolver final : public NameResolver {
+  public:
+    std::vector<std::string> calls;
+    void resolve(const std::string& name, Done done) override {
+        calls.push_back("srv+a " + name);
+        done(std::nullopt, "test");
+    }
+    void resolve_address(const std::string& name, Done done) override {
+        calls.push_back("a " + name);
+        done(std::nullopt, "test");
+    }
+};
+
+TEST(ResolveHop, SrvOnlyWithoutAnExplicitPort) {
+    RecordingResolver r;
+    auto ignore = [](std::optional<SockAddr>, const char*) {};
+    r.resolve_hop(HostPort{"provider.example.test", 5060}, ignore);
+    r.resolve_hop(HostPort{"proxy.example.test", 5070}, ignore);
+    ASSERT_EQ(r.calls.size(), 2u);
+    EXPECT_EQ(r.calls[0], "srv+a provider.example.test");
+    EXPECT_EQ(r.calls[1], "a proxy.example.test");
+}
+
 TEST(DnsSrv, QueryHasIdRdAndTypeSrv) {
     const Bytes q = build_srv_query(0xbeef, "_sip._udp.A.test");
     const Bytes want = {0xbe, 0xef, 0x01, 0,   0,   1, 0,   0,   0,   0,   0, 0,
