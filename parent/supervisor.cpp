@@ -16,6 +16,7 @@
 #include "codec.h"
 #include "json_escape.h"
 #include "log.h"
+#include "rate_limit.h"
 
 namespace sipmasq {
 
@@ -25,6 +26,7 @@ constexpr int64_t kFirstBackoffMs = 200;  // audio resumes within a second
 constexpr int64_t kMaxBackoffMs = 10000;
 constexpr int64_t kStableAfterMs = 30000;  // up this long: backoff starts over
 constexpr int kStopGraceSeconds = 5;
+constexpr uint32_t kChildLogBurst = 500;  // lines per second and child
 
 }  // namespace
 
@@ -40,6 +42,9 @@ struct Supervisor::Child {
     UniqueFd pending_peer;  // its end of the newest sipd<->rtpd pair
     bool ready = false;
     bool restart_to_reload = false;  // stopped on purpose: start again at once
+    // A child (say, one turned by an attacker) cannot flood the log.
+    RateLimit log_limit{kChildLogBurst, 1000};
+    bool log_suppressing = false;
     unsigned restarts = 0;
     int64_t started_ms = 0;
     int64_t backoff_ms = kFirstBackoffMs;
@@ -264,6 +269,19 @@ void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueF
             log_notice("%s ready (pid %d)", child.name, static_cast<int>(child.pid));
             break;
         case proto::MsgType::Log: {
+            uint64_t suppressed = 0;
+            if (!child.log_limit.allow(monotonic_ms(), suppressed)) {
+                if (!child.log_suppressing)
+                    log_warning("%s[%d]: more than %u log lines a second; suppressing", child.name,
+                                static_cast<int>(child.pid), kChildLogBurst);
+                child.log_suppressing = true;
+                break;
+            }
+            child.log_suppressing = false;
+            if (suppressed > 0)
+                log_warning("%s[%d]: %llu log lines suppressed (more than %u a second)", child.name,
+                            static_cast<int>(child.pid),
+                            static_cast<unsigned long long>(suppressed), kChildLogBurst);
             // proto allows syslog's 0..7; anything above error stays an error.
             const auto level =
                 std::max(static_cast<LogLevel>(proto::payload_as<proto::LogHead>(msg).level),

@@ -242,6 +242,12 @@ TEST_F(SipFloodTest, GarbageBurstOnBothSocketsChangesNothing) {
         << parent_rss_before << " -> " << parent_rss_after << " kB";
     EXPECT_LT(sipd_rss_after - sipd_rss_before, 4096)
         << sipd_rss_before << " -> " << sipd_rss_after << " kB";
+    // sipd logs a debug line per datagram (-d debug): the parent passes at
+    // most 500 a second per child on and says how many it dropped.
+    EXPECT_TRUE(daemon_.wait_for_log(
+        "sipd\\[[0-9]+\\]: more than 500 log lines a second; suppressing", 2s, log_from))
+        << "no child log rate limit seen";
+    EXPECT_LT(counts.debug, 5000u) << "child log lines were not limited";
     RecordProperty("datagrams_sent", sent);
     RecordProperty("bad_request_lines", static_cast<int>(bad));
     RecordProperty("parent_rss_kb_delta", static_cast<int>(parent_rss_after - parent_rss_before));
