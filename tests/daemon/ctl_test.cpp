@@ -22,27 +22,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class CtlTest : public ::testing::Test {
+class CtlTest : public RunningDaemonTest {
   protected:
-    void SetUp() override {
-        if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon";
-        config_path_ = dir_.file("sipmasq.conf");
-        sip_port_ = free_udp_port("127.0.0.1");
-        write_file(config_path_, loopback_config(dir_, sip_port_));
-        ASSERT_TRUE(daemon_.start(config_path_, dir_.path()));
-        sipd_ = daemon_.wait_ready("sipd", 10s);
-        rtpd_ = daemon_.wait_ready("rtpd", 10s);
-        ASSERT_TRUE(sipd_ && rtpd_) << daemon_.log();
-    }
-
-    int ctl(const std::vector<std::string>& args, std::string& out) {
-        std::vector<std::string> argv = {build_root() + "/ctl/sipmasqctl", "-s",
-                                         dir_.file("control")};
-        argv.insert(argv.end(), args.begin(), args.end());
-        out.clear();
-        return run_command(argv, out);
-    }
-
     // A raw request on the socket, for what sipmasqctl would never send.
     std::string raw_request(const std::string& bytes) {
         const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -64,12 +45,6 @@ class CtlTest : public ::testing::Test {
         ::close(fd);
         return reply;
     }
-
-    TempDir dir_;
-    std::string config_path_;
-    uint16_t sip_port_ = 0;
-    Daemon daemon_;
-    std::optional<pid_t> sipd_, rtpd_;
 };
 
 TEST_F(CtlTest, StatusNamesEachChildWithPidAndRestarts) {

@@ -315,4 +315,22 @@ std::optional<int> wait_process(pid_t pid, std::chrono::milliseconds timeout) {
     return std::nullopt;
 }
 
+void RunningDaemonTest::SetUp() {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon";
+    config_path_ = dir_.file("sipmasq.conf");
+    sip_port_ = free_udp_port("127.0.0.1");
+    write_file(config_path_, loopback_config(dir_, sip_port_));
+    ASSERT_TRUE(daemon_.start(config_path_, dir_.path()));
+    sipd_ = daemon_.wait_ready("sipd", 10s);
+    rtpd_ = daemon_.wait_ready("rtpd", 10s);
+    ASSERT_TRUE(sipd_ && rtpd_) << daemon_.log();
+}
+
+int RunningDaemonTest::ctl(const std::vector<std::string>& args, std::string& out) {
+    std::vector<std::string> argv = {build_root() + "/ctl/sipmasqctl", "-s", dir_.file("control")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    out.clear();
+    return run_command(argv, out);
+}
+
 }  // namespace sipmasq::test

@@ -2,6 +2,7 @@
 // reads its log. Stops only the processes it started, by pid.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -105,5 +106,20 @@ namespace sipmasq::test {
 // Waits for a process spawned above; its wait status, or nullopt on timeout
 // (the process is then killed by pid and reaped).
 std::optional<int> wait_process(pid_t pid, std::chrono::milliseconds timeout);
+
+// A test with the real daemon running on loopback (loopback_config) and
+// both children ready; skips without root.
+class RunningDaemonTest : public ::testing::Test {
+  protected:
+    void SetUp() override;
+    // sipmasqctl with `args` against this daemon's control socket.
+    int ctl(const std::vector<std::string>& args, std::string& out);
+
+    TempDir dir_;
+    std::string config_path_;
+    uint16_t sip_port_ = 0;
+    Daemon daemon_;
+    std::optional<pid_t> sipd_, rtpd_;
+};
 
 }  // namespace sipmasq::test

@@ -22,24 +22,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-#define REQUIRE_ROOT()                                                                    \
-    do {                                                                                  \
-        if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon"; \
-    } while (0)
-
-class DaemonTest : public ::testing::Test {
+class DaemonTest : public RunningDaemonTest {
   protected:
-    void SetUp() override {
-        REQUIRE_ROOT();
-        config_path_ = dir_.file("sipmasq.conf");
-        sip_port_ = free_udp_port("127.0.0.1");
-        write_file(config_path_, loopback_config(dir_, sip_port_));
-        ASSERT_TRUE(daemon_.start(config_path_, dir_.path()));
-        sipd_ = daemon_.wait_ready("sipd", 10s);
-        rtpd_ = daemon_.wait_ready("rtpd", 10s);
-        ASSERT_TRUE(sipd_ && rtpd_) << daemon_.log();
-    }
-
     void expect_sandboxed(pid_t pid, const char* what) {
         SCOPED_TRACE(what);
         const auto st = read_proc_status(pid);
@@ -61,12 +45,6 @@ class DaemonTest : public ::testing::Test {
         ASSERT_GT(::readlink(link.c_str(), root, sizeof root - 1), 0);
         EXPECT_EQ(std::string(root), dir_.file("jail"));
     }
-
-    TempDir dir_;
-    std::string config_path_;
-    uint16_t sip_port_ = 0;
-    Daemon daemon_;
-    std::optional<pid_t> sipd_, rtpd_;
 };
 
 // The bytes waiting in the receive queue of the UDP socket bound to

@@ -63,27 +63,8 @@ LogCounts count_log(const std::string& log) {
     return c;
 }
 
-class SipFloodTest : public ::testing::Test {
+class SipFloodTest : public RunningDaemonTest {
   protected:
-    void SetUp() override {
-        if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon";
-        config_path_ = dir_.file("sipmasq.conf");
-        sip_port_ = free_udp_port("127.0.0.1");
-        write_file(config_path_, loopback_config(dir_, sip_port_));
-        ASSERT_TRUE(daemon_.start(config_path_, dir_.path()));
-        sipd_ = daemon_.wait_ready("sipd", 10s);
-        rtpd_ = daemon_.wait_ready("rtpd", 10s);
-        ASSERT_TRUE(sipd_ && rtpd_) << daemon_.log();
-    }
-
-    int ctl(const std::vector<std::string>& args, std::string& out) {
-        std::vector<std::string> argv = {build_root() + "/ctl/sipmasqctl", "-s",
-                                         dir_.file("control")};
-        argv.insert(argv.end(), args.begin(), args.end());
-        out.clear();
-        return run_command(argv, out);
-    }
-
     std::string register_request(const UdpPeer& phone) const {
         const std::string p = std::to_string(phone.port);
         return with_length(
@@ -120,12 +101,6 @@ class SipFloodTest : public ::testing::Test {
                                "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n",
                            "");
     }
-
-    TempDir dir_;
-    std::string config_path_;
-    uint16_t sip_port_ = 0;
-    Daemon daemon_;
-    std::optional<pid_t> sipd_, rtpd_;
 };
 
 TEST_F(SipFloodTest, GarbageBurstOnBothSocketsChangesNothing) {
