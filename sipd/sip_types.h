@@ -5,15 +5,9 @@
 #include <string>
 #include <string_view>
 
+#include "side.h"
+
 namespace sipmasq {
-
-// Which socket a message arrived on or leaves by. Trust comes from this,
-// never from what the message says.
-enum class Side : uint8_t { Inside, Outside };
-
-[[nodiscard]] inline const char* side_name(Side side) noexcept {
-    return side == Side::Inside ? "inside" : "outside";
-}
 
 // A SIP host (name or numeric address) and port as written in a URI or Via.
 struct HostPort {
