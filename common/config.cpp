@@ -77,6 +77,18 @@ bool set_seconds(std::string_view v, uint32_t& field, std::string& err) {
     return true;
 }
 
+bool set_count(std::string_view v, uint64_t min, uint64_t max, uint32_t& field,
+               std::string& err) {
+    uint64_t n = 0;
+    if (!parse_number(v, min, max, n)) {
+        err = quoted(v) + " is not a number (" + std::to_string(min) + ".." + std::to_string(max) +
+              ")";
+        return false;
+    }
+    field = static_cast<uint32_t>(n);
+    return true;
+}
+
 bool set_bool(std::string_view v, bool& field, std::string& err) {
     if (v == "1" || v == "yes" || v == "true" || v == "on") {
         field = true;
@@ -340,6 +352,36 @@ const std::vector<KeyHandler>& handlers() {
              return true;
          },
          [](const Config& c) { return std::to_string(c.rtp_dscp); }},
+        {"max_calls", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 0, 1000000, c.max_calls, e);
+         },
+         [](const Config& c) { return std::to_string(c.max_calls); }},
+        {"max_setup_calls_per_source", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 1, 100000, c.max_setup_calls_per_source, e);
+         },
+         [](const Config& c) { return std::to_string(c.max_setup_calls_per_source); }},
+        {"rtp_setup_share", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 1, 100, c.rtp_setup_share, e);
+         },
+         [](const Config& c) { return std::to_string(c.rtp_setup_share); }},
+        {"max_media_streams", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 1, 64, c.max_media_streams, e);
+         },
+         [](const Config& c) { return std::to_string(c.max_media_streams); }},
+        {"sip_max_transactions", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 16, 1000000, c.sip_max_transactions, e);
+         },
+         [](const Config& c) { return std::to_string(c.sip_max_transactions); }},
+        {"sip_max_transactions_per_source", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 1, 100000, c.sip_max_transactions_per_source, e);
+         },
+         [](const Config& c) { return std::to_string(c.sip_max_transactions_per_source); }},
         {"user", false,
          [](Config& c, std::string_view v, std::string&) {
              c.user = std::string(v);  // checked with getpwnam once the file is read

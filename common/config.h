@@ -64,6 +64,14 @@ struct Config {
     uint32_t rtp_latch_window_ms = 3000;
     uint8_t rtp_dscp = 46;  // EF
 
+    // Limits on what the network can make sipd hold (sipmasq.conf(5)).
+    uint32_t max_calls = 0;  // 0: as many as the relay range has streams
+    uint32_t max_setup_calls_per_source = 8;
+    uint32_t rtp_setup_share = 50;  // percent of the range unanswered calls may hold
+    uint32_t max_media_streams = 4;
+    uint32_t sip_max_transactions = 4096;
+    uint32_t sip_max_transactions_per_source = 64;
+
     // Privileges.
     std::string user = "nobody";
     uid_t uid = 0;  // resolved from `user`

@@ -41,6 +41,20 @@ std::vector<ConfigKeyInfo> make_table() {
         {"rtp_latch_window", "3000", kReload, true,
          "milliseconds after start during which latch mode may learn the source"},
         {"rtp_dscp", "46", kReload, true, "DSCP (0..63) set on relayed RTP packets"},
+        // Limits: what the network can make sipd hold (providers get 16 times the
+        // per-source budgets).
+        {"max_calls", "0", kReload, true,
+         "calls with media at once (0: one per four ports of the relay range)"},
+        {"max_setup_calls_per_source", "8", kReload, true,
+         "unanswered INVITEs one source address may have at once"},
+        {"rtp_setup_share", "50", kReload, true,
+         "percent of the relay range that unanswered calls may hold"},
+        {"max_media_streams", "4", kReload, true,
+         "active media streams one SDP may ask for; more get 488"},
+        {"sip_max_transactions", "4096", kReload, true,
+         "SIP transactions in progress at once; requests beyond are dropped"},
+        {"sip_max_transactions_per_source", "64", kReload, true,
+         "SIP transactions in progress per source address (an IPv6 /64 counts as one)"},
         // Privileges.
         {"user", "nobody", kRestart, true, "unprivileged user the children run as (not root)"},
         {"chrootjail", "/var/lib/sipmasq", kRestart, true,

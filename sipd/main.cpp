@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +24,7 @@
 #include "log.h"
 #include "name_resolver.h"
 #include "osip_ptr.h"
+#include "peer_policy.h"
 #include "rate_limit.h"
 #include "registration_store.h"
 #include "rtpd_link.h"
@@ -90,6 +92,21 @@ std::shared_ptr<const DigestAuth> digest_auth(const Config& config) {
                config.proxy_auth_realm.c_str(), passwords.size());
     return std::make_shared<DigestAuth>(config.proxy_auth_realm, std::move(passwords),
                                         std::move(secret));
+}
+
+// The caps of sipmasq.conf(5); the setup share of the relay range is in
+// streams, each of which holds a port pair on both sides.
+ProxyLimits proxy_limits(const Config& cfg) {
+    ProxyLimits l;
+    const size_t ports = static_cast<size_t>(cfg.rtp_port_high - cfg.rtp_port_low) + 1;
+    const size_t streams = std::max<size_t>(1, ports / 4);
+    l.max_calls = cfg.max_calls != 0 ? cfg.max_calls : streams;
+    l.max_setup_calls_per_source = cfg.max_setup_calls_per_source;
+    l.max_setup_streams = std::max<size_t>(1, streams * cfg.rtp_setup_share / 100);
+    l.max_media_streams = cfg.max_media_streams;
+    l.transactions.max_total = cfg.sip_max_transactions;
+    l.transactions.max_per_source = cfg.sip_max_transactions_per_source;
+    return l;
 }
 
 std::string base_name(const std::string& path) {
@@ -201,6 +218,24 @@ class SipdProcess {
         self->proxy_->expire(wall_now());
         self->save_now();  // at most once per tick: saves are coalesced
     }
+    static void on_transaction_timer(evutil_socket_t, short, void* arg) noexcept {
+        auto* self = static_cast<SipdProcess*>(arg);
+        self->armed_at_ms_ = 0;
+        if (!self->proxy_) return;
+        self->proxy_->run_timers();
+        self->arm_transaction_timer();
+    }
+
+    // One event timer for every transaction: set for the earliest deadline.
+    void arm_transaction_timer() {
+        if (!proxy_ || !txn_timer_) return;
+        const int64_t next = proxy_->next_timer_ms();
+        if (next == 0 || (armed_at_ms_ != 0 && armed_at_ms_ <= next)) return;
+        const int64_t delay = std::max<int64_t>(0, next - monotonic_ms());
+        const timeval tv{static_cast<time_t>(delay / 1000),
+                         static_cast<suseconds_t>((delay % 1000) * 1000)};
+        if (event_add(txn_timer_.get(), &tv) == 0) armed_at_ms_ = next;
+    }
 
     void receive(SipSocketEntry& entry) {
         static char buf[65536];
@@ -279,6 +314,21 @@ class SipdProcess {
         s.registrar.max_expires = cfg.max_expires;
         s.auth = auth_;
         s.resolver = resolver_;
+        s.limits = proxy_limits(cfg);
+        if (!cfg.outbound_proxy_host.empty()) s.provider_hosts.push_back(cfg.outbound_proxy_host);
+        if (!cfg.outbound_domain_host.empty())
+            s.provider_hosts.push_back(cfg.outbound_domain_host);
+        {
+            std::vector<SockAddr> ins, outs, adv;
+            for (const auto& sock : sockets_)
+                (sock->side == Side::Inside ? ins : outs).push_back(sock->local);
+            if (advertised_) adv.push_back(*advertised_);
+            s.peers = make_peer_policy(s.policy.inside_networks, ins, outs, adv);
+            if (s.peers.loopback_only)
+                log_notice("inside and outside are both on loopback: a test or development "
+                           "set-up, peers are not told apart by network");
+        }
+        s.timers_changed = [this] { arm_transaction_timer(); };
         proxy_ = std::make_unique<SipProxy>(
             std::move(s), link_, [this](Side side, const SockAddr& dest, std::string_view data) {
                 send(side, dest, data);
@@ -295,6 +345,7 @@ class SipdProcess {
         adopt_listed();
         for (auto& sock : sockets_)
             if (event_add(sock->event.get(), nullptr) != 0) log_error("cannot watch a SIP socket");
+        txn_timer_.reset(event_new(runtime_.base(), -1, 0, &on_transaction_timer, this));
         tick_.reset(event_new(runtime_.base(), -1, EV_PERSIST, &on_tick, this));
         const timeval one_second{1, 0};
         if (!tick_ || event_add(tick_.get(), &one_second) != 0) log_error("cannot start the timer");
@@ -339,6 +390,8 @@ class SipdProcess {
     std::vector<std::unique_ptr<SipSocketEntry>> sockets_;
     UniqueFd state_dir_;
     EventPtr tick_;
+    EventPtr txn_timer_;
+    int64_t armed_at_ms_ = 0;  // the deadline txn_timer_ is set for, 0 = not set
     bool peer_seen_ = false;
     std::vector<std::pair<uint32_t, MediaStart>> adopted_;
     RateLimit send_log_{5, 10000};

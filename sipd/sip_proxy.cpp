@@ -1,3 +1,7 @@
+// The proxy core: a datagram in, its transaction found or made, the
+// routing decision applied. Responses (proxy_responses.cpp), media
+// (call_media.cpp) and the sipmasqctl reports (proxy_report.cpp) are the
+// other parts of SipProxy.
 #include "sip_proxy.h"
 
 #include <cinttypes>
@@ -5,54 +9,18 @@
 #include <cstring>
 
 #include "clock.h"
-#include "json_escape.h"
 #include "log.h"
-#include "message.h"
+#include "message_fields.h"
 #include "precheck.h"
 #include "proxy_rewrite.h"
-#include "sdp_rewrite.h"
+#include "registrar.h"
 #include "sip_response.h"
 
 namespace sipmasq {
 
 namespace {
 
-constexpr int64_t kTransactionSeconds = 64;  // 64*T1: every response has come by then
-constexpr int64_t kCallSetupSeconds = 180;   // RFC 3261 timer C
-
-// A call's key in the call table and its tag in rtpd: the Call-ID, or for
-// one longer than rtpd's tag its first characters and a hash of the whole,
-// so that a restarted sipd finds its calls again in what rtpd lists.
-std::string call_key(std::string call_id) {
-    constexpr size_t kMax = proto::kTagSize - 1;
-    if (call_id.size() <= kMax) return call_id;
-    const std::string hash = hex64(stable_hash64(call_id));
-    return call_id.substr(0, kMax - hash.size() - 1) + "~" + hash;
-}
 constexpr size_t kMaxDetails = 120;
-
-std::string uri_text(const osip_from_t* f) {
-    if (f == nullptr || f->url == nullptr) return "-";
-    return uri_to_string(f->url);
-}
-
-bool has_to_tag(const osip_message_t* msg) {
-    osip_generic_param_t* tag = nullptr;
-    return msg->to != nullptr && osip_to_get_tag(msg->to, &tag) == 0 && tag != nullptr;
-}
-
-std::string cseq_method(const osip_message_t* msg) {
-    return msg->cseq != nullptr ? std::string(osip_sv(msg->cseq->method)) : std::string();
-}
-
-std::string branch_of_top_via(const osip_message_t* msg) {
-    auto* via = static_cast<osip_via_t*>(osip_list_get(&msg->vias, 0));
-    osip_generic_param_t* b = nullptr;
-    if (via == nullptr || osip_via_param_get_byname(via, const_cast<char*>("branch"), &b) != 0 ||
-        b == nullptr || b->gvalue == nullptr)
-        return {};
-    return b->gvalue;
-}
 
 const char* change_name(RegistrationTable::Change c) {
     switch (c) {
@@ -70,9 +38,11 @@ const char* change_name(RegistrationTable::Change c) {
     return "changed";
 }
 
-std::string addr_text(const SockAddr& a) {
-    return a.valid() ? a.to_string() : std::string("-");
-}
+// Statistics count these by name and every other method as "other", so a
+// flood of invented methods cannot grow the table.
+constexpr std::string_view kKnownMethods[] = {
+    "ACK",     "BYE",     "CANCEL",    "INFO",   "INVITE", "MESSAGE", "NOTIFY",
+    "OPTIONS", "PRACK",   "PUBLISH",   "REFER",  "REGISTER", "SUBSCRIBE", "UPDATE"};
 
 }  // namespace
 
@@ -87,23 +57,40 @@ std::string security_line(std::string_view event, const SockAddr& source,
     return "security: " + std::string(event) + " from " + addr_text(source) + ": " + clean;
 }
 
-struct SipProxy::Pending {
-    OsipMessagePtr msg;
-    SdpMessagePtr sdp;
-    Side arrival = Side::Inside;
-    Side departure = Side::Outside;
-    SockAddr dest;
-    SockAddr source;
-    std::string call_id;
-    bool is_request = false;
-    int outstanding = 0;
-    bool failed = false;
-    std::string error;
-    std::vector<std::optional<RelayTarget>> targets;
-};
-
 SipProxy::SipProxy(SipProxySettings settings, MediaLink& media, Sender sender)
-    : settings_(std::move(settings)), media_(media), sender_(std::move(sender)) {}
+    : settings_(std::move(settings)),
+      media_(media),
+      sender_(std::move(sender)),
+      transactions_(settings_.limits.transactions) {
+    if (settings_.peers.inside_networks.empty()) {
+        std::vector<SockAddr> adv;
+        if (settings_.outside_advertised.valid()) adv.push_back(settings_.outside_advertised);
+        settings_.peers = make_peer_policy(settings_.policy.inside_networks,
+                                           {settings_.inside_local}, {settings_.outside_local}, adv);
+    }
+    if (!settings_.clock_ms) settings_.clock_ms = [] { return monotonic_ms(); };
+    for (const std::string& host : settings_.provider_hosts)
+        if (auto a = SockAddr::parse(host)) provider_addrs_.push_back(*a);
+}
+
+int64_t SipProxy::clock_ms() const {
+    return settings_.clock_ms();
+}
+
+void SipProxy::count_request(std::string_view method) {
+    for (std::string_view known : kKnownMethods)
+        if (iequals(known, method)) {
+            ++requests_by_method_[std::string(known)];
+            return;
+        }
+    ++requests_by_method_["other"];
+}
+
+bool SipProxy::is_provider(const SockAddr& source) const {
+    for (const SockAddr& a : provider_addrs_)
+        if (a.same_host(source)) return true;
+    return false;
+}
 
 void SipProxy::handle_datagram(std::string_view data, Side arrival, const SockAddr& source,
                                int64_t now) {
@@ -144,9 +131,8 @@ void SipProxy::handle_datagram(std::string_view data, Side arrival, const SockAd
 // A request libosip2 cannot parse as a whole still gets the 400 of RFC 3261
 // §21.4.1 when the headers a response copies can be parsed on their own:
 // they are put into a stand-in request that libosip2 parses, and the
-// answer goes where a response to the sender goes (received/rport). Never
-// for an ACK, and rate-limited, so garbage cannot turn sipmasq into a
-// reflector.
+// answer goes to the datagram's source. Never for an ACK, and rate-limited,
+// so garbage cannot turn sipmasq into a reflector.
 void SipProxy::answer_unparseable(std::string_view data, Side arrival, const SockAddr& source) {
     uint64_t suppressed = 0;
     if (!bad_reply_limit_.allow(monotonic_ms(), suppressed)) return;
@@ -178,7 +164,7 @@ void SipProxy::answer_unparseable(std::string_view data, Side arrival, const Soc
     stamp_received_rport(req.get(), source);
     OsipMessagePtr resp = build_response(req.get(), 400);
     if (resp == nullptr) return;
-    send_response(resp.get(), arrival, source);
+    send_response_to(resp.get(), arrival, source);
 }
 
 void SipProxy::refused(const char* event, const SockAddr& source, const char* details,
@@ -191,16 +177,20 @@ void SipProxy::refused(const char* event, const SockAddr& source, const char* de
     log_notice("%s", line.c_str());
 }
 
-std::optional<SockAddr> SipProxy::resolve(const HostPort& hp, const char* what) {
-    auto addr = SockAddr::parse(hp.host);
-    if (!addr) {
-        // sipd runs chrooted and seccomp'd; names are not looked up there yet.
-        log_warning("%s %s: DNS not supported yet (numeric addresses only)", what,
-                    hp.to_string().c_str());
-        return std::nullopt;
+// The one send-side policy: whatever a header said, a datagram goes only to
+// a peer the policy allows on that side.
+bool SipProxy::send_bytes(Side side, const SockAddr& dest, std::string_view data,
+                          const char* what) {
+    if (const char* why = settings_.peers.refuse(side, dest)) {
+        ++refusals_by_reason_["destination"];
+        uint64_t suppressed = 0;
+        if (send_refused_log_.allow(monotonic_ms(), suppressed))
+            log_warning("not sending %s to %s on the %s: %s (%" PRIu64 " similar suppressed)",
+                        what, addr_text(dest).c_str(), side_name(side), why, suppressed);
+        return false;
     }
-    addr->set_port(hp.port);
-    return addr;
+    sender_(side, dest, data);
+    return true;
 }
 
 void SipProxy::send_message(osip_message_t* msg, Side side, const SockAddr& dest) {
@@ -209,7 +199,56 @@ void SipProxy::send_message(osip_message_t* msg, Side side, const SockAddr& dest
         log_error("could not serialise a message for %s", dest.to_string().c_str());
         return;
     }
-    sender_(side, dest, text);
+    (void)send_bytes(side, dest, text, MSG_IS_REQUEST(msg) ? "a request" : "a response");
+}
+
+void SipProxy::send_request(osip_message_t* msg, const std::string& ct_key) {
+    ClientTransaction* ct = transactions_.find_client(ct_key);
+    if (ct == nullptr) return;  // ended meanwhile (CANCEL, timeout)
+    std::string text = sip_message_to_string(msg);
+    if (text.empty()) {
+        log_error("could not serialise a request for %s", ct->dest.to_string().c_str());
+        return;
+    }
+    if (!send_bytes(ct->side, ct->dest, text, "a request")) return;
+    const int64_t now = clock_ms();
+    ct->interval_ms = kT1Ms;
+    ct->retransmit_at_ms = now + kT1Ms;  // timer A / E (UDP)
+    ct->expires_at_ms = now + kTimerBMs;  // timer B / F
+    transactions_.set_request(*ct, std::move(text));
+    if (settings_.timers_changed) settings_.timers_changed();
+}
+
+void SipProxy::send_response(osip_message_t* resp, const std::string& st_key) {
+    ServerTransaction* st = transactions_.find_server(st_key);
+    if (st == nullptr) return;
+    std::string text = sip_message_to_string(resp);
+    if (text.empty()) return;
+    ++responses_by_class_[std::to_string(resp->status_code / 100) + "xx-sent"];
+    (void)send_bytes(st->side, st->source, text, "a response");
+    const int status = resp->status_code;
+    transactions_.set_response(*st, status, std::move(text));
+    if (status >= 200) finish_server(*st, status);
+}
+
+// RFC 3261 §17.2.1/2 and RFC 6026: after a final answer the transaction
+// stays a while to absorb retransmissions; a non-2xx to an INVITE is sent
+// again (timer G) until its ACK comes.
+void SipProxy::finish_server(ServerTransaction& st, int status) {
+    const int64_t now = clock_ms();
+    st.expires_at_ms = now + kTimerBMs;
+    if (st.method == "INVITE" && status >= 300 && !st.acked) {
+        st.interval_ms = kT1Ms;
+        st.retransmit_at_ms = now + kT1Ms;
+    } else {
+        st.retransmit_at_ms = 0;
+    }
+    if (settings_.timers_changed) settings_.timers_changed();
+}
+
+void SipProxy::send_response_to(osip_message_t* resp, Side arrival, const SockAddr& source) {
+    ++responses_by_class_[std::to_string(resp->status_code / 100) + "xx-sent"];
+    send_message(resp, arrival, source);
 }
 
 void SipProxy::respond(const osip_message_t* req, int status, Side arrival, const SockAddr& source,
@@ -223,22 +262,19 @@ void SipProxy::respond(const osip_message_t* req, int status, Side arrival, cons
     }
     OsipMessagePtr resp = build_response(req, status);
     if (resp == nullptr) return;  // not enough to answer: dropped
-    send_response(resp.get(), arrival, source);
-}
-
-void SipProxy::send_response(osip_message_t* resp, Side arrival, const SockAddr& source) {
-    SockAddr dest = source;
-    if (auto hp = response_next_hop(resp))
-        if (auto a = SockAddr::parse(hp->host)) {
-            dest = *a;
-            dest.set_port(hp->port);
-        }
-    ++responses_by_class_[std::to_string(resp->status_code / 100) + "xx-sent"];
-    send_message(resp, arrival, dest);
+    const std::string key = server_transaction_key(req);
+    if (ServerTransaction* st = transactions_.find_server(key);
+        st != nullptr && st->side == arrival && st->source == source) {
+        if (st->client_key.empty() == false && status >= 300)
+            transactions_.remove_client(st->client_key);
+        send_response(resp.get(), key);
+        return;
+    }
+    send_response_to(resp.get(), arrival, source);
 }
 
 bool SipProxy::authenticated(const osip_message_t* req, Side arrival, const SockAddr& source,
-                             int64_t now) {
+                             int64_t now, const std::string& st_key) {
     if (!settings_.auth) return true;
     const ProxyAddresses& us = settings_.policy.us;
     const AuthResult a = settings_.auth->check(
@@ -255,7 +291,10 @@ bool SipProxy::authenticated(const osip_message_t* req, Side arrival, const Sock
         log_error("cannot build a WWW-Authenticate header");
         return false;
     }
-    send_response(resp.get(), arrival, source);
+    if (transactions_.find_server(st_key) != nullptr)
+        send_response(resp.get(), st_key);
+    else
+        send_response_to(resp.get(), arrival, source);
     return false;
 }
 
@@ -271,7 +310,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
                               int64_t now) {
     osip_message_t* req = msg.get();
     const ProxyAddresses& us = settings_.policy.us;
-    ++requests_by_method_[std::string(osip_sv(req->sip_method))];
+    count_request(osip_sv(req->sip_method));
     if (req->call_id == nullptr || req->cseq == nullptr || req->from == nullptr ||
         req->to == nullptr || osip_list_size(&req->vias) < 1 || req->req_uri == nullptr) {
         respond(req, 400, arrival, source, "bad-request", "missing mandatory header");
@@ -282,6 +321,51 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
         return;
     }
     stamp_received_rport(req, source);
+    const std::string key = server_transaction_key(req);
+
+    if (MSG_IS_ACK(req)) {
+        // The ACK of a non-2xx answer ends its INVITE transaction here (hop
+        // by hop); the ACK of a 2xx is a request of its own (below).
+        if (ServerTransaction* st = transactions_.find_server(key);
+            st != nullptr && st->side == arrival && st->source == source &&
+            st->last_status >= 300) {
+            st->acked = true;
+            st->retransmit_at_ms = 0;
+            st->expires_at_ms = clock_ms() + kT2Ms;  // timer I
+            return;
+        }
+    } else if (MSG_IS_CANCEL(req)) {
+        handle_cancel(req, arrival, source);
+        return;
+    } else if (ServerTransaction* st = transactions_.find_server(key)) {
+        // A retransmission: the last answer again, from its transaction.
+        if (st->side == arrival && st->source == source && !st->last_response.empty())
+            (void)send_bytes(st->side, st->source, st->last_response, "a response");
+        return;
+    } else {
+        switch (transactions_.admit(source, is_provider(source))) {
+            case TransactionTable::Admission::Ok:
+                break;
+            case TransactionTable::Admission::Full:
+                refused("request-limit", source, "transaction table full: request dropped",
+                        "transactions full");
+                return;
+            case TransactionTable::Admission::SourceBudget:
+                refused("request-limit", source,
+                        "too many transactions from this source: request dropped",
+                        "source budget");
+                return;
+        }
+        ServerTransaction fresh;
+        fresh.key = key;
+        fresh.method = ascii_upper(osip_sv(req->sip_method));
+        fresh.side = arrival;
+        fresh.source = source;
+        fresh.expires_at_ms =
+            clock_ms() + (fresh.method == "INVITE" ? kTimerCMs + 2 * kTimerBMs : 3 * kTimerBMs);
+        transactions_.add_server(std::move(fresh));
+    }
+
     if (const int status = check_and_decrement_max_forwards(req); status != 0) {
         if (!MSG_IS_ACK(req))
             respond(req, status, arrival, source, status == 483 ? "loop" : "bad-request",
@@ -302,6 +386,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
                 refused("acl-refused", source, d.reason, "acl");
             else
                 log_debug("ACK dropped (%s) from %s", d.reason, source.to_string().c_str());
+            if (!MSG_IS_ACK(req)) transactions_.remove_server(key);
             return;
         case RouteAction::Respond: {
             const char* event = d.status == 403
@@ -313,7 +398,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
             return;
         }
         case RouteAction::Register: {
-            if (!authenticated(req, arrival, source, now)) return;
+            if (!authenticated(req, arrival, source, now, key)) return;
             RegisterOutcome out =
                 handle_register(req, source, settings_.policy, settings_.registrar, table_, now);
             for (const auto& ev : out.events) log_registration(ev, "");
@@ -322,7 +407,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
                 std::string details = std::string(out.error) + ": " + uri_text(req->to);
                 refused("register-refused", source, details.c_str(), out.error);
             }
-            send_response(out.response.get(), arrival, source);
+            send_response(out.response.get(), key);
             return;
         }
         case RouteAction::Forward:
@@ -338,51 +423,130 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
         osip_uri_free(req->req_uri);
         req->req_uri = uri.release();
     }
+    // INVITE: 100 Trying at once (§16.2), so the caller stops retransmitting
+    // and this transaction does it toward the next hop instead.
+    if (MSG_IS_INVITE(req))
+        if (OsipMessagePtr trying = build_response(req, 100)) send_response(trying.get(), key);
+    const bool stateless = MSG_IS_ACK(req);
     if (auto numeric = SockAddr::parse(d.next_hop.host)) {
         numeric->set_port(d.next_hop.port);
-        forward_request(std::move(msg), d, branch, arrival, source, *numeric, now);
+        if (stateless)
+            forward_stateless(std::move(msg), d, branch, arrival, source, *numeric, now);
+        else
+            forward_request(std::move(msg), d, branch, key, arrival, source, *numeric, now);
         return;
     }
     if (settings_.resolver == nullptr) {
         log_warning("next hop %s: a name, and no resolver", d.next_hop.to_string().c_str());
-        if (!MSG_IS_ACK(req)) respond(req, 503, arrival, source, nullptr, "no DNS");
+        if (!stateless) respond(req, 503, arrival, source, nullptr, "no DNS");
         return;
     }
     // Held until the name resolves; the message and decision travel along.
     auto held = std::make_shared<OsipMessagePtr>(std::move(msg));
+    const bool provider_hop = [&] {
+        for (const std::string& h : settings_.provider_hosts)
+            if (iequals(h, d.next_hop.host)) return true;
+        return false;
+    }();
     settings_.resolver->resolve_hop(
-        d.next_hop, [this, held, d, branch, arrival, source, now](std::optional<SockAddr> addr,
-                                                                  const char* error) {
+        d.next_hop, [this, held, d, branch, key, arrival, source, now, stateless, provider_hop](
+                        std::optional<SockAddr> addr, const char* error) {
             osip_message_t* m = held->get();
             if (!addr) {
                 log_warning("next hop %s: %s; %s %s %s", d.next_hop.to_string().c_str(), error,
                             osip_sv(m->sip_method).data(), call_id_of(m).c_str(),
-                            MSG_IS_ACK(m) ? "dropped" : "answered 504");
-                if (!MSG_IS_ACK(m)) respond(m, 504, arrival, source, nullptr, "DNS failed");
+                            stateless ? "dropped" : "answered 504");
+                if (!stateless) respond(m, 504, arrival, source, nullptr, "DNS failed");
                 return;
             }
             if (addr->port() == 0) addr->set_port(d.next_hop.port);  // else SRV's
-            forward_request(std::move(*held), d, branch, arrival, source, *addr, now);
+            // A provider's name: its address earns the provider's budget.
+            if (provider_hop && !is_provider(*addr) && provider_addrs_.size() < 16)
+                provider_addrs_.push_back(*addr);
+            if (stateless)
+                forward_stateless(std::move(*held), d, branch, arrival, source, *addr, now);
+            else
+                forward_request(std::move(*held), d, branch, key, arrival, source, *addr, now);
         });
 }
 
-void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
-                               const std::string& branch, Side arrival, const SockAddr& source,
-                               const SockAddr& dest_addr, int64_t now) {
-    osip_message_t* req = msg.get();
-    const ProxyAddresses& us = settings_.policy.us;
-    const std::optional<SockAddr> dest = dest_addr;
-    if (us.is_own_host(dest->host_string()) && dest->port() == us.on(d.out_side).port) {
-        if (!MSG_IS_ACK(req)) respond(req, 482, arrival, source, "loop", "next hop is us");
+// CANCEL (§16.10): answered 200 here, and sent on the INVITE's client
+// transaction once that has had a provisional answer. Only the source of
+// the INVITE may cancel it.
+void SipProxy::handle_cancel(const osip_message_t* cancel, Side arrival, const SockAddr& source) {
+    const std::string invite_key = cancelled_invite_key(cancel);
+    ServerTransaction* st = transactions_.find_server(invite_key);
+    if (st == nullptr || st->side != arrival || !(st->source == source)) {
+        if (OsipMessagePtr resp = build_response(cancel, 481))
+            send_response_to(resp.get(), arrival, source);
         return;
     }
+    if (OsipMessagePtr ok = build_response(cancel, 200)) send_response_to(ok.get(), arrival, source);
+    if (st->last_status >= 200) return;
+    ClientTransaction* ct =
+        st->client_key.empty() ? nullptr : transactions_.find_client(st->client_key);
+    if (ct == nullptr || ct->request.empty()) {
+        // Not sent on yet (a name being looked up, media being set up): the
+        // INVITE ends here with 487.
+        if (OsipMessagePtr resp = build_response(cancel, 487)) {
+            osip_free(resp->cseq->method);
+            resp->cseq->method = osip_dup("INVITE");
+            if (!st->client_key.empty()) transactions_.remove_client(st->client_key);
+            send_response(resp.get(), invite_key);
+        }
+        end_call(call_key(call_id_of(cancel)), "CANCEL");
+        return;
+    }
+    if (ct->last_status >= 100)
+        send_cancel_for(*ct);
+    else
+        ct->cancel_wanted = true;
+}
+
+void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
+                               const std::string& branch, const std::string& st_key, Side arrival,
+                               const SockAddr& source, const SockAddr& dest, int64_t now) {
+    osip_message_t* req = msg.get();
+    const ProxyAddresses& us = settings_.policy.us;
+    ServerTransaction* st = transactions_.find_server(st_key);
+    if (st == nullptr || st->last_status >= 200) return;  // cancelled or expired meanwhile
     const Side out = d.out_side;
+    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out).port) {
+        respond(req, 482, arrival, source, "loop", "next hop is us");
+        return;
+    }
+    if (const char* why = settings_.peers.refuse(out, dest)) {
+        const std::string details = std::string("next hop ") + addr_text(dest) + ": " + why;
+        refused(arrival == Side::Outside ? "relay-refused" : "bad-request", source,
+                details.c_str(), "destination");
+        respond(req, 403, arrival, source, nullptr, "destination");
+        return;
+    }
+    const std::string call_id = call_key(call_id_of(req));
+    const bool initial_invite = MSG_IS_INVITE(req) && !has_to_tag(req);
+    if (initial_invite || MSG_IS_BYE(req)) {
+        auto it = calls_.find(call_id);
+        if (it != calls_.end() && !in_dialog(it->second, req, arrival, source)) {
+            refused(arrival == Side::Outside ? "relay-refused" : "bad-request", source,
+                    ("not of the dialog of call " + call_id).c_str(), "not in dialog");
+            respond(req, 481, arrival, source, nullptr, "not in dialog");
+            return;
+        }
+        if (initial_invite && it == calls_.end()) {
+            const char* why = "";
+            if (open_call(req, arrival, source, dest, now, &why) == nullptr) {
+                const std::string details = std::string(why) + ": call " + call_id;
+                refused("call-limit", source, details.c_str(), "call limit");
+                respond(req, 503, arrival, source, nullptr, why);
+                return;
+            }
+        }
+    }
     if (d.relayed_register)
         for (const auto& ev :
              note_relayed_register(req, source, settings_.policy, settings_.registrar, table_, now))
             log_registration(ev, ", relayed");
-    if (!has_to_tag(req) && !MSG_IS_REGISTER(req) && !MSG_IS_CANCEL(req) && !MSG_IS_ACK(req) &&
-        add_record_route(req, us, arrival, out) != 0) {
+    if (!has_to_tag(req) && !MSG_IS_REGISTER(req) && add_record_route(req, us, arrival, out) != 0) {
         respond(req, 500, arrival, source, nullptr, "Record-Route");
         return;
     }
@@ -401,402 +565,50 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     } else if (arrival == Side::Outside && out == Side::Inside) {
         restore_contacts(req, us.outside, contacts_, table_, now);
     }
-    transactions_[branch] = {arrival, now};
+    ClientTransaction ct;
+    ct.branch = branch;
+    ct.method = ascii_upper(osip_sv(req->sip_method));
+    ct.key = client_transaction_key(branch, ct.method);
+    ct.side = out;
+    ct.dest = dest;
+    ct.server_key = st_key;
+    ct.expires_at_ms = clock_ms() + kTimerBMs;
+    const std::string ct_key = ct.key;
+    transactions_.add_client(std::move(ct));
+    transactions_.find_server(st_key)->client_key = ct_key;
 
-    const std::string call_id = call_key(call_id_of(req));
-    if (MSG_IS_INVITE(req) && !has_to_tag(req) && calls_.find(call_id) == calls_.end()) {
-        Call& c = calls_[call_id];
-        c.call_id = call_id;
-        c.created = now;
-        c.from = uri_text(req->from);
-        c.to = uri_text(req->to);
-        c.inside_addr = arrival == Side::Inside ? source : *dest;
-    }
-    const bool ends = MSG_IS_BYE(req) || MSG_IS_CANCEL(req);
-    const std::string method(osip_sv(req->sip_method));
-    if (arrival != out && !ends && relay_media(msg, arrival, out, *dest, source, now)) return;
-    send_message(msg.get(), out, *dest);
-    if (ends) end_call(call_id, method.c_str());
+    const bool bye = MSG_IS_BYE(req);
+    if (arrival != out && !bye && relay_media(msg, arrival, out, dest, source, ct_key, now)) return;
+    send_request(msg.get(), ct_key);
+    if (bye) end_call(call_id, "BYE");
 }
 
-void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr& source,
-                               int64_t now) {
-    osip_message_t* resp = msg.get();
+// The ACK of a 2xx goes end to end: no transaction, no answer; it may carry
+// the SDP answer of an offer made in the 2xx.
+void SipProxy::forward_stateless(OsipMessagePtr msg, const RouteDecision& d,
+                                 const std::string& branch, Side arrival, const SockAddr& source,
+                                 const SockAddr& dest, int64_t now) {
+    osip_message_t* req = msg.get();
     const ProxyAddresses& us = settings_.policy.us;
-    const int code = resp->status_code;
-    ++responses_by_class_[std::to_string(code / 100) + "xx"];
-    const std::string branch = branch_of_top_via(resp);
-    if (!pop_own_via(resp, us)) {
-        log_debug("response %d from %s dropped: top Via is not ours", code,
-                  source.to_string().c_str());
+    const Side out = d.out_side;
+    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out).port) return;
+    const std::string call_id = call_key(call_id_of(req));
+    auto it = calls_.find(call_id);
+    if (it != calls_.end() && !in_dialog(it->second, req, arrival, source)) {
+        refused(arrival == Side::Outside ? "relay-refused" : "bad-request", source,
+                ("ACK not of the dialog of call " + call_id).c_str(), "not in dialog");
         return;
     }
-    const auto hp = response_next_hop(resp);
-    if (!hp) return;
-    const auto dest = resolve(*hp, "response next hop");
-    if (!dest) return;
-    Side out = Side::Outside;
-    if (auto t = transactions_.find(branch); t != transactions_.end()) {
-        out = t->second.arrival;
-    } else {
-        for (const Cidr& c : settings_.policy.inside_networks)
-            if (c.contains(*dest)) out = Side::Inside;
-    }
-    const std::string method = cseq_method(resp);
-    if (iequals(method, "REGISTER") && arrival == Side::Outside)
-        for (const auto& ev : apply_registrar_response(resp, settings_.policy, table_, now))
-            log_registration(ev, ", registrar's answer");
+    if (add_own_via(req, us.on(out), branch) != 0) return;
     if (arrival == Side::Inside && out == Side::Outside) {
         const size_t before = contacts_.size();
-        if (masquerade_contacts(resp, us.outside, contacts_, source, now) < 0) return;
+        if (masquerade_contacts(req, us.outside, contacts_, source, now) < 0) return;
         if (contacts_.size() != before) dirty_ = true;
     } else if (arrival == Side::Outside && out == Side::Inside) {
-        restore_contacts(resp, us.outside, contacts_, table_, now);
+        restore_contacts(req, us.outside, contacts_, table_, now);
     }
-    const std::string call_id = call_key(call_id_of(resp));
-    bool failed_call = false;
-    if (iequals(method, "INVITE")) {
-        auto it = calls_.find(call_id);
-        if (it != calls_.end()) {
-            if (code >= 200 && code < 300) it->second.established = true;
-            if (code >= 300 && !it->second.established) failed_call = true;
-        }
-    }
-    if (arrival != out && code < 300 && relay_media(msg, arrival, out, *dest, source, now)) return;
-    send_message(msg.get(), out, *dest);
-    if (failed_call) end_call(call_id, ("final response " + std::to_string(code)).c_str());
-}
-
-// What rtpd is asked for one stream of a call: for a new stream, for a
-// re-INVITE (same id and ports) and for a new rtpd after a restart.
-MediaStart SipProxy::media_start(const CallStream& s, const std::string& call_id) const {
-    MediaStart m;
-    m.id = s.id;
-    m.inside_local = settings_.inside_local;
-    m.outside_local = settings_.outside_local;
-    m.inside_local.set_port(0);
-    m.outside_local.set_port(0);
-    m.inside_peer = s.inside_peer;
-    m.outside_peer = s.outside_peer;
-    m.inside_port = s.inside_port;
-    m.outside_port = s.outside_port;
-    m.hold = s.hold;
-    m.tag = call_id;
-    return m;
-}
-
-uint32_t SipProxy::allocate_forward_id() {
-    for (;;) {
-        const uint32_t id = next_forward_id_++;
-        if (next_forward_id_ == 0) next_forward_id_ = 1;
-        if (id != 0 && forward_owner_.find(id) == forward_owner_.end()) return id;
-    }
-}
-
-bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure, const SockAddr& dest,
-                           const SockAddr& source, int64_t /*now*/) {
-    SdpMessagePtr sdp = sdp_of_message(msg.get());
-    if (sdp == nullptr) return false;
-    SdpInfo info;
-    const std::vector<SockAddr> own = {settings_.inside_local, settings_.outside_local,
-                                       settings_.outside_advertised};
-    const SdpStatus st = sdp_inspect(sdp.get(), own, info);
-    if (st == SdpStatus::NoMedia) return false;
-    const bool is_request = MSG_IS_REQUEST(msg.get());
-    const std::string call_id = call_key(call_id_of(msg.get()));
-    if (st != SdpStatus::Ok) {
-        std::string details =
-            std::string("SDP refused (") + sdp_status_name(st) + ") in " + call_id;
-        refused("bad-request", source, details.c_str(), "bad SDP");
-        if (is_request && !MSG_IS_ACK(msg.get()) && pop_own_via(msg.get(), settings_.policy.us))
-            respond(msg.get(), 488, arrival, source, nullptr, "bad SDP");
-        // An offer refused before the call got anywhere leaves no call
-        // behind: else each hostile INVITE would keep an entry for ever.
-        if (auto it = calls_.find(call_id);
-            it != calls_.end() && !it->second.established && !it->second.logged_start) {
-            bool relayed = false;
-            for (const CallStream& stream : it->second.streams) relayed = relayed || stream.id != 0;
-            if (!relayed) calls_.erase(it);
-        }
-        return true;
-    }
-    auto p = std::make_shared<Pending>();
-    p->arrival = arrival;
-    p->departure = departure;
-    p->dest = dest;
-    p->source = source;
-    p->call_id = call_id;
-    p->is_request = is_request;
-    p->targets.resize(info.media.size());
-
-    Call& call = calls_[call_id];
-    if (call.call_id.empty()) {
-        call.call_id = call_id;
-        call.from = uri_text(msg->from);
-        call.to = uri_text(msg->to);
-        call.inside_addr = arrival == Side::Inside ? source : dest;
-    }
-    std::vector<std::pair<size_t, MediaStart>> starts;
-    for (const SdpMedia& m : info.media) {
-        if (m.disabled) continue;
-        const auto index = static_cast<size_t>(m.index);
-        if (call.streams.size() <= index) call.streams.resize(index + 1);
-        CallStream& s = call.streams[index];
-        if (s.id == 0) {
-            s.id = allocate_forward_id();
-            forward_owner_[s.id] = call_id;
-        }
-        // On hold with c=0.0.0.0 the old peer stays: the ports must not move.
-        if (!m.addr.is_unspecified())
-            (arrival == Side::Inside ? s.inside_peer : s.outside_peer) = m.addr;
-        s.hold = m.hold;
-        starts.emplace_back(index, media_start(s, call_id));
-    }
-    if (starts.empty()) return false;  // every stream disabled: nothing to relay
-    p->msg = std::move(msg);
-    p->sdp = std::move(sdp);
-    if (!media_.available()) {
-        p->failed = true;
-        p->error = "rtpd unavailable";
-        finish_media(p);
-        return true;
-    }
-    p->outstanding = static_cast<int>(starts.size());
-    for (auto& [index, req] : starts) {
-        const size_t i = index;
-        media_.start(req, [this, p, i](const MediaResult& r) {
-            if (!r.ok) {
-                p->failed = true;
-                p->error = r.error;
-            } else if (auto it = calls_.find(p->call_id);
-                       it != calls_.end() && i < it->second.streams.size()) {
-                CallStream& s = it->second.streams[i];
-                s.inside_port = r.inside_local.port();
-                s.outside_port = r.outside_local.port();
-                RelayTarget t;
-                if (p->departure == Side::Outside) {
-                    t.rtp = settings_.outside_advertised;
-                    t.rtp.set_port(s.outside_port);
-                } else {
-                    t.rtp = settings_.inside_local;
-                    t.rtp.set_port(s.inside_port);
-                }
-                t.rtcp_port = static_cast<uint16_t>(t.rtp.port() + 1);
-                p->targets[i] = t;
-            } else {
-                p->failed = true;
-                p->error = "call ended meanwhile";
-            }
-            if (--p->outstanding == 0) finish_media(p);
-        });
-    }
-    return true;
-}
-
-void SipProxy::finish_media(const std::shared_ptr<Pending>& p) {
-    osip_message_t* msg = p->msg.get();
-    if (!p->failed) {
-        const SdpStatus st = sdp_rewrite(p->sdp.get(), p->targets);
-        if (st != SdpStatus::Ok) {
-            p->failed = true;
-            p->error = std::string("SDP rewrite: ") + sdp_status_name(st);
-        } else if (!replace_message_body(msg, sdp_to_string(p->sdp.get()))) {
-            p->failed = true;
-            p->error = "SDP body";
-        }
-    }
-    if (p->failed) {
-        log_warning("call %s: media relay failed (%s): %s not forwarded", p->call_id.c_str(),
-                    p->error.c_str(), p->is_request ? "request" : "response");
-        auto it = calls_.find(p->call_id);
-        const bool established = it != calls_.end() && it->second.established;
-        if (p->is_request && !MSG_IS_ACK(msg) && pop_own_via(msg, settings_.policy.us)) {
-            respond(msg, 503, p->arrival, p->source, nullptr, "no media relay");
-        }
-        if (!established) end_call(p->call_id, "media relay failed");
-        return;
-    }
-    auto it = calls_.find(p->call_id);
-    if (it != calls_.end() && !it->second.logged_start && !it->second.streams.empty()) {
-        const CallStream& s = it->second.streams.front();
-        if (s.inside_peer.valid() && s.outside_peer.valid()) {
-            it->second.logged_start = true;
-            log_notice(
-                "call start: From %s To %s Call-ID %s inside %s relay ports inside %u outside %u",
-                it->second.from.c_str(), it->second.to.c_str(), p->call_id.c_str(),
-                addr_text(it->second.inside_addr).c_str(), s.inside_port, s.outside_port);
-        }
-    }
-    send_message(msg, p->departure, p->dest);
-}
-
-void SipProxy::end_call(const std::string& call_id, const char* why) {
-    auto it = calls_.find(call_id);
-    if (it == calls_.end()) return;
-    const Call& c = it->second;
-    std::string ports;
-    for (const CallStream& s : c.streams) {
-        if (s.id == 0) continue;
-        media_.stop(s.id);
-        forward_owner_.erase(s.id);
-        ports += " " + std::to_string(s.inside_port) + "/" + std::to_string(s.outside_port);
-    }
-    log_notice("call end: From %s To %s Call-ID %s inside %s relay ports%s (%s)", c.from.c_str(),
-               c.to.c_str(), call_id.c_str(), addr_text(c.inside_addr).c_str(),
-               ports.empty() ? " none" : ports.c_str(), why);
-    calls_.erase(it);
-}
-
-void SipProxy::on_media_timeout(uint32_t id, std::string_view reason) {
-    auto owner = forward_owner_.find(id);
-    if (owner == forward_owner_.end()) return;
-    const std::string call_id = owner->second;
-    forward_owner_.erase(owner);
-    log_notice("call %s media timed out (%.*s)", call_id.c_str(), static_cast<int>(reason.size()),
-               reason.data());
-    if (auto it = calls_.find(call_id); it != calls_.end())
-        for (CallStream& s : it->second.streams)
-            if (s.id == id) s.id = 0;  // rtpd has already let it go
-    end_call(call_id, "media timeout");
-}
-
-void SipProxy::adopt_forward(uint32_t id, const MediaStart& entry) {
-    Call& c = calls_[entry.tag];
-    if (c.call_id.empty()) {
-        c.call_id = entry.tag;
-        c.from = c.to = "(from rtpd)";
-        c.established = true;
-        c.logged_start = true;
-    }
-    CallStream s;
-    s.id = id;
-    s.inside_peer = entry.inside_peer;
-    s.outside_peer = entry.outside_peer;
-    s.inside_port = entry.inside_port;
-    s.outside_port = entry.outside_port;
-    s.hold = entry.hold;
-    c.streams.push_back(s);
-    if (!c.inside_addr.valid()) c.inside_addr = entry.inside_peer;
-    forward_owner_[id] = entry.tag;
-    if (id >= next_forward_id_) next_forward_id_ = id + 1;
-}
-
-std::vector<MediaStart> SipProxy::active_forwards() const {
-    std::vector<MediaStart> out;
-    for (const auto& [call_id, c] : calls_)
-        for (const CallStream& s : c.streams) {
-            if (s.id == 0) continue;
-            out.push_back(media_start(s, call_id));
-        }
-    return out;
-}
-
-void SipProxy::expire(int64_t now) {
-    for (Binding& b : table_.expire(now)) {
-        log_notice("registration expired: %s contact %s from %s (%s)", b.aor.c_str(),
-                   b.contact.c_str(), addr_text(b.source).c_str(), binding_mode_name(b.mode));
-        dirty_ = true;
-    }
-    if (contacts_.expire(now - settings_.contact_idle_seconds) > 0) dirty_ = true;
-    for (auto it = transactions_.begin(); it != transactions_.end();) {
-        if (now - it->second.created > kTransactionSeconds)
-            it = transactions_.erase(it);
-        else
-            ++it;
-    }
-    // An INVITE that never got a final answer (RFC 3261 timer C: 3 minutes)
-    // ends here; an answered call ends by BYE or by rtpd's timeouts.
-    std::vector<std::string> unanswered;
-    for (const auto& [call_id, c] : calls_)
-        if (!c.established && c.created != 0 && now - c.created > kCallSetupSeconds)
-            unanswered.push_back(call_id);
-    for (const auto& call_id : unanswered) end_call(call_id, "never answered");
-}
-
-std::string SipProxy::registrations_text(bool json, int64_t now) const {
-    std::string out;
-    auto all = table_.all();
-    if (json) {
-        out = "[";
-        bool first = true;
-        for (const Binding* b : all) {
-            if (!first) out += ",";
-            first = false;
-            out += "{\"aor\":\"" + json_escape(b->aor) + "\",\"contact\":\"" +
-                   json_escape(b->contact) + "\",\"source\":\"" +
-                   json_escape(addr_text(b->source)) + "\",\"masq_contact\":\"" +
-                   json_escape(b->masq_contact) + "\",\"mode\":\"" + binding_mode_name(b->mode) +
-                   "\",\"provisional\":" + (b->provisional ? "true" : "false") +
-                   ",\"expires_in\":" + std::to_string(b->expires_at - now) + "}";
-        }
-        return out + "]\n";
-    }
-    out = "AOR CONTACT SOURCE MODE EXPIRES\n";
-    for (const Binding* b : all)
-        out += b->aor + " " + b->contact + " " + addr_text(b->source) + " " +
-               binding_mode_name(b->mode) + (b->provisional ? "(pending)" : "") + " " +
-               std::to_string(b->expires_at - now) + "s\n";
-    return out;
-}
-
-std::string SipProxy::calls_text(bool json) const {
-    std::string out;
-    if (json) {
-        out = "[";
-        bool first = true;
-        for (const auto& [id, c] : calls_) {
-            if (!first) out += ",";
-            first = false;
-            out += "{\"call_id\":\"" + json_escape(id) + "\",\"from\":\"" + json_escape(c.from) +
-                   "\",\"to\":\"" + json_escape(c.to) + "\",\"inside\":\"" +
-                   json_escape(addr_text(c.inside_addr)) +
-                   "\",\"established\":" + (c.established ? "true" : "false") + ",\"streams\":[";
-            bool f2 = true;
-            for (const CallStream& s : c.streams) {
-                if (!f2) out += ",";
-                f2 = false;
-                out += "{\"id\":" + std::to_string(s.id) +
-                       ",\"inside_port\":" + std::to_string(s.inside_port) +
-                       ",\"outside_port\":" + std::to_string(s.outside_port) +
-                       ",\"inside_peer\":\"" + addr_text(s.inside_peer) + "\",\"outside_peer\":\"" +
-                       addr_text(s.outside_peer) + "\",\"hold\":" + (s.hold ? "true" : "false") +
-                       "}";
-            }
-            out += "]}";
-        }
-        return out + "]\n";
-    }
-    out = "CALL-ID FROM TO INSIDE RELAY-PORTS\n";
-    for (const auto& [id, c] : calls_) {
-        out += id + " " + c.from + " " + c.to + " " + addr_text(c.inside_addr);
-        for (const CallStream& s : c.streams)
-            out += " " + std::to_string(s.inside_port) + "/" + std::to_string(s.outside_port);
-        out += "\n";
-    }
-    return out;
-}
-
-std::string SipProxy::stats_text(bool json) const {
-    auto section = [json](const std::map<std::string, uint64_t>& m) {
-        std::string s;
-        for (const auto& [k, v] : m) {
-            if (json)
-                s += (s.empty() ? "\"" : ",\"") + json_escape(k) + "\":" + std::to_string(v);
-            else
-                s += "  " + k + " " + std::to_string(v) + "\n";
-        }
-        return s;
-    };
-    if (json)
-        return "{\"requests\":{" + section(requests_by_method_) + "},\"responses\":{" +
-               section(responses_by_class_) + "},\"refusals\":{" + section(refusals_by_reason_) +
-               "},\"unparseable\":" + std::to_string(unparseable_) +
-               ",\"registrations\":" + std::to_string(table_.size()) +
-               ",\"calls\":" + std::to_string(calls_.size()) + "}";
-    return "requests:\n" + section(requests_by_method_) + "responses:\n" +
-           section(responses_by_class_) + "refusals:\n" + section(refusals_by_reason_) +
-           "unparseable " + std::to_string(unparseable_) + "\nregistrations " +
-           std::to_string(table_.size()) + "\ncalls " + std::to_string(calls_.size()) + "\n";
+    if (arrival != out && relay_media(msg, arrival, out, dest, source, "", now)) return;
+    send_message(msg.get(), out, dest);
 }
 
 }  // namespace sipmasq

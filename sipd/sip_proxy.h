@@ -20,13 +20,25 @@
 #include "media_link.h"
 #include "name_resolver.h"
 #include "osip_ptr.h"
+#include "peer_policy.h"
 #include "rate_limit.h"
 #include "registrar.h"
 #include "registration_table.h"
 #include "request_routing.h"
 #include "sip_types.h"
+#include "transaction_table.h"
 
 namespace sipmasq {
+
+// The hard caps on what outside input can make sipd hold (sipmasq.conf(5)).
+struct ProxyLimits {
+    TransactionLimits transactions;
+    size_t max_calls = 2500;                   // calls with media state, in all
+    size_t max_setup_calls_per_source = 8;     // unanswered INVITEs per source
+    size_t max_setup_streams = 1250;           // streams of unanswered calls, in all
+    size_t max_media_streams = 4;              // active m= lines in one SDP
+    size_t max_dialog_contacts = 16384;        // masqueraded dialog contacts
+};
 
 struct SipProxySettings {
     RoutingPolicy policy;
@@ -40,6 +52,18 @@ struct SipProxySettings {
     std::shared_ptr<const DigestAuth> auth;
     // Dialog contacts unused this long are forgotten.
     int64_t contact_idle_seconds = 4 * 3600;
+    // Where sipd may send and which media peers an SDP may name; empty
+    // inside_networks: taken from policy.inside_networks and the addresses above.
+    PeerPolicy peers;
+    ProxyLimits limits;
+    // Hosts of configured providers (outbound proxy, outbound domain host):
+    // their sources get larger budgets.
+    std::vector<std::string> provider_hosts;
+    // Milliseconds for the transaction timers (monotonic); tests set their own.
+    std::function<int64_t()> clock_ms;
+    // Called when a transaction timer was set, so the process re-arms its
+    // event timer for next_timer_ms().
+    std::function<void()> timers_changed;
 };
 
 // One media stream of a call and its forward in rtpd.
@@ -56,7 +80,13 @@ struct Call {
     std::string call_id;
     std::string from;
     std::string to;
+    std::string from_tag;  // of the INVITE that made the call
+    std::string to_tag;    // of the first answer with one ("" until then)
     SockAddr inside_addr;  // the inside phone's signalling address
+    SockAddr outside_hop;  // the outside signalling peer of the call
+    SockAddr setup_source;  // where the INVITE came from (its setup budget)
+    bool setup_counted = false;
+    size_t setup_streams = 0;  // streams held while unanswered
     std::vector<CallStream> streams;
     bool established = false;  // a 2xx to the INVITE went through
     bool logged_start = false;
@@ -71,6 +101,12 @@ class SipProxy {
 
     // `now` is wall-clock seconds (registrations outlive the process).
     void handle_datagram(std::string_view data, Side arrival, const SockAddr& source, int64_t now);
+
+    // Transaction timers (retransmissions, timeouts): run what is due; the
+    // next deadline in clock_ms() time, 0 when nothing waits.
+    void run_timers();
+    [[nodiscard]] int64_t next_timer_ms() const { return transactions_.next_deadline_ms(); }
+    [[nodiscard]] const TransactionTable& transactions() const noexcept { return transactions_; }
 
     // Timers: expire bindings and dialog contacts (logs each expiry).
     void expire(int64_t now);
@@ -97,57 +133,86 @@ class SipProxy {
   private:
     struct Pending;
 
+    // Requests: new ones get a server transaction; retransmissions, the ACK
+    // of a non-2xx and CANCEL are answered from the transaction they belong to.
     void handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& source, int64_t now);
+    void handle_cancel(const osip_message_t* cancel, Side arrival, const SockAddr& source);
     // The rest of handle_request once the next hop has an address.
     void forward_request(OsipMessagePtr msg, const RouteDecision& d, const std::string& branch,
-                         Side arrival, const SockAddr& source, const SockAddr& dest, int64_t now);
+                         const std::string& st_key, Side arrival, const SockAddr& source,
+                         const SockAddr& dest, int64_t now);
+    // An ACK of a 2xx, or a request of no transaction: routed on its own.
+    void forward_stateless(OsipMessagePtr msg, const RouteDecision& d, const std::string& branch,
+                           Side arrival, const SockAddr& source, const SockAddr& dest, int64_t now);
     void handle_response(OsipMessagePtr msg, Side arrival, const SockAddr& source, int64_t now);
+    // Answers a request with a response of ours, sent to the request's source.
     void respond(const osip_message_t* req, int status, Side arrival, const SockAddr& source,
                  const char* event, const char* reason);
+    // Every datagram leaves through here: the peer policy decides.
+    bool send_bytes(Side side, const SockAddr& dest, std::string_view data, const char* what);
     void send_message(osip_message_t* msg, Side side, const SockAddr& dest);
-    // Sends a response we built back along the request's Via.
-    void send_response(osip_message_t* resp, Side arrival, const SockAddr& source);
+    // A request leaving on its client transaction (kept for retransmission).
+    void send_request(osip_message_t* msg, const std::string& ct_key);
+    // A response leaving on its server transaction (to the request's source).
+    void send_response(osip_message_t* resp, const std::string& st_key);
+    // A response of ours for a request with no transaction (to its source).
+    void send_response_to(osip_message_t* resp, Side arrival, const SockAddr& source);
+    // Client transactions: ACK of a non-2xx, CANCEL.
+    void send_ack_for(const ClientTransaction& ct, const osip_message_t* resp);
+    void send_cancel_for(ClientTransaction& ct);
+    void finish_server(ServerTransaction& st, int status);
     // Registrar mode with proxy_auth_realm: false when the REGISTER was
     // challenged (401) instead of being accepted.
     bool authenticated(const osip_message_t* req, Side arrival, const SockAddr& source,
-                       int64_t now);
+                       int64_t now, const std::string& st_key);
     // Media: rewrites the SDP through rtpd, then sends; false when it did
     // nothing (no SDP, or not crossing sides) and the caller sends.
     bool relay_media(OsipMessagePtr& msg, Side arrival, Side departure, const SockAddr& dest,
-                     const SockAddr& source, int64_t now);
+                     const SockAddr& source, const std::string& txn_key, int64_t now);
     void finish_media(const std::shared_ptr<Pending>& p);
+    // A new call for an initial INVITE, within the limits; nullptr (and
+    // why) when a limit refuses it.
+    Call* open_call(const osip_message_t* invite, Side arrival, const SockAddr& source,
+                    const SockAddr& dest, int64_t now, const char** why);
+    // The request belongs to the call's dialog and comes from its hop.
+    [[nodiscard]] bool in_dialog(const Call& call, const osip_message_t* req, Side arrival,
+                                 const SockAddr& source) const;
+    void call_established(Call& call);
     void end_call(const std::string& call_id, const char* why);
     void log_registration(const RegistrationTable::Event& ev, const char* via);
     void answer_unparseable(std::string_view data, Side arrival, const SockAddr& source);
     [[nodiscard]] MediaStart media_start(const CallStream& s, const std::string& call_id) const;
     void refused(const char* event, const SockAddr& source, const char* details,
                  const char* reason);
-    [[nodiscard]] std::optional<SockAddr> resolve(const HostPort& hp, const char* what);
+    [[nodiscard]] bool is_provider(const SockAddr& source) const;
     uint32_t allocate_forward_id();
+    [[nodiscard]] int64_t clock_ms() const;
+    void count_request(std::string_view method);
 
     SipProxySettings settings_;
     MediaLink& media_;
     Sender sender_;
     RegistrationTable table_;
     ContactMap contacts_;
+    TransactionTable transactions_;
     std::map<std::string, Call> calls_;                        // by Call-ID
     std::unordered_map<uint32_t, std::string> forward_owner_;  // id -> Call-ID
-    // Our branch -> the side the request came from, so its responses go back there.
-    struct Transaction {
-        Side arrival;
-        int64_t created;
-    };
-    std::unordered_map<std::string, Transaction> transactions_;
+    // Unanswered calls per source host, and their streams in all.
+    std::unordered_map<std::string, size_t> setup_calls_;
+    size_t setup_streams_ = 0;
+    // Addresses configured providers' names resolved to (a few at most).
+    std::vector<SockAddr> provider_addrs_;
     uint32_t next_forward_id_ = 1;
     bool dirty_ = false;
 
-    // Counters for `sipmasqctl stats`.
+    // Counters for `sipmasqctl stats`; every key comes from a fixed set.
     std::map<std::string, uint64_t> requests_by_method_;
     std::map<std::string, uint64_t> responses_by_class_;
     std::map<std::string, uint64_t> refusals_by_reason_;
     uint64_t unparseable_ = 0;
     RateLimit bad_log_{5, 10000};
     RateLimit refusal_log_{20, 10000};
+    RateLimit send_refused_log_{5, 10000};
     RateLimit bad_reply_limit_{50, 1000};  // 400s to unparseable requests, per second
     uint64_t refusal_suppressed_ = 0;
 };

@@ -25,6 +25,7 @@ struct HostPort {
 
 // Lower-case ASCII copy (host names and AORs compare case-insensitively).
 [[nodiscard]] std::string ascii_lower(std::string_view text);
+[[nodiscard]] std::string ascii_upper(std::string_view text);
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
 
 // FNV-1a 64: stable across builds and restarts, unlike std::hash, so ids

@@ -92,11 +92,14 @@ Content-Type: application/sdp
 class BadInputTest : public ::testing::Test {
   protected:
     BadInputTest()
-        : proxy_(test::faq_proxy_settings(), media_,
+        : proxy_(settings(), media_,
                  [this](Side side, const SockAddr& dest, std::string_view d) {
-                     sent_.push_back({side, dest, std::string(d)});
+                     // 100 Trying is hop by hop: kept apart.
+                     (d.rfind("SIP/2.0 100 ", 0) == 0 ? trying_ : sent_)
+                         .push_back({side, dest, std::string(d)});
                  }) {
         sip_parser_init();
+        samples::unique_branches = true;
         {
             std::lock_guard<std::mutex> lock(g_log_mutex);
             g_log.clear();
@@ -134,6 +137,14 @@ class BadInputTest : public ::testing::Test {
 
     test::FakeMedia media_;
     std::vector<Sent> sent_;
+    std::vector<Sent> trying_;
+    int64_t now_ms_ = 1000000;
+
+    SipProxySettings settings() {
+        SipProxySettings s = test::faq_proxy_settings();
+        s.clock_ms = [this] { return now_ms_; };
+        return s;
+    }
     SipProxy proxy_;
     const SockAddr alice_ = test::addr("192.0.2.10:5060");
     const SockAddr bob_ = test::addr("203.0.113.50:5060");
@@ -436,20 +447,37 @@ TEST_F(BadInputTest, RefusedSdpLeavesNoCall) {
     EXPECT_TRUE(proxy_.calls().empty()) << proxy_.calls().size() << " calls left";
 }
 
-// An INVITE that is forwarded but never answered ends after timer C
-// (3 minutes), so unanswered call attempts cannot pile up either.
-TEST_F(BadInputTest, UnansweredInviteEndsAfterTimerC) {
+// An INVITE that is forwarded but never answered is sent again (timer A)
+// and ends with its transaction (timer B: 32 s), the caller told 408, so
+// unanswered call attempts cannot pile up either.
+TEST_F(BadInputTest, UnansweredInviteEndsWithItsTransaction) {
     for (int i = 0; i < 5; ++i) {
         std::string inv = invite_with_sdp(samples::sdp_offer_alice());
         inv.replace(inv.find("sdpbad@"), 7, "ringing" + std::to_string(i) + "@");
         proxy_.handle_datagram(inv, Side::Inside, alice_, 1000);
     }
     ASSERT_EQ(proxy_.calls().size(), 5u);
-    proxy_.expire(1000 + 170);
-    EXPECT_EQ(proxy_.calls().size(), 5u) << "ended before timer C";
-    proxy_.expire(1000 + 181);
+    ASSERT_EQ(sent_.size(), 5u);
+    // Timer A: at 0.5, 1.5, 3.5, 7.5, 15.5 and 31.5 s.
+    for (int64_t t = 0; t <= 31750; t += 250) {
+        now_ms_ = 1000000 + t;
+        proxy_.run_timers();
+    }
+    EXPECT_EQ(sent_.size(), 5u * 7u) << "six retransmissions each within timer B";
+    EXPECT_EQ(proxy_.calls().size(), 5u) << "ended before timer B";
+    now_ms_ = 1000000 + 32500;
+    proxy_.run_timers();
     EXPECT_TRUE(proxy_.calls().empty()) << proxy_.calls().size() << " calls left";
     EXPECT_EQ(media_.stops.size(), media_.starts.size()) << "a relay kept running";
+    size_t timeouts = 0;
+    for (const Sent& s : sent_)
+        if (s.data.rfind("SIP/2.0 408 ", 0) == 0 && s.dest == alice_) ++timeouts;
+    EXPECT_EQ(timeouts, 5u);
+    // Everything is forgotten once the answers have rested.
+    now_ms_ = 1000000 + 70000;
+    proxy_.run_timers();
+    EXPECT_EQ(proxy_.transactions().servers(), 0u);
+    EXPECT_EQ(proxy_.transactions().clients(), 0u);
 }
 
 TEST_F(BadInputTest, UnspecifiedAddressIsHoldNeverARelayToNowhere) {

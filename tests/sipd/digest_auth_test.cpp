@@ -72,7 +72,9 @@ class DigestProxyTest : public ::testing::Test {
     DigestProxyTest()
         : proxy_(make_settings(), media_, [this](Side s, const SockAddr& d, std::string_view t) {
               sent_.push_back({s, d, std::string(t)});
-          }) {}
+          }) {
+        samples::unique_branches = true;
+    }
 
     static SipProxySettings make_settings() {
         sip_parser_init();

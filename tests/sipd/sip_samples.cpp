@@ -2,6 +2,8 @@
 
 namespace sipmasq::samples {
 
+bool unique_branches = false;
+
 std::string crlf(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 64);
@@ -10,6 +12,15 @@ std::string crlf(std::string_view text) {
         if (c == '\n' && prev != '\r') out += '\r';
         out += c;
         prev = c;
+    }
+    // Played as a phone, each request a sample makes is a new one: its top
+    // Via gets a branch of its own (a retransmission is the same bytes sent
+    // again).
+    static unsigned serial = 0;
+    const size_t at = out.find("branch=z9hG4bK");
+    if (unique_branches && out.rfind("SIP/2.0", 0) != 0 && at != std::string::npos) {
+        const size_t end = out.find_first_of(";\r", at);
+        out.insert(end == std::string::npos ? out.size() : end, "-" + std::to_string(++serial));
     }
     return out;
 }

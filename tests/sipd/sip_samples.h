@@ -8,6 +8,10 @@ namespace sipmasq::samples {
 
 // Replaces "\n" line ends by "\r\n" and fixes nothing else.
 std::string crlf(std::string_view text);
+// When set (by tests that play phones against the whole proxy), every
+// request a sample builds gets a top Via branch of its own, as a new
+// request from a phone would.
+extern bool unique_branches;
 // crlf() and a Content-Length that matches the body after the blank line.
 std::string with_body(std::string_view headers_without_length, std::string_view body);
 

@@ -1,0 +1,122 @@
+// RFC 3261 §17 transaction state of the proxy: the server transactions
+// (requests sipmasq received) and the client transactions (requests it
+// sent on). A response is only ever forwarded when it matches a live client
+// transaction; what matches none is dropped. Every table is bounded, in
+// total and per source address, so a flood keeps memory flat.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "address.h"
+#include "osip_ptr.h"
+#include "sip_types.h"
+
+namespace sipmasq {
+
+// RFC 3261 timers, milliseconds.
+inline constexpr int64_t kT1Ms = 500;
+inline constexpr int64_t kT2Ms = 4000;
+inline constexpr int64_t kTimerBMs = 64 * kT1Ms;  // also F, H, J and the 2xx "accepted" state
+inline constexpr int64_t kTimerCMs = 180000;      // an INVITE left without a final answer
+
+// §17.2.3: the top Via's branch (with the magic cookie), its sent-by and the
+// method (ACK counts as INVITE, so the ACK of a non-2xx finds its INVITE);
+// for an RFC 2543 client, the Request-URI, From tag, Call-ID, CSeq and top
+// Via. "" when the request has no top Via.
+[[nodiscard]] std::string server_transaction_key(const osip_message_t* req);
+// The key of the INVITE a CANCEL cancels (the same key with method INVITE).
+[[nodiscard]] std::string cancelled_invite_key(const osip_message_t* cancel);
+
+struct ServerTransaction {
+    std::string key;
+    std::string method;  // INVITE, BYE, ... (never ACK)
+    Side side = Side::Inside;  // where the request came from: its responses go back there
+    SockAddr source;           // the packet's source: every response goes here
+    std::string client_key;    // our client transaction ("" until forwarded)
+    int last_status = 0;       // 0: nothing sent yet
+    std::string last_response; // what a retransmitted request gets again
+    bool acked = false;        // INVITE: the ACK of our non-2xx came
+    int64_t retransmit_at_ms = 0;  // timer G (non-2xx final to an INVITE), 0 = none
+    int64_t interval_ms = 0;
+    int64_t expires_at_ms = 0;
+};
+
+struct ClientTransaction {
+    std::string key;     // branch + method
+    std::string branch;  // ours, in our Via
+    std::string method;
+    Side side = Side::Outside;  // the side it was sent to
+    SockAddr dest;              // the only address its responses may come from
+    std::string server_key;
+    std::string request;  // the bytes sent, for retransmissions, CANCEL and ACK
+    int last_status = 0;  // 0: no response yet
+    bool cancel_wanted = false;  // a CANCEL waits for the first provisional
+    bool cancelled = false;
+    int64_t retransmit_at_ms = 0;  // timer A / E, 0 = none
+    int64_t interval_ms = 0;
+    int64_t expires_at_ms = 0;
+};
+
+[[nodiscard]] std::string client_transaction_key(std::string_view branch, std::string_view method);
+
+struct TransactionLimits {
+    size_t max_total = 4096;      // server transactions; each has at most one client one
+    size_t max_per_source = 64;   // live server transactions per source address
+    size_t provider_factor = 16;  // configured providers get this many times more
+    size_t max_bytes = 32u << 20; // kept request and response bytes, in all
+};
+
+class TransactionTable {
+  public:
+    enum class Admission : uint8_t { Ok, Full, SourceBudget };
+
+    explicit TransactionTable(TransactionLimits limits = {}) : limits_(limits) {}
+
+    // May a new server transaction from `source` be created now?
+    [[nodiscard]] Admission admit(const SockAddr& source, bool provider) const;
+
+    ServerTransaction* find_server(const std::string& key);
+    ClientTransaction* find_client(const std::string& key);
+    // Adds (call admit() first); returns the stored one.
+    ServerTransaction& add_server(ServerTransaction st);
+    ClientTransaction& add_client(ClientTransaction ct);
+    // Removes a server transaction and its client transaction.
+    void remove_server(const std::string& key);
+    void remove_client(const std::string& key);
+
+    // The kept bytes of a transaction changed (request or last response).
+    void set_response(ServerTransaction& st, int status, std::string bytes);
+    void set_request(ClientTransaction& ct, std::string bytes);
+
+    // The keys whose timers are due at `now_ms`, and those that expired.
+    struct Due {
+        std::vector<std::string> server_retransmit;
+        std::vector<std::string> client_retransmit;
+        std::vector<std::string> client_expired;  // no final answer in time
+        std::vector<std::string> server_expired;  // done: forget them
+    };
+    [[nodiscard]] Due due(int64_t now_ms) const;
+    // The earliest deadline of any transaction, or 0 when there is none.
+    [[nodiscard]] int64_t next_deadline_ms() const;
+
+    [[nodiscard]] size_t servers() const noexcept { return servers_.size(); }
+    [[nodiscard]] size_t clients() const noexcept { return clients_.size(); }
+    [[nodiscard]] size_t bytes() const noexcept { return bytes_; }
+    [[nodiscard]] size_t from_source(const SockAddr& source) const;
+    [[nodiscard]] const TransactionLimits& limits() const noexcept { return limits_; }
+
+  private:
+    TransactionLimits limits_;
+    std::unordered_map<std::string, ServerTransaction> servers_;
+    std::unordered_map<std::string, ClientTransaction> clients_;
+    // Live server transactions per source host (entries exist only while
+    // that host has some, so this map is bounded by servers_).
+    std::unordered_map<std::string, size_t> per_source_;
+    size_t bytes_ = 0;
+};
+
+}  // namespace sipmasq
