@@ -148,7 +148,9 @@ void stamp_received_rport(osip_message_t* req, const SockAddr& source) noexcept 
     std::string_view sent_by = osip_sv(via->host);
     if (sent_by.size() > 2 && sent_by.front() == '[')
         sent_by = sent_by.substr(1, sent_by.size() - 2);
-    if (rport != nullptr || !iequals(sent_by, src_host))
+    // received= says where the packet came from, never what a client wrote.
+    if (rport != nullptr || !iequals(sent_by, src_host) ||
+        find_param(&via->via_params, "received") != nullptr)
         set_param(&via->via_params, "received", src_host);
     if (rport != nullptr) {
         osip_free(rport->gvalue);

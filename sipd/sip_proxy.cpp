@@ -311,6 +311,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
     osip_message_t* req = msg.get();
     const ProxyAddresses& us = settings_.policy.us;
     count_request(osip_sv(req->sip_method));
+    stamp_received_rport(req, source);
     if (req->call_id == nullptr || req->cseq == nullptr || req->from == nullptr ||
         req->to == nullptr || osip_list_size(&req->vias) < 1 || req->req_uri == nullptr) {
         respond(req, 400, arrival, source, "bad-request", "missing mandatory header");
@@ -320,7 +321,6 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
         respond(req, 400, arrival, source, "bad-request", "CSeq method mismatch");
         return;
     }
-    stamp_received_rport(req, source);
     const std::string key = server_transaction_key(req);
 
     if (MSG_IS_ACK(req)) {
