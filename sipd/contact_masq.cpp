@@ -31,6 +31,13 @@ bool replace_url(osip_contact_t* contact, std::string_view text) {
 
 std::string ContactMap::remember(std::string_view contact, const SockAddr& source, int64_t now) {
     std::string token = contact_token(contact);
+    if (map_.size() >= capacity_ && map_.find(token) == map_.end()) {
+        // Full: the contact unused longest goes (a scan, only when full).
+        auto oldest = map_.begin();
+        for (auto it = map_.begin(); it != map_.end(); ++it)
+            if (it->second.last_used < oldest->second.last_used) oldest = it;
+        if (oldest != map_.end()) map_.erase(oldest);
+    }
     Entry& e = map_[token];
     e.contact = std::string(contact);
     e.source = source;

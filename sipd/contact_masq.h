@@ -39,10 +39,16 @@ class ContactMap {
     [[nodiscard]] const std::unordered_map<std::string, Entry>& entries() const noexcept {
         return map_;
     }
-    void restore(std::string token, Entry entry) { map_[std::move(token)] = std::move(entry); }
+    void restore(std::string token, Entry entry) {
+        if (map_.size() < capacity_) map_[std::move(token)] = std::move(entry);
+    }
+    // At most this many; a new contact beyond replaces the one unused longest.
+    void set_capacity(size_t capacity) noexcept { capacity_ = capacity == 0 ? 1 : capacity; }
+    [[nodiscard]] size_t capacity() const noexcept { return capacity_; }
 
   private:
     std::unordered_map<std::string, Entry> map_;
+    size_t capacity_ = 16384;
 };
 
 // "sip:alice@203.0.113.1:5060;smq=<token>".

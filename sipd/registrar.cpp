@@ -118,6 +118,17 @@ RegisterOutcome handle_register(const osip_message_t* req, const SockAddr& sourc
         if (old != nullptr && old->call_id == call_id && old->cseq >= cseq)
             return fail(req, 500, "CSeq out of order");
     }
+    // The caps, checked before anything changes.
+    size_t adding = 0;
+    for (const Change& ch : changes)
+        if (ch.expires != 0 && table.find(aor, ch.contact) == nullptr) ++adding;
+    if (adding > 0) {
+        const size_t kept = star ? 0 : table.bindings_of(aor).size();
+        if (kept + adding > settings.max_contacts_per_aor)
+            return fail(req, 403, "too many contacts for this AOR");
+        if (table.size() + adding > settings.max_registrations)
+            return fail(req, 503, "registration table full");
+    }
     for (Change& ch : changes) {
         if (ch.expires == 0) {
             if (auto gone = table.remove(aor, ch.contact))
@@ -164,6 +175,11 @@ std::vector<RegistrationTable::Event> note_relayed_register(const osip_message_t
         if (uri.empty()) continue;
         const Binding* old = table.find(aor, uri);
         if (old != nullptr && !old->provisional && old->live(now)) continue;
+        // Past the caps the REGISTER still goes to the registrar, but no
+        // binding is kept for it here.
+        if (old == nullptr && (table.bindings_of(aor).size() >= settings.max_contacts_per_aor ||
+                               table.size() >= settings.max_registrations))
+            continue;
         Binding b;
         b.aor = aor;
         b.contact = uri;

@@ -21,6 +21,10 @@ struct RegistrarSettings {
     uint32_t max_expires = 86400;
     // How long a relayed REGISTER's binding waits for the registrar's 2xx.
     uint32_t provisional_seconds = 32;
+    // Hard caps: a REGISTER that would exceed them is refused (403 for one
+    // AOR's contacts, 503 for the table) and changes nothing.
+    size_t max_contacts_per_aor = 10;
+    size_t max_registrations = 10000;
 };
 
 struct RegisterOutcome {

@@ -69,6 +69,7 @@ SipProxy::SipProxy(SipProxySettings settings, MediaLink& media, Sender sender)
                                            {settings_.inside_local}, {settings_.outside_local}, adv);
     }
     if (!settings_.clock_ms) settings_.clock_ms = [] { return monotonic_ms(); };
+    contacts_.set_capacity(settings_.limits.max_dialog_contacts);
     for (const std::string& host : settings_.provider_hosts)
         if (auto a = SockAddr::parse(host)) provider_addrs_.push_back(*a);
 }
@@ -236,6 +237,7 @@ void SipProxy::send_response(osip_message_t* resp, const std::string& st_key) {
 // again (timer G) until its ACK comes.
 void SipProxy::finish_server(ServerTransaction& st, int status) {
     const int64_t now = clock_ms();
+    transactions_.mark_completed(st);
     st.expires_at_ms = now + kTimerBMs;
     if (st.method == "INVITE" && status >= 300 && !st.acked) {
         st.interval_ms = kT1Ms;

@@ -83,7 +83,13 @@ std::string client_transaction_key(std::string_view branch, std::string_view met
     return key;
 }
 
-TransactionTable::Admission TransactionTable::admit(const SockAddr& source, bool provider) const {
+TransactionTable::Admission TransactionTable::admit(const SockAddr& source, bool provider) {
+    while ((servers_.size() >= limits_.max_total || bytes_ >= limits_.max_bytes) &&
+           !completed_.empty()) {
+        const std::string oldest = std::move(completed_.front());
+        completed_.pop_front();
+        remove_server(oldest);
+    }
     if (servers_.size() >= limits_.max_total || bytes_ >= limits_.max_bytes)
         return Admission::Full;
     const size_t budget = limits_.max_per_source * (provider ? limits_.provider_factor : 1);
@@ -131,14 +137,33 @@ void TransactionTable::remove_client(const std::string& key) {
     clients_.erase(it);
 }
 
+void TransactionTable::mark_completed(ServerTransaction& st) {
+    if (st.completed) return;
+    st.completed = true;
+    if (auto s = per_source_.find(source_key(st.source)); s != per_source_.end())
+        if (--s->second == 0) per_source_.erase(s);
+    completed_.push_back(st.key);
+    // Keys of transactions that ended on their own stay behind in the
+    // queue; it never holds more than twice the table.
+    while (completed_.size() > 2 * limits_.max_total) {
+        const std::string oldest = std::move(completed_.front());
+        completed_.pop_front();
+        remove_server(oldest);
+    }
+}
+
 void TransactionTable::remove_server(const std::string& key) {
     auto it = servers_.find(key);
     if (it == servers_.end()) return;
     if (!it->second.client_key.empty()) remove_client(it->second.client_key);
     bytes_ -= it->second.last_response.size();
-    if (auto s = per_source_.find(source_key(it->second.source)); s != per_source_.end())
-        if (--s->second == 0) per_source_.erase(s);
+    if (!it->second.completed)
+        if (auto s = per_source_.find(source_key(it->second.source)); s != per_source_.end())
+            if (--s->second == 0) per_source_.erase(s);
     servers_.erase(it);
+    // Drop what has already gone from the front of the queue.
+    while (!completed_.empty() && servers_.find(completed_.front()) == servers_.end())
+        completed_.pop_front();
 }
 
 void TransactionTable::set_response(ServerTransaction& st, int status, std::string bytes) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -40,6 +41,7 @@ struct ServerTransaction {
     int last_status = 0;       // 0: nothing sent yet
     std::string last_response; // what a retransmitted request gets again
     bool acked = false;        // INVITE: the ACK of our non-2xx came
+    bool completed = false;    // a final answer went out: only absorbing retransmissions now
     int64_t retransmit_at_ms = 0;  // timer G (non-2xx final to an INVITE), 0 = none
     int64_t interval_ms = 0;
     int64_t expires_at_ms = 0;
@@ -64,8 +66,10 @@ struct ClientTransaction {
 [[nodiscard]] std::string client_transaction_key(std::string_view branch, std::string_view method);
 
 struct TransactionLimits {
-    size_t max_total = 4096;      // server transactions; each has at most one client one
-    size_t max_per_source = 64;   // live server transactions per source address
+    // Server transactions; each has at most one client one. When full, the
+    // oldest completed one (only absorbing retransmissions) makes room.
+    size_t max_total = 4096;
+    size_t max_per_source = 64;   // transactions in progress per source address
     size_t provider_factor = 16;  // configured providers get this many times more
     size_t max_bytes = 32u << 20; // kept request and response bytes, in all
 };
@@ -76,8 +80,12 @@ class TransactionTable {
 
     explicit TransactionTable(TransactionLimits limits = {}) : limits_(limits) {}
 
-    // May a new server transaction from `source` be created now?
-    [[nodiscard]] Admission admit(const SockAddr& source, bool provider) const;
+    // May a new server transaction from `source` be created now? Makes
+    // room by forgetting the oldest completed transaction when full.
+    [[nodiscard]] Admission admit(const SockAddr& source, bool provider);
+    // A final answer went out: the transaction no longer counts against its
+    // source, and is the first to go when the table is full.
+    void mark_completed(ServerTransaction& st);
 
     ServerTransaction* find_server(const std::string& key);
     ClientTransaction* find_client(const std::string& key);
@@ -113,9 +121,11 @@ class TransactionTable {
     TransactionLimits limits_;
     std::unordered_map<std::string, ServerTransaction> servers_;
     std::unordered_map<std::string, ClientTransaction> clients_;
-    // Live server transactions per source host (entries exist only while
+    // Transactions in progress per source host (entries exist only while
     // that host has some, so this map is bounded by servers_).
     std::unordered_map<std::string, size_t> per_source_;
+    // Completed transactions, oldest first (keys may be gone already).
+    std::deque<std::string> completed_;
     size_t bytes_ = 0;
 };
 

@@ -231,7 +231,7 @@ TEST_F(TransactionTest, DistinctMethodNamesKeepTheTablesBounded) {
         req.replace(req.find("CSeq: 1 X"), 9, "CSeq: 1 " + method);
         proxy_.handle_datagram(req, Side::Outside, mallory_, 1000);
     }
-    EXPECT_LE(proxy_.transactions().servers(), TransactionLimits{}.max_per_source);
+    EXPECT_LE(proxy_.transactions().servers(), TransactionLimits{}.max_total);
     const std::string stats = proxy_.stats_text(true);
     EXPECT_NE(stats.find("\"other\":100000"), std::string::npos) << stats;
     EXPECT_EQ(stats.find("M99999"), std::string::npos);
@@ -342,6 +342,79 @@ Content-Length: 0
     ASSERT_NE(first_request_to(alice_), nullptr);
     EXPECT_TRUE(proxy_.calls().empty());
     EXPECT_EQ(media_.stops.size(), 1u);
+}
+
+// Registrations: at most 10 contacts per AOR and a fixed total; a
+// REGISTER past either is refused and changes nothing.
+TEST_F(TransactionTest, RegistrationsAreBoundedPerAorAndInTotal) {
+    auto register_contact = [&](const std::string& user, int port) {
+        std::string reg = samples::register_alice();
+        reg.replace(reg.find("sip:alice@192.0.2.10:5060"), 25,
+                    "sip:" + user + "@192.0.2.10:" + std::to_string(port));
+        for (size_t at = reg.find("alice@203.0.113.1"); at != std::string::npos;
+             at = reg.find("alice@203.0.113.1", at + 1))
+            reg.replace(at, 5, user);
+        sent_.clear();
+        proxy_.handle_datagram(reg, Side::Inside, alice_, 1000);
+        return sent_.empty() ? 0 : parse_sip_message(sent_.back().data)->status_code;
+    };
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(register_contact("alice", 6000 + i), 200) << i;
+    EXPECT_EQ(register_contact("alice", 6010), 403);
+    EXPECT_EQ(proxy_.table().bindings_of("alice@203.0.113.1").size(), 10u);
+    std::string refresh = samples::register_alice();
+    refresh.replace(refresh.find("CSeq: 314159"), 12, "CSeq: 314160");
+    refresh.replace(refresh.find("sip:alice@192.0.2.10:5060"), 25, "sip:alice@192.0.2.10:6003");
+    sent_.clear();
+    proxy_.handle_datagram(refresh, Side::Inside, alice_, 1000);
+    ASSERT_FALSE(sent_.empty());
+    EXPECT_EQ(parse_sip_message(sent_.back().data)->status_code, 200) << "a refresh is no new contact";
+    for (int i = 0; i < 9990; ++i) ASSERT_EQ(register_contact("u" + std::to_string(i), 5060), 200);
+    EXPECT_EQ(proxy_.table().size(), 10000u);
+    EXPECT_EQ(register_contact("late", 5060), 503);
+    EXPECT_EQ(proxy_.table().size(), 10000u);
+}
+
+// Requests in progress (forwarded, unanswered) are budgeted per source:
+// past the budget a source's new requests are dropped, others go on.
+TEST_F(TransactionTest, RequestsInProgressAreBudgetedPerSource) {
+    auto options = [](int i) {
+        return samples::crlf("OPTIONS sip:bob@203.0.113.50 SIP/2.0\n"
+                             "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKopt" +
+                             std::to_string(i) + R"(;rport
+Max-Forwards: 70
+To: <sip:bob@203.0.113.50>
+From: <sip:alice@203.0.113.1>;tag=1
+Call-ID: opt)" + std::to_string(i) + R"(@192.0.2.10
+CSeq: 1 OPTIONS
+Content-Length: 0
+
+)");
+    };
+    for (int i = 0; i < 200; ++i) proxy_.handle_datagram(options(i), Side::Inside, alice_, 1000);
+    const size_t budget = TransactionLimits{}.max_per_source;
+    EXPECT_EQ(sent_to(bob_).size(), budget);
+    EXPECT_EQ(proxy_.transactions().servers(), budget);
+    // Another phone is not held back.
+    proxy_.handle_datagram(options(1000), Side::Inside, test::addr("192.0.2.20:5060"), 1000);
+    EXPECT_EQ(sent_to(bob_).size(), budget + 1);
+    // When they have ended (timer F: 408 each), the budget is free again.
+    now_ms_ += 33000;
+    proxy_.run_timers();
+    EXPECT_EQ(count_status(408, alice_), budget);
+    const size_t before = sent_to(bob_).size();
+    proxy_.handle_datagram(options(5000), Side::Inside, alice_, 1000);
+    EXPECT_EQ(sent_to(bob_).size(), before + 1);
+}
+
+TEST_F(TransactionTest, DialogContactsAreBounded) {
+    ContactMap map;
+    map.set_capacity(100);
+    for (int i = 0; i < 1000; ++i)
+        (void)map.remember("sip:a@192.0.2.10:" + std::to_string(1000 + i), alice_, i);
+    EXPECT_EQ(map.size(), 100u);
+    // The newest are kept.
+    EXPECT_NE(map.find(contact_token("sip:a@192.0.2.10:1999")), nullptr);
+    EXPECT_EQ(map.find(contact_token("sip:a@192.0.2.10:1000")), nullptr);
 }
 
 }  // namespace
