@@ -25,6 +25,7 @@ constexpr size_t kMaxLineLength = 4096;
 constexpr size_t kMaxFileSize = 1024 * 1024;
 constexpr uint32_t kMaxSeconds = 31536000;  // a year: keeps ms arithmetic in range
 constexpr uint32_t kMaxLatchWindowMs = 60000;
+constexpr uint32_t kMaxRestartBackoff = 3600;  // a child is never left down longer
 
 // ---- small helpers --------------------------------------------------------
 
@@ -388,11 +389,29 @@ const std::vector<KeyHandler>& handlers() {
              return true;
          },
          [](const Config& c) { return c.user; }},
+        {"rtp_user", false,
+         [](Config& c, std::string_view v, std::string&) {
+             c.rtp_user = std::string(v);  // checked with getpwnam once the file is read
+             return true;
+         },
+         [](const Config& c) { return c.rtp_user; }},
         {"chrootjail", false,
          [](Config& c, std::string_view v, std::string& e) {
              return set_absolute_path(v, c.chrootjail, e);
          },
          [](const Config& c) { return c.chrootjail; }},
+        {"restart_backoff_max", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             uint64_t n = 0;
+             if (!parse_number(v, 1, kMaxRestartBackoff, n)) {
+                 e = quoted(v) + " is not a number of seconds (1.." +
+                     std::to_string(kMaxRestartBackoff) + ")";
+                 return false;
+             }
+             c.restart_backoff_max = static_cast<uint32_t>(n);
+             return true;
+         },
+         [](const Config& c) { return std::to_string(c.restart_backoff_max); }},
         {"registration_file", false,
          [](Config& c, std::string_view v, std::string& e) {
              return set_absolute_path(v, c.registration_file, e);
@@ -580,6 +599,7 @@ class Validator {
         }
         check_user(c);
         check_jail(c);
+        check_registration_file(c);
     }
 
   private:
@@ -608,24 +628,40 @@ class Validator {
     }
 
     void check_user(Config& c) {
+        if (!resolve_user("user", c.user, c.uid, c.gid)) return;
+        c.rtp_uid = c.uid;
+        c.rtp_gid = c.gid;
+        // A user of its own for the relay: a sipd turned by an attacker
+        // cannot then signal, ptrace or read /proc of rtpd, nor the reverse.
+        if (!c.rtp_user.empty()) resolve_user("rtp_user", c.rtp_user, c.rtp_uid, c.rtp_gid);
+    }
+
+    bool resolve_user(const char* key, const std::string& name, uid_t& uid, gid_t& gid) {
         errno = 0;
-        const passwd* pw = getpwnam(c.user.c_str());
+        const passwd* pw = getpwnam(name.c_str());
         if (pw == nullptr) {
-            error("user", "user '" + c.user + "' does not exist");
-            return;
+            error(key, std::string(key) + " '" + name + "' does not exist");
+            return false;
         }
-        if (pw->pw_uid == 0) {
-            error("user",
-                  "user '" + c.user + "' has uid 0; the children must run as an unprivileged user");
-            return;
+        if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+            error(key, std::string(key) + " '" + name + "' has " +
+                           (pw->pw_uid == 0 ? "uid" : "gid") +
+                           " 0; the children must run as an unprivileged user");
+            return false;
         }
-        c.uid = pw->pw_uid;
-        c.gid = pw->pw_gid;
+        uid = pw->pw_uid;
+        gid = pw->pw_gid;
+        return true;
     }
 
     void check_jail(const Config& c) {
         const std::string& jail = c.chrootjail;
         const char* key = "chrootjail";
+        if (jail.find_first_not_of('/') == std::string::npos) {
+            error(key, "chrootjail / is no jail: the children would see the whole file system; "
+                       "give them an empty directory such as /var/lib/sipmasq");
+            return;
+        }
         struct stat st {};
         if (stat(jail.c_str(), &st) != 0) {
             const int saved = errno;
@@ -643,6 +679,34 @@ class Validator {
         if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
             error(key, "chrootjail " + jail + " is writable by group or others (mode " +
                            mode_string(st.st_mode) + "); chmod go-w it");
+        }
+    }
+
+    // sipd gets the registration file's directory as a descriptor; inside
+    // the jail, that descriptor reaches nothing the chroot hides. The jail
+    // itself is root-owned and not writable, so the file lives in a
+    // directory below it (the parent creates that one for `user`).
+    void check_registration_file(const Config& c) {
+        const std::string& file = c.registration_file;
+        if (file.empty()) return;
+        const char* key =
+            lines_.count("registration_file") != 0 ? "registration_file" : "chrootjail";
+        if (file.find("/./") != std::string::npos || file.find("/../") != std::string::npos ||
+            file.ends_with("/.") || file.ends_with("/..") || file.find("//") != std::string::npos) {
+            error(key, "registration_file " + file + " must be a plain path (no ., .. or //)");
+            return;
+        }
+        const std::string inside = jail_relative_path(c, file);
+        if (inside.empty() || c.chrootjail.find_first_not_of('/') == std::string::npos) {
+            error(key, "registration_file " + file + " is outside chrootjail " + c.chrootjail +
+                           "; put it in a directory inside the jail, e.g. " + c.chrootjail +
+                           "/state/registrations");
+            return;
+        }
+        if (inside.rfind('/') == 0) {
+            error(key, "registration_file " + file + " lies in the jail's top directory, which " +
+                           "the children cannot write; put it in a directory below, e.g. " +
+                           c.chrootjail + "/state" + inside);
         }
     }
 
@@ -830,6 +894,10 @@ std::string format_config(const Config& config) {
         }
         if (info.name == std::string_view("if_outbound") && !config.outbound_addrs.empty()) {
             out += "# if_outbound addresses: " + join_addrs(config.outbound_addrs) + "\n";
+        }
+        if (info.name == std::string_view("rtp_user") && config.rtp_uid != 0) {
+            out += "# rtp_user uid " + std::to_string(config.rtp_uid) + ", gid " +
+                   std::to_string(config.rtp_gid) + "\n";
         }
         if (info.name == std::string_view("user") && config.uid != 0) {
             out += "# user uid " + std::to_string(config.uid) + ", gid " +

@@ -74,9 +74,13 @@ struct Config {
 
     // Privileges.
     std::string user = "nobody";
-    uid_t uid = 0;  // resolved from `user`
+    uid_t uid = 0;  // resolved from `user`: sipd's, and rtpd's unless rtp_user is set
     gid_t gid = 0;
+    std::string rtp_user;  // "" = the same as `user`
+    uid_t rtp_uid = 0;     // resolved from rtp_user (or `user`)
+    gid_t rtp_gid = 0;
     std::string chrootjail = "/var/lib/sipmasq";
+    uint32_t restart_backoff_max = 30;  // seconds: longest wait before restarting a child
 
     // Files.
     std::string registration_file = "/var/lib/sipmasq/state/registrations";

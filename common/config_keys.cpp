@@ -57,11 +57,15 @@ std::vector<ConfigKeyInfo> make_table() {
          "SIP transactions in progress per source address (an IPv6 /64 counts as one)"},
         // Privileges.
         {"user", "nobody", kRestart, true, "unprivileged user the children run as (not root)"},
+        {"rtp_user", "", kRestart, true,
+         "unprivileged user rtpd runs as instead (empty: the same as user; not root)"},
         {"chrootjail", "/var/lib/sipmasq", kRestart, true,
-         "directory the children chroot into; root-owned, not group/other writable"},
+         "directory the children chroot into; root-owned, not group/other writable, not /"},
+        {"restart_backoff_max", "30", kRestart, true,
+         "longest wait in seconds before a child that keeps dying is started again"},
         // Files and logging.
         {"registration_file", "/var/lib/sipmasq/state/registrations", kRestart, true,
-         "where registrations are saved across restarts"},
+         "where registrations are saved across restarts; in a directory inside chrootjail"},
         {"pid_file", "/run/sipmasq/sipmasq.pid", kRestart, true, "pid file of the parent"},
         {"control_socket", "/run/sipmasq/control", kRestart, true,
          "Unix socket sipmasqctl talks to (mode 0600)"},

@@ -7,7 +7,8 @@
 
 namespace sipmasq {
 
-bool make_directories(const std::string& path, mode_t mode, std::string& error) {
+bool make_directories(const std::string& path, mode_t mode, std::string& error,
+                      std::vector<std::string>* created) {
     if (path.empty()) return true;
     std::string partial;
     size_t pos = 0;
@@ -23,10 +24,12 @@ bool make_directories(const std::string& path, mode_t mode, std::string& error) 
             }
             continue;
         }
-        if (::mkdir(partial.c_str(), mode) != 0 && errno != EEXIST) {
+        if (::mkdir(partial.c_str(), mode) != 0) {
+            if (errno == EEXIST) continue;  // made by someone else meanwhile: not ours
             error = "cannot create directory " + partial + ": " + std::strerror(errno);
             return false;
         }
+        if (created != nullptr) created->push_back(partial);
     }
     return true;
 }

@@ -24,6 +24,9 @@ struct ArgCheck {
     unsigned arg = 0;  // 0..5
     uint32_t mask = 0;
     uint32_t value = 0;
+    // The value is the process's own pid, taken when the filter is loaded
+    // (a constexpr table cannot know it).
+    bool self_pid = false;
 };
 
 inline constexpr std::size_t kMaxArgChecks = 3;
@@ -52,6 +55,16 @@ struct SyscallRule {
 // No bit of `bits` set (e.g. no PROT_EXEC).
 [[nodiscard]] constexpr ArgCheck arg_without(unsigned arg, long long bits) noexcept {
     return ArgCheck{arg, static_cast<uint32_t>(bits), 0};
+}
+
+// No bit outside `allowed` set: a positive mask (e.g. only PROT_READ |
+// PROT_WRITE), so a flag added to the kernel later is refused too.
+[[nodiscard]] constexpr ArgCheck arg_only(unsigned arg, long long allowed) noexcept {
+    return ArgCheck{arg, ~static_cast<uint32_t>(allowed), 0};
+}
+// The argument is this process's pid (as loaded): e.g. tgkill on itself only.
+[[nodiscard]] constexpr ArgCheck arg_self_pid(unsigned arg) noexcept {
+    return ArgCheck{arg, 0xffffffffU, 0, true};
 }
 
 [[nodiscard]] constexpr SyscallRule allow(const char* name, const char* why) noexcept {

@@ -110,23 +110,50 @@ void raise_descriptor_ceiling(const Config& config) {
     }
 }
 
-// The registration file's directory, created for the unprivileged user;
-// sipd gets it as a descriptor and writes relative to it.
+// The registration file's directory, inside the jail (the configuration
+// check makes sure); sipd gets it as a descriptor and writes relative to it.
+// Only a directory created here is given to the unprivileged user: one an
+// administrator made keeps its owner, whatever it is.
 UniqueFd open_state_dir(const Config& config, std::string& error) {
     if (config.registration_file.empty()) return UniqueFd();
     const std::string dir = parent_directory(config.registration_file);
-    if (!make_directories(dir, 0750, error)) return UniqueFd();
+    std::vector<std::string> created;
+    if (!make_directories(dir, 0750, error, &created)) return UniqueFd();
     UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) {
         error = "cannot open " + dir + ": " + std::strerror(errno);
         return fd;
     }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) == 0 && (st.st_uid != config.uid || st.st_gid != config.gid)) {
+    // What the descriptor really is (a symbolic link on the way resolved):
+    // sipd must hold no directory outside its chroot.
+    char jail[PATH_MAX], where[PATH_MAX];
+    const std::string link = "/proc/self/fd/" + std::to_string(fd.get());
+    const ssize_t n = ::readlink(link.c_str(), where, sizeof where - 1);
+    if (::realpath(config.chrootjail.c_str(), jail) == nullptr || n <= 0) {
+        error = "cannot resolve " + dir + " or " + config.chrootjail + ": " + std::strerror(errno);
+        return UniqueFd();
+    }
+    where[n] = '\0';
+    const std::string jail_prefix = std::string(jail) + "/";
+    if (std::string(where).rfind(jail_prefix, 0) != 0) {
+        error = "registration_file: " + dir + " is " + where + ", outside chrootjail " + jail;
+        return UniqueFd();
+    }
+    if (!created.empty() && created.back() == dir) {
         if (::fchown(fd.get(), config.uid, config.gid) != 0 || ::fchmod(fd.get(), 0750) != 0) {
             error = "cannot give " + dir + " to " + config.user + ": " + std::strerror(errno);
             return UniqueFd();
         }
+        log_info("created %s for %s", dir.c_str(), config.user.c_str());
+        return fd;
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) == 0 && !(st.st_uid == config.uid && (st.st_mode & S_IWUSR)) &&
+        !(st.st_gid == config.gid && (st.st_mode & S_IWGRP))) {
+        log_warning("%s exists and is not writable by %s; sipmasq changes the owner only of a "
+                    "directory it created, so registrations will not be saved until it is "
+                    "(chown %s %s)",
+                    dir.c_str(), config.user.c_str(), config.user.c_str(), dir.c_str());
     }
     return fd;
 }

@@ -1,5 +1,6 @@
 #include "supervisor.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -23,10 +24,14 @@ namespace sipmasq {
 namespace {
 
 constexpr int64_t kFirstBackoffMs = 200;  // audio resumes within a second
-constexpr int64_t kMaxBackoffMs = 10000;
-constexpr int64_t kStableAfterMs = 30000;  // up this long: backoff starts over
+constexpr int64_t kStableAfterMs = 60000;  // up this long: backoff starts over
 constexpr int kStopGraceSeconds = 5;
 constexpr uint32_t kChildLogBurst = 500;  // lines per second and child
+// A line a child prints longer than this is cut: the log is for people.
+constexpr size_t kOutputLineMax = 1024;
+// Bytes of a child's output read per wake-up, so a chatty child cannot
+// starve the other one.
+constexpr size_t kOutputReadMax = 16384;
 
 }  // namespace
 
@@ -39,6 +44,9 @@ struct Supervisor::Child {
     std::unique_ptr<proto::Channel> channel;
     EventPtr read_event;
     EventPtr restart_timer;
+    UniqueFd output;  // read end of the pipe on its stdout and stderr
+    EventPtr output_event;
+    std::string output_line;  // a line not yet ended by a newline
     UniqueFd pending_peer;  // its end of the newest sipd<->rtpd pair
     bool ready = false;
     bool restart_to_reload = false;  // stopped on purpose: start again at once
@@ -119,6 +127,11 @@ void Supervisor::on_restart_timer(evutil_socket_t /*fd*/, short /*what*/, void* 
     if (!child->owner->stopping_) child->owner->start_child(*child);
 }
 
+void Supervisor::on_output(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
+    auto* child = static_cast<Child*>(arg);
+    child->owner->read_output(*child, false);
+}
+
 void Supervisor::on_kill_timer(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
     auto* self = static_cast<Supervisor*>(arg);
     for (Child* child : {self->sipd_.get(), self->rtpd_.get()}) {
@@ -159,13 +172,32 @@ void Supervisor::start_child(Child& child) {
         args.emplace_back("-d");
         args.push_back(options_.log_level);
     }
-    const pid_t pid = spawn_child(child.binary, args, theirs.get());
+    int out_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        log_error("cannot create the output pipe of %s: %s", child.name, std::strerror(errno));
+        begin_stop(1);
+        return;
+    }
+    UniqueFd output(out_pipe[0]);
+    const UniqueFd child_output(out_pipe[1]);
+    // The child's end blocks: a child that prints faster than we read
+    // waits instead of losing its line.
+    ::fcntl(child_output.get(), F_SETFL, 0);
+    const ChildLimits limits =
+        child.kind == proto::Process::Sipd ? sipd_limits() : rtpd_limits();
+    const pid_t pid =
+        spawn_child(child.binary, args, theirs.get(), child_output.get(), limits);
     if (pid < 0) {
         log_error("cannot start %s (%s): %s", child.name, child.binary.c_str(),
                   std::strerror(-pid));
         begin_stop(1);
         return;
     }
+    child.output = std::move(output);
+    child.output_line.clear();
+    child.output_event.reset(
+        event_new(base_.get(), child.output.get(), EV_READ | EV_PERSIST, on_output, &child));
+    event_add(child.output_event.get(), nullptr);
     child.pid = pid;
     child.ready = false;
     child.started_ms = monotonic_ms();
@@ -269,26 +301,11 @@ void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueF
             log_notice("%s ready (pid %d)", child.name, static_cast<int>(child.pid));
             break;
         case proto::MsgType::Log: {
-            uint64_t suppressed = 0;
-            if (!child.log_limit.allow(monotonic_ms(), suppressed)) {
-                if (!child.log_suppressing)
-                    log_warning("%s[%d]: more than %u log lines a second; suppressing", child.name,
-                                static_cast<int>(child.pid), kChildLogBurst);
-                child.log_suppressing = true;
-                break;
-            }
-            child.log_suppressing = false;
-            if (suppressed > 0)
-                log_warning("%s[%d]: %llu log lines suppressed (more than %u a second)", child.name,
-                            static_cast<int>(child.pid),
-                            static_cast<unsigned long long>(suppressed), kChildLogBurst);
             // proto allows syslog's 0..7; anything above error stays an error.
             const auto level =
                 std::max(static_cast<LogLevel>(proto::payload_as<proto::LogHead>(msg).level),
                          LogLevel::Error);
-            const std::string_view text = proto::payload_text(msg, sizeof(proto::LogHead));
-            log_write(level, "%s[%d]: %.*s", child.name, static_cast<int>(child.pid),
-                      static_cast<int>(text.size()), text.data());
+            relay_child_line(child, level, proto::payload_text(msg, sizeof(proto::LogHead)));
             break;
         }
         case proto::MsgType::CtlReply:
@@ -310,6 +327,60 @@ void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueF
     }
 }
 
+void Supervisor::relay_child_line(Child& child, LogLevel level, std::string_view text) {
+    uint64_t suppressed = 0;
+    if (!child.log_limit.allow(monotonic_ms(), suppressed)) {
+        if (!child.log_suppressing)
+            log_warning("%s[%d]: more than %u log lines a second; suppressing", child.name,
+                        static_cast<int>(child.pid), kChildLogBurst);
+        child.log_suppressing = true;
+        return;
+    }
+    child.log_suppressing = false;
+    if (suppressed > 0)
+        log_warning("%s[%d]: %llu log lines suppressed (more than %u a second)", child.name,
+                    static_cast<int>(child.pid), static_cast<unsigned long long>(suppressed),
+                    kChildLogBurst);
+    log_write(level, "%s[%d]: %.*s", child.name, static_cast<int>(child.pid),
+              static_cast<int>(text.size()), text.data());
+}
+
+void Supervisor::read_output(Child& child, bool drain) {
+    // Output is not a LOG message: it is what libc or a library printed
+    // (or anything a turned child wants to say), so it is marked as such,
+    // stripped of control characters and cut to one bounded line.
+    auto flush = [this, &child] {
+        for (char& c : child.output_line)
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+        if (!child.output_line.empty())
+            relay_child_line(child, LogLevel::Warning, "output: " + child.output_line);
+        child.output_line.clear();
+    };
+    size_t total = 0;
+    char buf[4096];
+    while (child.output && (drain || total < kOutputReadMax)) {
+        const ssize_t n = ::read(child.output.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+                // Every writer is gone: the child exited.
+                flush();
+                child.output_event.reset();
+                child.output.reset();
+            }
+            return;
+        }
+        total += static_cast<size_t>(n);
+        for (ssize_t i = 0; i < n; ++i) {
+            if (buf[i] == '\n') {
+                flush();
+            } else if (child.output_line.size() < kOutputLineMax) {
+                child.output_line.push_back(buf[i]);
+            }
+        }
+    }
+}
+
 void Supervisor::reap_children() {
     for (;;) {
         int status = 0;
@@ -324,6 +395,11 @@ void Supervisor::reap_children() {
 
 void Supervisor::child_died(Child& child, int status) {
     const pid_t pid = child.pid;
+    // What it printed before it died belongs to it, not to its successor.
+    read_output(child, true);
+    child.output_event.reset();
+    child.output.reset();
+    child.output_line.clear();
     child.pid = -1;
     child.ready = false;
     child.read_event.reset();
@@ -334,7 +410,7 @@ void Supervisor::child_died(Child& child, int status) {
         return;
     }
     if (child.restart_to_reload) {
-        // Not a crash: no backoff, no count towards giving up.
+        // Not a crash: no backoff, not counted as a death.
         child.restart_to_reload = false;
         log_notice("%s (pid %d) stopped to apply the new configuration; starting it again",
                    child.name, static_cast<int>(pid));
@@ -354,20 +430,19 @@ void Supervisor::child_died(Child& child, int status) {
     child.deaths.push_back(now);
     while (!child.deaths.empty() && now - child.deaths.front() > options_.death_window_ms)
         child.deaths.pop_front();
-    if (static_cast<int>(child.deaths.size()) >= options_.max_deaths) {
-        log_error("%s (pid %d) %s; it died %zu times within %lld s, giving up: stopping sipmasq",
-                  child.name, static_cast<int>(pid), how, child.deaths.size(),
-                  static_cast<long long>(options_.death_window_ms / 1000));
-        begin_stop(1);
-        return;
-    }
     ++child.restarts;
-    log_error("%s (pid %d) %s; restarting it in %lld ms (restart %u)", child.name,
-              static_cast<int>(pid), how, static_cast<long long>(child.backoff_ms), child.restarts);
+    log_error("%s (pid %d) %s; %zu deaths in the last %lld s; restarting it in %lld ms (restart %u)",
+              child.name, static_cast<int>(pid), how, child.deaths.size(),
+              static_cast<long long>(options_.death_window_ms / 1000),
+              static_cast<long long>(child.backoff_ms), child.restarts);
     const timeval delay{static_cast<time_t>(child.backoff_ms / 1000),
                         static_cast<suseconds_t>((child.backoff_ms % 1000) * 1000)};
     evtimer_add(child.restart_timer.get(), &delay);
-    child.backoff_ms = std::min(child.backoff_ms * 2, kMaxBackoffMs);
+    // A child that keeps dying is retried for ever, at most
+    // restart_backoff_max apart: giving up would stop the other child and
+    // every running call with it.
+    child.backoff_ms = std::min(child.backoff_ms * 2,
+                                static_cast<int64_t>(config_.restart_backoff_max) * 1000);
 }
 
 void Supervisor::begin_stop(int exit_code) {

@@ -1,7 +1,8 @@
 // The parent's only job once the children run: keep them running. It hands
 // each child its descriptors, relays their log lines, restarts a child that
-// dies (with backoff, and gives up if it keeps dying), and stops them in
-// order on SIGTERM. It never reads a byte that came from the network.
+// dies (with a capped backoff, for as long as it keeps dying: one child's
+// crashes never take the other one or the running calls down), and stops
+// them in order on SIGTERM. It never reads a byte that came from the network.
 #pragma once
 
 #include <sys/types.h>
@@ -30,8 +31,7 @@ struct SipSocket {
 struct SupervisorOptions {
     std::string config_path;          // absolute, handed to the children
     std::string log_level;            // "-d" handed to the children
-    int max_deaths = 5;               // a child dying this often ...
-    int64_t death_window_ms = 60000;  // ... within this window stops sipmasq
+    int64_t death_window_ms = 60000;  // deaths counted in the log over this window
 };
 
 class Supervisor final : public ControlBackend {
@@ -42,8 +42,8 @@ class Supervisor final : public ControlBackend {
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
-    // Runs until an orderly stop (returns 0) or a child that keeps dying
-    // (returns 1).
+    // Runs until an orderly stop (returns 0) or a failure to start a child
+    // at all (fork, socketpair: returns 1). A child that dies is restarted.
     [[nodiscard]] int run();
 
     // ControlBackend: what sipmasqctl asks.
@@ -58,10 +58,15 @@ class Supervisor final : public ControlBackend {
     static void on_channel(evutil_socket_t fd, short what, void* arg) noexcept;
     static void on_restart_timer(evutil_socket_t fd, short what, void* arg) noexcept;
     static void on_kill_timer(evutil_socket_t fd, short what, void* arg) noexcept;
+    static void on_output(evutil_socket_t fd, short what, void* arg) noexcept;
 
     void handle_signal(int sig);
     void handle_channel(Child& child);
     void handle_message(Child& child, const proto::Message& msg, UniqueFd fd);
+    // What a child wrote to stdout/stderr, line by line into the log.
+    void read_output(Child& child, bool drain);
+    // One line from a child into the log, within its lines-a-second budget.
+    void relay_child_line(Child& child, LogLevel level, std::string_view text);
     void reap_children();
     void child_died(Child& child, int status);
     void start_child(Child& child);

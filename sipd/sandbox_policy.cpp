@@ -1,13 +1,14 @@
 // sipd: a single-threaded libevent (epoll) + libosip2 process that parses
 // untrusted SIP, keeps the registration file in its jail, resolves names
-// (glibc over UDP, TCP after a truncated answer) and talks to rtpd and the
+// with libevent's evdns and its own SRV queries (UDP only; glibc's resolver
+// runs only before the filter, for host_outbound) and talks to rtpd and the
 // parent over inherited Unix sockets. Everything it opens or creates itself
-// is in its jail; it never executes, forks, or opens a Unix/netlink/raw
-// socket. The event base exists before the filter is loaded.
+// is in its jail; it never executes, forks, or opens a TCP, Unix, netlink or
+// raw socket, and sets no socket option. The event base and evdns's
+// nameserver sockets exist before the filter is loaded.
 #include "sandbox_policy.h"
 
 #include <fcntl.h>
-#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -35,37 +36,15 @@ constexpr SyscallRule kSipdRules[] = {
     allow("sendto", "SIP datagrams, DNS queries"),
     allow("recvmsg", "IPC messages (with SCM_RIGHTS) from parent and rtpd"),
     allow("sendmsg", "IPC messages to parent and rtpd, LOG lines"),
-    allow("recvmmsg", "batched SIP reads"),
-    allow("sendmmsg", "batched sends; glibc's resolver sends A and AAAA queries at once"),
-    allow_if("socket", "DNS over UDP (IPv4)", arg_eq(0, AF_INET),
-             arg_masked_eq(1, kSockTypeMask, SOCK_DGRAM)),
-    allow_if("socket", "DNS over UDP (IPv6)", arg_eq(0, AF_INET6),
-             arg_masked_eq(1, kSockTypeMask, SOCK_DGRAM)),
-    allow_if("socket", "DNS over TCP after a truncated answer (IPv4)", arg_eq(0, AF_INET),
-             arg_masked_eq(1, kSockTypeMask, SOCK_STREAM)),
-    allow_if("socket", "DNS over TCP after a truncated answer (IPv6)", arg_eq(0, AF_INET6),
-             arg_masked_eq(1, kSockTypeMask, SOCK_STREAM)),
-    // glibc's getaddrinfo() first asks nscd over a Unix socket, and asks
-    // netlink for the local addresses to sort two or more answers; it copes
-    // when either socket cannot be had. Exactly those two shapes fail with
-    // EACCES instead of killing sipd on every lookup; any other Unix or
-    // netlink socket kills.
-    fail_if(EACCES, "socket", "glibc's nscd probe (copes without nscd)", arg_eq(0, AF_UNIX),
-            arg_eq(1, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK), arg_eq(2, 0)),
-    fail_if(EACCES, "socket", "glibc getaddrinfo's address sorting (copes without netlink)",
-            arg_eq(0, AF_NETLINK), arg_eq(1, SOCK_RAW | SOCK_CLOEXEC), arg_eq(2, NETLINK_ROUTE)),
-    allow("connect", "resolver sockets; getaddrinfo's source address probes"),
-    allow("bind", "resolver source port"),
-    allow("getsockname", "its own SIP addresses; getaddrinfo's source address probes"),
-    allow("getpeername", "TCP resolver socket"),
-    allow_if("setsockopt", "socket-level options (buffers, SO_REUSEADDR)", arg_eq(1, SOL_SOCKET)),
-    allow_if("setsockopt", "IPv4 options (IP_TOS, IP_PKTINFO, IP_RECVERR)", arg_eq(1, IPPROTO_IP)),
-    allow_if("setsockopt", "IPv6 options (IPV6_V6ONLY, IPV6_TCLASS, IPV6_RECVERR)",
-             arg_eq(1, IPPROTO_IPV6)),
-    allow_if("setsockopt", "TCP_NODELAY on the resolver's TCP socket", arg_eq(1, IPPROTO_TCP)),
-    allow("getsockopt", "SO_ERROR and friends"),
-    allow("poll", "glibc's resolver waits for answers with poll"),
-    allow("ppoll", "poll on architectures that only have ppoll"),
+    // Only UDP with protocol 0, as evdns and the SRV lookup open it.
+    allow_if("socket", "SRV queries and evdns over UDP (IPv4)", arg_eq(0, AF_INET),
+             arg_masked_eq(1, kSockTypeMask, SOCK_DGRAM), arg_eq(2, 0)),
+    allow_if("socket", "SRV queries and evdns over UDP (IPv6)", arg_eq(0, AF_INET6),
+             arg_masked_eq(1, kSockTypeMask, SOCK_DGRAM), arg_eq(2, 0)),
+    allow("connect", "an SRV query's socket hears only its DNS server"),
+    allow("getsockname", "its own SIP addresses"),
+    allow_if("getsockopt", "SO_ERROR after a failed send", arg_eq(1, SOL_SOCKET),
+             arg_eq(2, SO_ERROR)),
     // The event loop (libevent, epoll backend; the base is created before the filter).
     allow("epoll_create1", "a second event base (e.g. after a restart of a module)"),
     allow("epoll_ctl", "libevent adds and removes events"),
@@ -96,8 +75,8 @@ constexpr SyscallRule kSipdRules[] = {
     allow("rt_sigprocmask", "libevent signal handling, glibc"),
     allow("rt_sigaction", "libevent signal events"),
     allow("restart_syscall", "a call interrupted by a signal resumes"),
-    allow_if("tgkill", "abort() raises SIGABRT, so a libc assertion leaves a core",
-             arg_eq(2, SIGABRT)),
+    allow_if("tgkill", "abort() raises SIGABRT on itself (no other process, no other signal)",
+             arg_self_pid(0), arg_self_pid(1), arg_eq(2, SIGABRT)),
     allow("futex", "glibc locks (contended only, which a single thread never is)"),
     allow_if("prctl", "naming the process", arg_eq(0, PR_SET_NAME)),
     allow_if("prctl", "reading the process name", arg_eq(0, PR_GET_NAME)),
@@ -105,15 +84,17 @@ constexpr SyscallRule kSipdRules[] = {
     allow("exit_group", "end of the process"),
     // Memory, never executable.
     allow("brk", "malloc"),
-    allow_if("mmap", "malloc of large blocks (never executable)", arg_without(2, PROT_EXEC)),
+    allow_if("mmap", "malloc of large blocks: readable, writable or neither, never executable",
+             arg_only(2, PROT_READ | PROT_WRITE)),
     allow("munmap", "free of large blocks"),
     allow("mremap", "realloc of large blocks"),
     allow("madvise", "malloc trimming"),
-    allow_if("mprotect", "malloc arenas (never executable)", arg_without(2, PROT_EXEC)),
+    allow_if("mprotect", "malloc arenas: readable, writable or neither, never executable",
+             arg_only(2, PROT_READ | PROT_WRITE)),
     // Files, all inside the jail: the registration file (written to a
-    // temporary and renamed), resolv.conf, hosts, gai.conf.
-    allow("openat", "registration file and its temporary; resolver configuration"),
-    allow("newfstatat", "stat() of resolv.conf and the registration file; fstat()"),
+    // temporary and renamed). resolv.conf and hosts are read before the filter.
+    allow("openat", "registration file and its temporary"),
+    allow("newfstatat", "stat() of the registration file; fstat()"),
     allow("fstat", "stdio on an opened file"),
     allow("lseek", "stdio on an opened file"),
     allow("fsync", "registration file reaches the disk before the rename"),

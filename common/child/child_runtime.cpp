@@ -122,8 +122,10 @@ ChildRuntime::~ChildRuntime() = default;
 void ChildRuntime::enter_sandbox(std::span<const SyscallRule> rules) {
     PrivDropSpec spec;
     spec.jail = config_.chrootjail;
-    spec.uid = config_.uid;
-    spec.gid = config_.gid;
+    // rtpd may have a user of its own (rtp_user); sipd always runs as `user`.
+    const bool rtpd = self_ == proto::Process::Rtpd;
+    spec.uid = rtpd ? config_.rtp_uid : config_.uid;
+    spec.gid = rtpd ? config_.rtp_gid : config_.gid;
     drop_privileges(spec);
     load_seccomp(rules, build_sandbox_mode());
 }

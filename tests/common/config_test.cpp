@@ -27,12 +27,14 @@ namespace fs = std::filesystem;
 const char* const kPath = "test.conf";
 
 // A valid configuration anywhere: loopback on both sides (127/8 is all on
-// lo) and "/" as the jail (root-owned, mode 0755 on every system).
+// lo) and /usr as the jail (root-owned, mode 0755 on every system; "/" is
+// refused), the registration file in a directory below it.
 std::map<std::string, std::string> base_keys() {
     return {{"if_inbound", "127.0.0.1"},
             {"if_outbound", "127.0.0.2"},
             {"user", "nobody"},
-            {"chrootjail", "/"}};
+            {"chrootjail", "/usr"},
+            {"registration_file", "/usr/share/sipmasq/registrations"}};
 }
 
 // `first` on line 1, then `extra` lines, then the base keys not already given.
@@ -154,9 +156,22 @@ std::vector<KeyCase> key_cases() {
              EXPECT_EQ(c.gid, pw->pw_gid);
          },
          "no_such_user_sipmasq"},
-        {"chrootjail", "/", [](const Config& c) { EXPECT_EQ(c.chrootjail, "/"); }, "relative/jail"},
-        {"registration_file", "/var/tmp/regs",
-         [](const Config& c) { EXPECT_EQ(c.registration_file, "/var/tmp/regs"); }, "regs"},
+        {"rtp_user", "daemon",
+         [](const Config& c) {
+             const passwd* pw = getpwnam("daemon");
+             ASSERT_NE(pw, nullptr);
+             EXPECT_EQ(c.rtp_user, "daemon");
+             EXPECT_EQ(c.rtp_uid, pw->pw_uid);
+             EXPECT_EQ(c.rtp_gid, pw->pw_gid);
+             EXPECT_NE(c.rtp_uid, c.uid);  // sipd stays `user`
+         },
+         "no_such_user_sipmasq"},
+        {"chrootjail", "/usr/", [](const Config& c) { EXPECT_EQ(c.chrootjail, "/usr/"); },
+         "relative/jail"},
+        {"restart_backoff_max", "5", [](const Config& c) { EXPECT_EQ(c.restart_backoff_max, 5u); },
+         "0"},
+        {"registration_file", "/usr/lib/sipmasq/regs",
+         [](const Config& c) { EXPECT_EQ(c.registration_file, "/usr/lib/sipmasq/regs"); }, "regs"},
         {"pid_file", "/tmp/x.pid", [](const Config& c) { EXPECT_EQ(c.pid_file, "/tmp/x.pid"); },
          "x.pid"},
         {"control_socket", "/tmp/ctl",
@@ -340,7 +355,8 @@ TEST(Config, MalformedLines) {
 }
 
 TEST(Config, RequiredInterfaces) {
-    const auto r = parse_config_text("user = nobody\nchrootjail = /\n", kPath);
+    const auto r = parse_config_text(
+        "user = nobody\nchrootjail = /usr\nregistration_file = /usr/share/sipmasq/r\n", kPath);
     ASSERT_EQ(r.errors.size(), 2u) << dump(r);
     EXPECT_EQ(r.errors[0].to_string(), "test.conf: if_inbound is required");
     EXPECT_EQ(r.errors[1].to_string(), "test.conf: if_outbound is required");
@@ -393,6 +409,18 @@ TEST(Config, UserRootAndUnknownUserRefused) {
     const auto none = parse_config_text(config_text("user = no_such_user_sipmasq"), kPath);
     EXPECT_TRUE(has_message(none.errors, 1, "user 'no_such_user_sipmasq' does not exist"))
         << dump(none);
+    // rtp_user: the same two refusals, with its own name.
+    const auto rtp_root = parse_config_text(config_text("rtp_user = root"), kPath);
+    EXPECT_TRUE(has_message(rtp_root.errors, 1, "rtp_user 'root' has uid 0")) << dump(rtp_root);
+    const auto rtp_none =
+        parse_config_text(config_text("rtp_user = no_such_user_sipmasq"), kPath);
+    EXPECT_TRUE(has_message(rtp_none.errors, 1, "rtp_user 'no_such_user_sipmasq' does not exist"))
+        << dump(rtp_none);
+    // Unset, rtpd runs as `user`.
+    const auto same = parse_config_text(config_text("# nothing"), kPath);
+    ASSERT_TRUE(same.ok()) << dump(same);
+    EXPECT_EQ(same.config.rtp_uid, same.config.uid);
+    EXPECT_EQ(same.config.rtp_gid, same.config.gid);
 }
 
 // A temporary directory removed at the end of the test.
@@ -445,7 +473,8 @@ TEST(Config, JailOwnedByNonRootRefused) {
     const std::string jail = tmp.path() + "/jail";
     ASSERT_EQ(mkdir(jail.c_str(), 0755), 0);
     ASSERT_EQ(chmod(jail.c_str(), 0755), 0);
-    const auto text = config_text("chrootjail = " + jail, {"registration_file = " + jail + "/r"});
+    const auto text =
+        config_text("chrootjail = " + jail, {"registration_file = " + jail + "/state/r"});
 
     const auto good = parse_config_text(text, kPath);  // root-owned 0755: accepted
     EXPECT_TRUE(good.ok()) << dump(good);
@@ -455,6 +484,45 @@ TEST(Config, JailOwnedByNonRootRefused) {
     EXPECT_TRUE(
         has_message(r.errors, 1, "is owned by uid " + std::to_string(pw->pw_uid) + ", not by root"))
         << dump(r);
+}
+
+TEST(Config, TheWholeFileSystemIsNoJail) {
+    for (const char* root : {"/", "//"}) {
+        const auto r = parse_config_text(config_text(std::string("chrootjail = ") + root), kPath);
+        EXPECT_TRUE(has_message(r.errors, 1, std::string("chrootjail / is no jail")))
+            << root << "\n"
+            << dump(r);
+    }
+}
+
+TEST(Config, TheRegistrationFileLiesInsideTheJail) {
+    // Outside the jail, sipd would hold a directory the chroot should hide.
+    const auto outside =
+        parse_config_text(config_text("registration_file = /var/tmp/regs"), kPath);
+    EXPECT_TRUE(has_message(outside.errors, 1,
+                            "test.conf:1: registration_file /var/tmp/regs is outside chrootjail "
+                            "/usr; put it in a directory inside the jail"))
+        << dump(outside);
+    // A prefix that is not a directory of the jail is outside too.
+    const auto prefix =
+        parse_config_text(config_text("registration_file = /usrx/state/regs"), kPath);
+    EXPECT_TRUE(has_message(prefix.errors, 1, "is outside chrootjail")) << dump(prefix);
+    // .. could climb out of the jail.
+    const auto climb =
+        parse_config_text(config_text("registration_file = /usr/../etc/state/regs"), kPath);
+    EXPECT_TRUE(has_message(climb.errors, 1, "must be a plain path")) << dump(climb);
+    // The jail's own directory is root's and not writable: a directory below.
+    const auto top = parse_config_text(config_text("registration_file = /usr/regs"), kPath);
+    EXPECT_TRUE(has_message(top.errors, 1, "lies in the jail's top directory")) << dump(top);
+    // The default file with another jail: the error points at chrootjail.
+    const auto moved = parse_config_text(
+        "if_inbound = 127.0.0.1\nif_outbound = 127.0.0.2\nchrootjail = /usr\n", kPath);
+    EXPECT_TRUE(has_message(moved.errors, 3,
+                            "registration_file /var/lib/sipmasq/state/registrations is outside "
+                            "chrootjail /usr"))
+        << dump(moved);
+    const auto good = parse_config_text(config_text("registration_file = /usr/a/b/regs"), kPath);
+    EXPECT_TRUE(good.ok()) << dump(good);
 }
 
 TEST(Config, JailRelativePath) {
@@ -524,7 +592,7 @@ TEST(Config, LoadFile) {
     std::ofstream(path, std::ios::app) << "bogus_key = 1\n";
     const auto bad = load_config_file(path);
     ASSERT_EQ(bad.errors.size(), 1u);
-    EXPECT_EQ(bad.errors[0].to_string(), path + ":6: unknown key 'bogus_key'");
+    EXPECT_EQ(bad.errors[0].to_string(), path + ":7: unknown key 'bogus_key'");
 }
 
 TEST(Config, MissingFileNamesTheFile) {

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -140,22 +142,262 @@ TEST_F(DaemonTest, SigtermStopsEverythingAndRemovesThePidFile) {
     EXPECT_TRUE(daemon_.wait_for_log("rtpd \\(pid [0-9]+\\) stopped", 1s));
 }
 
-TEST_F(DaemonTest, AChildThatKeepsDyingStopsSipmasqWithAReason) {
-    pid_t victim = *rtpd_;
-    std::optional<int> status;
-    for (int round = 0; round < 8 && !status; ++round) {
-        const size_t mark = daemon_.log_size();
-        ::kill(victim, SIGKILL);
-        const auto next = daemon_.wait_ready("rtpd", 5s, mark);
-        if (!next) break;
-        victim = *next;
+// One limit from /proc/PID/limits ("Max core file size  0  0  bytes"):
+// soft and hard, as the kernel prints them.
+std::optional<std::pair<std::string, std::string>> proc_limit(pid_t pid, const std::string& name) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/limits");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind(name, 0) != 0) continue;
+        std::istringstream fields(line.substr(name.size()));
+        std::string soft, hard;
+        fields >> soft >> hard;
+        return std::pair{soft, hard};
     }
-    status = daemon_.wait_exit(10s);
-    ASSERT_TRUE(status.has_value()) << daemon_.log();
-    EXPECT_TRUE(WIFEXITED(*status));
+    return std::nullopt;
+}
+
+TEST_F(DaemonTest, ChildrenRunWithTheirResourceLimits) {
+    const std::pair<std::string, std::string> zero{"0", "0"};
+    const std::pair<std::string, std::string> gib{"1073741824", "1073741824"};
+    for (auto [name, pid] : {std::pair{"sipd", *sipd_}, std::pair{"rtpd", *rtpd_}}) {
+        SCOPED_TRACE(name);
+        EXPECT_EQ(proc_limit(pid, "Max core file size"), zero);
+        EXPECT_EQ(proc_limit(pid, "Max processes"), zero);
+#if !defined(__SANITIZE_ADDRESS__)
+        EXPECT_EQ(proc_limit(pid, "Max address space"), gib);
+#endif
+    }
+    const std::pair<std::string, std::string> regs{"67108864", "67108864"};
+    EXPECT_EQ(proc_limit(*sipd_, "Max file size"), regs);
+    EXPECT_EQ(proc_limit(*rtpd_, "Max file size"), zero);
+    // The parent keeps its own (core and processes unlimited for root here).
+    EXPECT_NE(proc_limit(daemon_.pid(), "Max processes"), zero);
+}
+
+TEST_F(DaemonTest, WhatAChildPrintsBecomesAParentLogLineNotRawOutput) {
+    for (auto [name, pid] : {std::pair{"sipd", *sipd_}, std::pair{"rtpd", *rtpd_}}) {
+        SCOPED_TRACE(name);
+        // stdout and stderr are one pipe, not the daemon's own stderr.
+        char out[64] = {}, err[64] = {}, own[64] = {};
+        const std::string proc = "/proc/" + std::to_string(pid) + "/fd/";
+        ASSERT_GT(::readlink((proc + "1").c_str(), out, sizeof out - 1), 0);
+        ASSERT_GT(::readlink((proc + "2").c_str(), err, sizeof err - 1), 0);
+        ASSERT_GT(::readlink(("/proc/" + std::to_string(daemon_.pid()) + "/fd/2").c_str(), own,
+                             sizeof own - 1),
+                  0);
+        EXPECT_EQ(std::string(out).rfind("pipe:[", 0), 0u) << out;
+        EXPECT_STREQ(out, err);
+        EXPECT_STRNE(err, own);
+
+        // Write into the child's stderr as the child would (through the
+        // pipe it holds): two lines, one with a control character.
+        const size_t mark = daemon_.log_size();
+        const std::string marker = std::string("printed-by-") + name;
+        {
+            std::ofstream child_err(proc + "2");
+            ASSERT_TRUE(child_err.is_open());
+            child_err << marker << " first\n" << marker << "\x1b[31m second\n" << std::flush;
+        }
+        const std::string prefix = std::string(name) + "\\[" + std::to_string(pid) + "\\]: output: ";
+        EXPECT_TRUE(daemon_.wait_for_log(prefix + marker + " first\n", 5s, mark)) << daemon_.log();
+        EXPECT_TRUE(daemon_.wait_for_log(prefix + marker + "\\?\\[31m second\n", 5s, mark))
+            << daemon_.log();
+        // Every line with the marker is a parent log line, none is raw.
+        std::istringstream lines(daemon_.log().substr(mark));
+        for (std::string line; std::getline(lines, line);) {
+            if (line.find(marker) == std::string::npos) continue;
+            EXPECT_NE(line.find(std::string(name) + "[" + std::to_string(pid) + "]: output: "),
+                      std::string::npos)
+                << line;
+            EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+        }
+    }
+}
+
+TEST_F(DaemonTest, AChildsOutputHasTheSameLinesASecondBudget) {
+    const size_t mark = daemon_.log_size();
+    const std::string proc = "/proc/" + std::to_string(*rtpd_) + "/fd/2";
+    {
+        std::ofstream child_err(proc);
+        ASSERT_TRUE(child_err.is_open());
+        for (int i = 0; i < 2000; ++i) child_err << "flood line " << i << "\n";
+    }
+    EXPECT_TRUE(daemon_.wait_for_log("rtpd\\[[0-9]+\\]: more than 500 log lines a second", 5s,
+                                     mark))
+        << daemon_.log().substr(mark, 2000);
+    std::this_thread::sleep_for(300ms);
+    const std::string text = daemon_.log().substr(mark);
+    size_t passed = 0;
+    for (size_t at = text.find("output: flood line"); at != std::string::npos;
+         at = text.find("output: flood line", at + 1))
+        ++passed;
+    EXPECT_GE(passed, 400u);
+    EXPECT_LT(passed, 2000u);
+    EXPECT_TRUE(process_exists(*rtpd_));
+}
+
+TEST_F(DaemonTest, SipdHoldsNoDirectoryOutsideItsJail) {
+    const std::string jail = dir_.file("jail");
+    const std::string fd_dir = "/proc/" + std::to_string(*sipd_) + "/fd";
+    int directories = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(fd_dir)) {
+        struct stat st {};
+        if (::stat(entry.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        ++directories;
+        const auto target = std::filesystem::read_symlink(entry.path()).string();
+        EXPECT_EQ(target.rfind(jail + "/", 0), 0u)
+            << entry.path() << " -> " << target << " is outside " << jail;
+    }
+    EXPECT_EQ(directories, 1);  // the registration file's directory
+    // The parent created that directory, so it gave it to `user`; the jail
+    // it did not create stays root's.
+    struct stat state {}, jail_st {};
+    ASSERT_EQ(::stat((jail + "/state").c_str(), &state), 0);
+    ASSERT_EQ(::stat(jail.c_str(), &jail_st), 0);
+    const passwd* nobody = ::getpwnam("nobody");
+    ASSERT_NE(nobody, nullptr);
+    EXPECT_EQ(state.st_uid, nobody->pw_uid);
+    EXPECT_EQ(state.st_mode & 07777, 0750u);
+    EXPECT_EQ(jail_st.st_uid, 0u);
+    EXPECT_EQ(jail_st.st_mode & 07777, 0755u);
+}
+
+TEST(DaemonFiles, ADirectoryAnAdministratorMadeKeepsItsOwner) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon";
+    TempDir dir;
+    const std::string config = dir.file("sipmasq.conf");
+    write_file(config, loopback_config(dir, free_udp_port("127.0.0.1")));
+    // The administrator's own state directory: root's, mode 0711.
+    const std::string state = dir.file("jail") + "/state";
+    ASSERT_EQ(::mkdir(state.c_str(), 0711), 0);
+    ASSERT_EQ(::chmod(state.c_str(), 0711), 0);
+    Daemon daemon;
+    ASSERT_TRUE(daemon.start(config, dir.path()));
+    const auto sipd = daemon.wait_ready("sipd", 10s);
+    ASSERT_TRUE(sipd.has_value()) << daemon.log();
+    struct stat st {};
+    ASSERT_EQ(::stat(state.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0u);
+    EXPECT_EQ(st.st_gid, 0u);
+    EXPECT_EQ(st.st_mode & 07777, 0711u);
+    EXPECT_TRUE(daemon.wait_for_log(state + " exists and is not writable by nobody", 1s))
+        << daemon.log();
+}
+
+TEST(DaemonFiles, ARegistrationFileOutsideTheJailIsRefusedAtStart) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon";
+    TempDir dir;
+    const std::string config = dir.file("sipmasq.conf");
+    std::string text = loopback_config(dir, free_udp_port("127.0.0.1"));
+    const std::string inside = "registration_file = " + dir.file("jail") + "/state/registrations";
+    ASSERT_NE(text.find(inside), std::string::npos);
+    text.replace(text.find(inside), inside.size(),
+                 "registration_file = " + dir.file("outside/regs"));
+    write_file(config, text);
+    std::string out;
+    const std::string binary = build_root() + "/parent/sipmasq";
+    EXPECT_EQ(run_command({binary, "-t", "-c", config}, out), 1) << out;
+    EXPECT_NE(out.find("registration_file " + dir.file("outside/regs") + " is outside chrootjail"),
+              std::string::npos)
+        << out;
+    Daemon daemon;
+    ASSERT_TRUE(daemon.start(config, dir.path()));
+    const auto status = daemon.wait_exit(10s);
+    ASSERT_TRUE(status.has_value()) << daemon.log();
     EXPECT_EQ(WEXITSTATUS(*status), 1);
-    EXPECT_TRUE(daemon_.wait_for_log("rtpd .* died [0-9]+ times within [0-9]+ s, giving up", 1s));
-    EXPECT_FALSE(process_exists(*sipd_));
+    EXPECT_NE(daemon.log().find("is outside chrootjail"), std::string::npos) << daemon.log();
+    EXPECT_FALSE(std::filesystem::exists(dir.file("outside")));
+}
+
+TEST(DaemonUsers, RtpUserRunsTheRelayUnderAUidOfItsOwn) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon";
+    // An existing Debian system user other than nobody.
+    const passwd* relay = ::getpwnam("daemon");
+    if (relay == nullptr || relay->pw_uid == 0) GTEST_SKIP() << "no user 'daemon' here";
+    const uid_t relay_uid = relay->pw_uid;
+    const gid_t relay_gid = relay->pw_gid;
+    const passwd* nobody = ::getpwnam("nobody");
+    ASSERT_NE(nobody, nullptr);
+    const uid_t nobody_uid = nobody->pw_uid;
+    ASSERT_NE(relay_uid, nobody_uid);
+    TempDir dir;
+    const std::string config = dir.file("sipmasq.conf");
+    write_file(config, loopback_config(dir, free_udp_port("127.0.0.1"), "rtp_user = daemon\n"));
+    std::string out;
+    EXPECT_EQ(run_command({build_root() + "/parent/sipmasq", "-t", "-c", config}, out), 0) << out;
+    Daemon daemon;
+    ASSERT_TRUE(daemon.start(config, dir.path()));
+    const auto sipd = daemon.wait_ready("sipd", 10s);
+    const auto rtpd = daemon.wait_ready("rtpd", 10s);
+    ASSERT_TRUE(sipd && rtpd) << daemon.log();
+    const auto sipd_st = read_proc_status(*sipd);
+    const auto rtpd_st = read_proc_status(*rtpd);
+    ASSERT_TRUE(sipd_st && rtpd_st);
+    for (long id : sipd_st->uid) EXPECT_EQ(id, static_cast<long>(nobody_uid));
+    for (long id : rtpd_st->uid) EXPECT_EQ(id, static_cast<long>(relay_uid));
+    for (long id : rtpd_st->gid) EXPECT_EQ(id, static_cast<long>(relay_gid));
+    EXPECT_EQ(rtpd_st->cap_eff, "0000000000000000");
+    // Still one working pair: the relay answers sipd (both said ready) and
+    // a restart of rtpd comes back as the same user.
+    const size_t mark = daemon.log_size();
+    ASSERT_EQ(::kill(*rtpd, SIGKILL), 0);
+    const auto again = daemon.wait_ready("rtpd", 10s, mark);
+    ASSERT_TRUE(again.has_value()) << daemon.log();
+    const auto again_st = read_proc_status(*again);
+    ASSERT_TRUE(again_st.has_value());
+    EXPECT_EQ(again_st->uid.at(0), static_cast<long>(relay_uid));
+}
+
+TEST(DaemonStaysUp, ASipdThatKeepsDyingIsRestartedForEverAndRtpdNeverNotices) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: starts the privileged daemon";
+    TempDir dir;
+    const std::string config = dir.file("sipmasq.conf");
+    // A 1 s cap keeps 20 deaths within the test's time; the default is 30 s.
+    write_file(config,
+               loopback_config(dir, free_udp_port("127.0.0.1"), "restart_backoff_max = 1\n"));
+    Daemon daemon;
+    ASSERT_TRUE(daemon.start(config, dir.path()));
+    auto sipd = daemon.wait_ready("sipd", 10s);
+    const auto rtpd = daemon.wait_ready("rtpd", 10s);
+    ASSERT_TRUE(sipd && rtpd) << daemon.log();
+    const size_t first_mark = daemon.log_size();
+
+    const long expected_delay[] = {200, 400, 800};
+    for (int round = 1; round <= 20; ++round) {
+        SCOPED_TRACE("death " + std::to_string(round));
+        const size_t mark = daemon.log_size();
+        ASSERT_EQ(::kill(*sipd, SIGKILL), 0);
+        // Each death is logged: which child, how it died, how many deaths
+        // within the last minute, the delay before the next start.
+        const auto delay = daemon.wait_for_log(
+            "sipd \\(pid " + std::to_string(*sipd) + "\\) was killed by signal 9 \\(Killed\\); " +
+                std::to_string(round) + " deaths in the last 60 s; restarting it in ([0-9]+) ms",
+            5s, mark);
+        ASSERT_TRUE(delay.has_value()) << daemon.log().substr(mark);
+        // 200 ms, doubling, capped at restart_backoff_max.
+        EXPECT_EQ(std::stol(*delay), round <= 3 ? expected_delay[round - 1] : 1000);
+        const auto again = daemon.wait_ready("sipd", 5s, mark);
+        ASSERT_TRUE(again.has_value()) << daemon.log().substr(mark);
+        EXPECT_NE(*again, *sipd);
+        sipd = again;
+        // The relay (and every call it carries) is never touched.
+        ASSERT_TRUE(process_exists(*rtpd));
+        const auto st = read_proc_status(*rtpd);
+        ASSERT_TRUE(st.has_value());
+        EXPECT_EQ(st->ppid, daemon.pid());
+        ASSERT_TRUE(process_exists(daemon.pid()));
+    }
+    const std::string after = daemon.log().substr(first_mark);
+    EXPECT_EQ(after.find("rtpd ready"), std::string::npos) << after;
+    EXPECT_EQ(after.find("rtpd (pid"), std::string::npos) << after;
+    EXPECT_EQ(after.find("giving up"), std::string::npos) << after;
+    // Still a working daemon: an orderly stop ends it with status 0.
+    const auto status = daemon.stop(SIGTERM, 10s);
+    ASSERT_TRUE(status.has_value()) << daemon.log();
+    EXPECT_TRUE(WIFEXITED(*status));
+    EXPECT_EQ(WEXITSTATUS(*status), 0);
+    EXPECT_FALSE(process_exists(*rtpd));
 }
 
 TEST_F(DaemonTest, SighupRestartsOnlyTheChildWhoseKeysChanged) {

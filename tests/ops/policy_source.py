@@ -101,7 +101,7 @@ _ARG_NAMES = {
     'newfstatat': ['dirfd', 'pathname', 'statbuf', 'flags'],
 }
 
-_CHECK = re.compile(r'^(arg_eq|arg_masked_eq|arg_without)\((.*)\)$')
+_CHECK = re.compile(r'^(arg_eq|arg_masked_eq|arg_without|arg_only|arg_self_pid)\((.*)\)$')
 
 
 def _constants(expr):
@@ -125,6 +125,10 @@ def describe_check(syscall, check):
         return 'No %s = %s' % (arg, _constants(args[1]))
     if kind == 'arg_without':
         return 'No %s without %s' % (arg, _constants(args[1]))
+    if kind == 'arg_only':
+        return 'No %s has no flag but %s' % (arg, _constants(args[1]))
+    if kind == 'arg_self_pid':
+        return 'No %s = the process\'s own pid' % arg
     mask, value = args[1], args[2]
     if mask == 'kSockTypeMask':
         return ('No %s = %s , No with or without Dv SOCK_NONBLOCK , SOCK_CLOEXEC'
