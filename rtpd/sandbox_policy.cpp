@@ -43,6 +43,8 @@ constexpr SyscallRule kRtpdRules[] = {
              arg_eq(2, SO_REUSEADDR)),
     allow_if("setsockopt", "socket receive buffer", arg_eq(1, SOL_SOCKET), arg_eq(2, SO_RCVBUF)),
     allow_if("setsockopt", "socket send buffer", arg_eq(1, SOL_SOCKET), arg_eq(2, SO_SNDBUF)),
+    allow_if("setsockopt", "a media port sees only its side's interface", arg_eq(1, SOL_SOCKET),
+             arg_eq(2, SO_BINDTODEVICE)),
     allow_if("setsockopt", "DSCP marking of media (IPv4)", arg_eq(1, IPPROTO_IP),
              arg_eq(2, IP_TOS)),
     allow_if("setsockopt", "local address of a datagram (IPv4)", arg_eq(1, IPPROTO_IP),
