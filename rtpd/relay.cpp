@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "clock.h"
 #include "address.h"
+#include "clock.h"
 #include "log.h"
 
 namespace sipmasq {

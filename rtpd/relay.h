@@ -18,9 +18,9 @@
 #include "forward.h"
 #include "forward_table.h"
 #include "port_pool.h"
-#include "udp_socket.h"
 #include "relay_config.h"
 #include "side.h"
+#include "udp_socket.h"
 
 namespace sipmasq {
 

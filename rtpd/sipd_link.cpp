@@ -220,9 +220,10 @@ void SipdLink::handle_start(const proto::Message& msg) {
             std::string(side_name(r.refused_side)) + " peer refused: " + r.refused_why;
         uint64_t suppressed = 0;
         if (refused_log_.allow(monotonic_ms(), suppressed))
-            log_warning("rtpd: forward %u (call %s) refused: %s peer %s: %s (%llu similar suppressed)",
-                        id, tag.c_str(), side_name(r.refused_side), peer.to_string().c_str(),
-                        r.refused_why, static_cast<unsigned long long>(suppressed));
+            log_warning(
+                "rtpd: forward %u (call %s) refused: %s peer %s: %s (%llu similar suppressed)", id,
+                tag.c_str(), side_name(r.refused_side), peer.to_string().c_str(), r.refused_why,
+                static_cast<unsigned long long>(suppressed));
         send_failed(id, msg.header.seq, fail_reason_of(r.error), text.c_str());
         return;
     }

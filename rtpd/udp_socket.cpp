@@ -45,9 +45,8 @@ UdpSocketResult open_udp_socket(const Endpoint& local, const UdpSocketOptions& o
     // Before bind(): without privileges a socket may be bound to a device
     // once (Linux >= 5.7), and it must never be reachable through another.
     const size_t device_len = strnlen(opt.device.data(), opt.device.size());
-    if (device_len > 0 &&
-        ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, opt.device.data(),
-                     static_cast<socklen_t>(device_len)) != 0) {
+    if (device_len > 0 && ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, opt.device.data(),
+                                       static_cast<socklen_t>(device_len)) != 0) {
         r.error = -errno;
         return r;
     }

@@ -147,8 +147,8 @@ class SipdProcess {
                 const int flags = ::fcntl(fd.get(), F_GETFL);
                 if (flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
                 const Side side = p.side == proto::kSideOutside ? Side::Outside : Side::Inside;
-                auto entry = std::make_unique<SipSocketEntry>(
-                    SipSocketEntry{this, SipSideSocket(std::move(fd), side, *local, interfaces_), {}});
+                auto entry = std::make_unique<SipSocketEntry>(SipSocketEntry{
+                    this, SipSideSocket(std::move(fd), side, *local, interfaces_), {}});
                 entry->event.reset(event_new(runtime_.base(), entry->sock.fd(),
                                              EV_READ | EV_PERSIST, &on_sip_readable, entry.get()));
                 sockets_.push_back(std::move(entry));

@@ -254,7 +254,8 @@ TEST_F(RelayPeerPolicy, AllowsTheRightPeersAndUnspecifiedOrUnknownOnes) {
 
 TEST_F(RelayPeerPolicy, AReInviteToARefusedPeerFailsAndKeepsTheForward) {
     ASSERT_TRUE(st.relay->start(7, params(ep("192.0.2.10", 5004), ep("203.0.113.20", 6004))).ok());
-    const StartResult r = st.relay->start(7, params(ep("192.0.2.10", 5004), ep("192.0.2.30", 6004)));
+    const StartResult r =
+        st.relay->start(7, params(ep("192.0.2.10", 5004), ep("192.0.2.30", 6004)));
     EXPECT_EQ(r.error, StartError::PeerRefused);
     const auto info = st.relay->info(7);
     ASSERT_TRUE(info.has_value());
@@ -272,8 +273,8 @@ TEST(RelayDevices, SocketsAreBoundToTheirSidesInterface) {
     for (const Leg leg : {Leg::InsideRtp, Leg::InsideRtcp, Leg::OutsideRtp, Leg::OutsideRtcp}) {
         char name[IFNAMSIZ] = {};
         socklen_t len = sizeof name;
-        ASSERT_EQ(::getsockopt(st.relay->socket_fd(1, leg), SOL_SOCKET, SO_BINDTODEVICE, name, &len),
-                  0);
+        ASSERT_EQ(
+            ::getsockopt(st.relay->socket_fd(1, leg), SOL_SOCKET, SO_BINDTODEVICE, name, &len), 0);
         EXPECT_STREQ(name, "lo");
     }
     // No such interface: the forward fails rather than listening everywhere.

@@ -1,6 +1,8 @@
 // SipSideSocket on real loopback sockets: the side of a datagram is the
 // interface it arrived through (here always lo), not the socket's side,
 // whenever the two sides are on two interfaces.
+#include "sip_socket.h"
+
 #include <gtest/gtest.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -8,8 +10,6 @@
 #include <unistd.h>
 
 #include <string>
-
-#include "sip_socket.h"
 
 namespace sipmasq {
 namespace {
