@@ -5,6 +5,7 @@
 //   smq-ti-out-<pid>  external 203.0.113.10, with a route to 192.0.2.0/24
 //                     through the firewall, which (rp_filter off) accepts
 //                     datagrams for its inside address on vo1
+//   smq-ti-x-<pid>    a third network, 198.51.100.10 on the firewall's vx1
 // What arrives through vo1 is from outside, whatever address it was sent to.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -124,9 +125,10 @@ class InterfaceTrustTest : public ::testing::Test {
         in_ = "smq-ti-in-" + p;
         fw_ = "smq-ti-fw-" + p;
         out_ = "smq-ti-out-" + p;
+        x_ = "smq-ti-x-" + p;
         created_ = true;
         std::ostringstream s;
-        s << "set -e; for n in " << in_ << " " << fw_ << " " << out_
+        s << "set -e; for n in " << in_ << " " << fw_ << " " << out_ << " " << x_
           << "; do ip netns add $n; ip -n $n link set lo up; done;"
           << "ip link add vi0 netns " << in_ << " type veth peer name vi1 netns " << fw_ << ";"
           << "ip link add vo1 netns " << fw_ << " type veth peer name vo0 netns " << out_ << ";"
@@ -134,15 +136,20 @@ class InterfaceTrustTest : public ::testing::Test {
           << "ip -n " << fw_ << " addr add 192.0.2.1/24 dev vi1;"
           << "ip -n " << fw_ << " addr add 203.0.113.1/24 dev vo1;"
           << "ip -n " << out_ << " addr add 203.0.113.10/24 dev vo0;"
-          << "for d in " << in_ << ":vi0 " << fw_ << ":vi1 " << fw_ << ":vo1 " << out_
-          << ":vo0; do ip -n ${d%%:*} link set ${d#*:} up; done;"
+          << "ip link add vx1 netns " << fw_ << " type veth peer name vx0 netns " << x_ << ";"
+          << "ip -n " << fw_ << " addr add 198.51.100.1/24 dev vx1;"
+          << "ip -n " << x_ << " addr add 198.51.100.10/24 dev vx0;"
+          << "for d in " << in_ << ":vi0 " << fw_ << ":vi1 " << fw_ << ":vo1 " << out_ << ":vo0 "
+          << fw_ << ":vx1 " << x_ << ":vx0; do ip -n ${d%%:*} link set ${d#*:} up; done;"
+          << "ip -n " << x_ << " route add 192.0.2.0/24 via 198.51.100.1;"
           << "ip -n " << in_
           << " route add default via 192.0.2.1;"
           // The attacker's way to the inside address: through the outside.
           << "ip -n " << out_ << " route add 192.0.2.0/24 via 203.0.113.1;"
           << "ip netns exec " << fw_
           << " sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 "
-             "net.ipv4.conf.vo1.rp_filter=0 net.ipv4.conf.vi1.rp_filter=0";
+             "net.ipv4.conf.vo1.rp_filter=0 net.ipv4.conf.vi1.rp_filter=0 "
+             "net.ipv4.conf.vx1.rp_filter=0";
         std::string o;
         ASSERT_EQ(sh(s.str(), &o), 0) << o;
 
@@ -172,7 +179,8 @@ class InterfaceTrustTest : public ::testing::Test {
         for (int fd : fds_) ::close(fd);
         if (created_)
             sh("ip netns del " + in_ + " 2>/dev/null; ip netns del " + fw_ +
-               " 2>/dev/null; ip netns del " + out_ + " 2>/dev/null; true");
+               " 2>/dev/null; ip netns del " + out_ + " 2>/dev/null; ip netns del " + x_ +
+               " 2>/dev/null; true");
     }
 
     int bind_ns(const std::string& ns, const std::string& ip, uint16_t port) {
@@ -200,7 +208,7 @@ class InterfaceTrustTest : public ::testing::Test {
     }
 
     TempDir dir_;
-    std::string in_, fw_, out_, registrations_;
+    std::string in_, fw_, out_, x_, registrations_;
     bool created_ = false;
     Daemon daemon_;
     std::vector<pid_t> background_;
@@ -236,6 +244,22 @@ TEST_F(InterfaceTrustTest, RegisterSentFromOutsideToTheInsideAddressIsRefused) {
     EXPECT_NE(saved.find("alice"), std::string::npos) << saved;
     EXPECT_EQ(saved.find("mallory"), std::string::npos) << saved;
     EXPECT_FALSE(daemon_.wait_for_log("registration added: mallory", 10ms)) << daemon_.log();
+}
+
+// A third network reaches 192.0.2.1 through vx1, neither side's interface:
+// nothing answers it and the drop is logged.
+TEST_F(InterfaceTrustTest, ThroughAThirdInterfaceNothingIsAnswered) {
+    const int eve = bind_ns(x_, "198.51.100.10", 5099);
+    ASSERT_GE(eve, 0);
+    send_to(eve, "192.0.2.1", 5060, register_request("eve", "198.51.100.10", "x-1"));
+    EXPECT_FALSE(receive_starting(eve, "SIP/2.0 ", 3).has_value());
+    EXPECT_TRUE(daemon_.wait_for_log(
+        "security: wrong-interface from 198.51.100.10:5099: to 192.0.2.1 through interface "
+        "[0-9]+, "
+        "neither the inside \\(vi1\\) nor the outside \\(vo1\\)",
+        5s))
+        << daemon_.log();
+    EXPECT_FALSE(daemon_.wait_for_log("registration added: eve", 10ms)) << daemon_.log();
 }
 
 TEST_F(InterfaceTrustTest, MediaSentFromOutsideToTheInsideRelayPortIsNotRelayed) {
