@@ -87,6 +87,34 @@ std::vector<SockAddr> resolve_interface(std::string_view spec, std::string* erro
     return out;
 }
 
+InterfaceRef interface_of(std::string_view spec) {
+    InterfaceRef out;
+    const auto numeric = SockAddr::parse(spec);
+    if (!numeric) {
+        if (!interface_exists(spec)) return out;
+        out.name = std::string(spec);
+        out.index = if_nametoindex(out.name.c_str());
+        if (out.index == 0) out.name.clear();  // gone in between
+        return out;
+    }
+    ifaddrs* raw = nullptr;
+    if (getifaddrs(&raw) != 0) return out;
+    const IfaddrsPtr list(raw);
+    for (const ifaddrs* ifa = list.get(); ifa != nullptr; ifa = ifa->ifa_next) {
+        if (ifa->ifa_addr == nullptr || ifa->ifa_name == nullptr) continue;
+        const int family = ifa->ifa_addr->sa_family;
+        if (family != AF_INET && family != AF_INET6) continue;
+        const socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+        if (!SockAddr(ifa->ifa_addr, len).same_host(*numeric)) continue;
+        const unsigned index = if_nametoindex(ifa->ifa_name);
+        if (index == 0) continue;
+        out.name = ifa->ifa_name;
+        out.index = index;
+        return out;
+    }
+    return out;
+}
+
 std::vector<Cidr> networks_of(const std::vector<SockAddr>& addresses) {
     std::vector<Cidr> out;
     ifaddrs* raw = nullptr;

@@ -21,6 +21,15 @@ namespace sipmasq {
 // address on no interface gives nothing.
 [[nodiscard]] std::vector<Cidr> networks_of(const std::vector<SockAddr>& addresses);
 
+// The interface a configured side lives on: the named interface, or the
+// one that carries the numeric address. Index 0 (and no name) when the
+// kernel knows none.
+struct InterfaceRef {
+    std::string name;
+    unsigned index = 0;
+};
+[[nodiscard]] InterfaceRef interface_of(std::string_view spec);
+
 // True if the kernel knows an interface of that name (up or down).
 [[nodiscard]] bool interface_exists(std::string_view name) noexcept;
 

@@ -21,6 +21,16 @@ bool open_one(const SockAddr& addr_in, uint16_t port, uint8_t side, std::vector<
     }
     const int one = 1;
     if (addr.is_v6()) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    // sipd learns the arrival interface of each datagram (trust by
+    // interface) and cannot set the option itself under its seccomp filter.
+    const int rc = addr.is_v6()
+                       ? ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one)
+                       : ::setsockopt(fd.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+    if (rc != 0) {
+        error = "cannot ask for the arrival interface on " + addr.to_string() + ": " +
+                std::strerror(errno);
+        return false;
+    }
     if (::bind(fd.get(), addr.sa(), addr.len()) != 0) {
         error = "cannot bind SIP socket " + addr.to_string() + ": " + std::strerror(errno);
         return false;
@@ -38,8 +48,8 @@ bool open_one(const SockAddr& addr_in, uint16_t port, uint8_t side, std::vector<
 bool open_sip_sockets(const Config& config, std::vector<SipSocket>& out, std::string& error) {
     for (const auto& addr : config.inbound_addrs)
         if (!open_one(addr, config.sip_listen_port, 0, out, error)) return false;
-    // Trust comes from the socket a message arrives on, so one address on
-    // both sides is refused by bind() here rather than merged.
+    // sipd tells the sides apart by socket where it cannot by interface, so
+    // one address on both sides is refused by bind() here rather than merged.
     for (const auto& addr : config.outbound_addrs)
         if (!open_one(addr, config.sip_listen_port, 1, out, error)) return false;
     return true;

@@ -8,10 +8,13 @@
 
 #include "child_runtime.h"
 #include "clock.h"
+#include "interfaces.h"
 #include "log.h"
+#include "peer_policy.h"
 #include "relay.h"
 #include "relay_report.h"
 #include "sandbox_policy.h"
+#include "side_interfaces.h"
 #include "sipd_link.h"
 
 using namespace sipmasq;
@@ -55,12 +58,35 @@ RelayConfig relay_config(const Config& c) {
     return r;
 }
 
+// Where the relay sockets are bound and which peers they may serve. Both
+// need getifaddrs (netlink), which the sandbox takes away.
+void add_sides(const Config& c, RelayConfig& r) {
+    const SideInterfaces sides = side_interfaces(c.if_inbound, c.if_outbound);
+    if (sides.distinct()) {
+        r.inside_device = sides.inside.name;
+        r.outside_device = sides.outside.name;
+        log_info("rtpd: inside relay sockets bound to %s, outside ones to %s",
+                 r.inside_device.c_str(), r.outside_device.c_str());
+    } else {
+        log_notice(
+            "rtpd: relay sockets not bound to an interface (inside %s, outside %s are not two "
+            "interfaces)",
+            sides.inside.index != 0 ? sides.inside.name.c_str() : "on no interface",
+            sides.outside.index != 0 ? sides.outside.name.c_str() : "on no interface");
+    }
+    std::vector<SockAddr> advertised;
+    if (auto a = SockAddr::parse(c.host_outbound)) advertised.push_back(*a);
+    r.peers = make_peer_policy(networks_of(c.inbound_addrs), c.inbound_addrs, c.outbound_addrs,
+                               advertised);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     ChildRuntime runtime(proto::Process::Rtpd, "rtpd", argc, argv);
     // Read before the sandbox: getrlimit is not on the allow-list.
-    const RelayConfig cfg = relay_config(runtime.config());
+    RelayConfig cfg = relay_config(runtime.config());
+    add_sides(runtime.config(), cfg);
     // The relay opens its sockets later, which the sandbox allows.
     runtime.enter_sandbox(rtpd_syscall_rules());
 

@@ -5,10 +5,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
+#include "address.h"
 #include "clock.h"
 #include "log.h"
-#include "udp_socket.h"
 
 namespace sipmasq {
 
@@ -102,6 +103,8 @@ const char* start_error_name(StartError e) noexcept {
             return "socket error";
         case StartError::EventLoop:
             return "event loop error";
+        case StartError::PeerRefused:
+            return "peer refused";
     }
     return "unknown";
 }
@@ -164,6 +167,33 @@ StartResult Relay::fail(StartError e, int sys_errno) {
     return r;
 }
 
+UdpSocketOptions Relay::socket_options(Side side) const noexcept {
+    UdpSocketOptions opt{cfg_.dscp, cfg_.rcvbuf_bytes, {}};
+    const std::string& device = side == Side::Inside ? cfg_.inside_device : cfg_.outside_device;
+    // An over-long name cannot be an interface: bind_pair then fails.
+    std::memcpy(opt.device.data(), device.data(), std::min(device.size(), opt.device.size()));
+    return opt;
+}
+
+// An unspecified peer (hold, c=0.0.0.0) or one not known yet is allowed:
+// nothing is ever sent to it.
+std::optional<StartResult> Relay::check_peers(const StartParams& p) {
+    if (!cfg_.peers) return std::nullopt;
+    for (const Side side : {Side::Inside, Side::Outside}) {
+        const Endpoint& peer = side == Side::Inside ? p.inside_peer : p.outside_peer;
+        if (!peer.known()) continue;
+        const SockAddr addr(peer.sa(), peer.len());
+        if (addr.is_unspecified()) continue;
+        if (const char* why = cfg_.peers->refuse(side, addr)) {
+            StartResult r = fail(StartError::PeerRefused, 0);
+            r.refused_side = side;
+            r.refused_why = why;
+            return r;
+        }
+    }
+    return std::nullopt;
+}
+
 namespace {
 bool peer_ok(const Endpoint& peer, const Endpoint& local, uint16_t rtcp_port) {
     if (!peer.known()) return true;  // not known yet is allowed
@@ -217,6 +247,7 @@ StartResult Relay::start(uint32_t id, const StartParams& p) {
         !peer_ok(p.inside_peer, p.inside_local, p.inside_rtcp_port) ||
         !peer_ok(p.outside_peer, p.outside_local, p.outside_rtcp_port))
         return fail(StartError::BadParams, 0);
+    if (auto refused = check_peers(p)) return *refused;
     int64_t now = clock_();
     if (Forward* existing = table_.find(id)) return update(*existing, p, now);
     if (table_.full()) return fail(StartError::TooManyForwards, 0);
@@ -225,11 +256,11 @@ StartResult Relay::start(uint32_t id, const StartParams& p) {
     PortPool* out_pool = pool_for(p.outside_local);
     if (in_pool == nullptr || out_pool == nullptr) return fail(StartError::BadParams, 0);
 
-    UdpSocketOptions opt{cfg_.dscp, cfg_.rcvbuf_bytes};
-    BoundPair in = bind_pair(*in_pool, p.inside_local, p.inside_port, cfg_.bind_attempts, opt, now);
+    BoundPair in = bind_pair(*in_pool, p.inside_local, p.inside_port, cfg_.bind_attempts,
+                             socket_options(Side::Inside), now);
     if (in.error != PairError::None) return fail(from_pair_error(in.error), in.sys_errno);
-    BoundPair out =
-        bind_pair(*out_pool, p.outside_local, p.outside_port, cfg_.bind_attempts, opt, now);
+    BoundPair out = bind_pair(*out_pool, p.outside_local, p.outside_port, cfg_.bind_attempts,
+                              socket_options(Side::Outside), now);
     if (out.error != PairError::None) {
         in.rtp.reset();
         in.rtcp.reset();

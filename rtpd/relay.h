@@ -19,6 +19,8 @@
 #include "forward_table.h"
 #include "port_pool.h"
 #include "relay_config.h"
+#include "side.h"
+#include "udp_socket.h"
 
 namespace sipmasq {
 
@@ -53,6 +55,7 @@ enum class StartError : uint8_t {
     NoDescriptors,     // EMFILE / ENFILE
     Socket,            // other socket/bind error
     EventLoop,         // event_new / event_add failed
+    PeerRefused,       // a peer the peer policy refuses on its side
 };
 [[nodiscard]] const char* start_error_name(StartError e) noexcept;
 
@@ -62,6 +65,9 @@ struct StartResult {
     bool created = false;      // false: an existing forward (repeat or re-INVITE)
     uint16_t inside_port = 0;  // RTP; RTCP is +1
     uint16_t outside_port = 0;
+    // PeerRefused: which side's peer, and why (PeerPolicy::refuse).
+    Side refused_side = Side::Inside;
+    const char* refused_why = nullptr;
     [[nodiscard]] bool ok() const noexcept { return error == StartError::None; }
 };
 
@@ -155,6 +161,8 @@ class Relay {
     void destroy(std::unique_ptr<Forward> f, int64_t now);
     [[nodiscard]] ForwardInfo make_info(const Forward& f) const;
     [[nodiscard]] StartResult fail(StartError e, int sys_errno);
+    [[nodiscard]] UdpSocketOptions socket_options(Side side) const noexcept;
+    [[nodiscard]] std::optional<StartResult> check_peers(const StartParams& p);
 
     event_base* base_;
     RelayConfig cfg_;

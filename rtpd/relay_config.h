@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "config.h"  // SourceMode
+#include "peer_policy.h"
 
 namespace sipmasq {
 
@@ -31,6 +34,15 @@ struct RelayConfig {
     uint32_t bind_attempts = 16;          // random pairs tried before "exhausted"
     uint32_t max_batches_per_wakeup = 4;  // recvmmsg batches drained per event
     uint64_t seed = 0;                    // port choice PRNG; 0 = getrandom()
+
+    // Interfaces the inside and the outside relay sockets are bound to
+    // (SO_BINDTODEVICE); empty: not bound (both sides on one device).
+    std::string inside_device;
+    std::string outside_device;
+    // Which peers START_FWD may name on each side, checked here again so a
+    // compromised sipd cannot make the relay send to arbitrary hosts.
+    // nullopt: no check (engine tests with loopback peers).
+    std::optional<PeerPolicy> peers;
 };
 
 }  // namespace sipmasq

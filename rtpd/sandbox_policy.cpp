@@ -42,6 +42,8 @@ constexpr SyscallRule kRtpdRules[] = {
     // Exactly the options udp_socket.cpp sets, by level and name.
     allow_if("setsockopt", "socket receive buffer for bursts of media", arg_eq(1, SOL_SOCKET),
              arg_eq(2, SO_RCVBUF)),
+    allow_if("setsockopt", "a media port sees only its side's interface", arg_eq(1, SOL_SOCKET),
+             arg_eq(2, SO_BINDTODEVICE)),
     allow_if("setsockopt", "DSCP marking of media (IPv4)", arg_eq(1, IPPROTO_IP),
              arg_eq(2, IP_TOS)),
     allow_if("setsockopt", "DSCP marking of media (IPv6)", arg_eq(1, IPPROTO_IPV6),

@@ -44,6 +44,7 @@ const std::string kNoTag;
 proto::FwdFailReason fail_reason_of(StartError e) noexcept {
     switch (e) {
         case StartError::BadParams:
+        case StartError::PeerRefused:
             return proto::FwdFailReason::BadRequest;
         case StartError::TooManyForwards:
         case StartError::PoolExhausted:
@@ -210,6 +211,22 @@ void SipdLink::handle_start(const proto::Message& msg) {
     std::string tag = clean_tag(proto::fixed_text(sf.tag));
 
     const StartResult r = relay_.start(id, p);
+    if (r.error == StartError::PeerRefused) {
+        // The relay would send to this address: a compromised sipd (or a bug)
+        // must not aim it at hosts the configuration does not allow.
+        const bool inside = r.refused_side == Side::Inside;
+        const Endpoint& peer = inside ? p.inside_peer : p.outside_peer;
+        const std::string text =
+            std::string(side_name(r.refused_side)) + " peer refused: " + r.refused_why;
+        uint64_t suppressed = 0;
+        if (refused_log_.allow(monotonic_ms(), suppressed))
+            log_warning(
+                "rtpd: forward %u (call %s) refused: %s peer %s: %s (%llu similar suppressed)", id,
+                tag.c_str(), side_name(r.refused_side), peer.to_string().c_str(), r.refused_why,
+                static_cast<unsigned long long>(suppressed));
+        send_failed(id, msg.header.seq, fail_reason_of(r.error), text.c_str());
+        return;
+    }
     if (!r.ok()) {
         const proto::FwdFailReason reason = fail_reason_of(r.error);
         RateLimit& limit = reason == proto::FwdFailReason::NoPorts ? exhausted_log_ : fail_log_;

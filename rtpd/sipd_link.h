@@ -93,6 +93,7 @@ class SipdLink {
     std::unordered_map<uint32_t, ForwardMeta> meta_;
     RateLimit exhausted_log_{3, 60000};
     RateLimit fail_log_{20, 60000};
+    RateLimit refused_log_{10, 60000};
     RateLimit bad_log_{5, 60000};
     RateLimit overflow_log_{3, 60000};
 };

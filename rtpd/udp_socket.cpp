@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace sipmasq {
 
@@ -40,6 +41,14 @@ UdpSocketResult open_udp_socket(const Endpoint& local, const UdpSocketOptions& o
         // Capped by net.core.rmem_max without error; a smaller buffer only
         // costs burst tolerance, so the result is not checked.
         (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &opt.rcvbuf_bytes, sizeof opt.rcvbuf_bytes);
+    }
+    // Before bind(): without privileges a socket may be bound to a device
+    // once (Linux >= 5.7), and it must never be reachable through another.
+    const size_t device_len = strnlen(opt.device.data(), opt.device.size());
+    if (device_len > 0 && ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, opt.device.data(),
+                                       static_cast<socklen_t>(device_len)) != 0) {
+        r.error = -errno;
+        return r;
     }
     if (::bind(fd, local.sa(), local.len()) != 0) {
         r.error = -errno;

@@ -3,6 +3,9 @@
 // taken from a PortPool, skipping pairs another process holds.
 #pragma once
 
+#include <net/if.h>
+
+#include <array>
 #include <cstdint>
 
 #include "endpoint.h"
@@ -14,6 +17,10 @@ namespace sipmasq {
 struct UdpSocketOptions {
     uint8_t dscp = 46;
     int rcvbuf_bytes = 256 * 1024;
+    // SO_BINDTODEVICE: the socket only sees datagrams that arrived through
+    // this interface (a datagram for the inside address that came in through
+    // the outside interface is not delivered). Empty: any interface.
+    std::array<char, IFNAMSIZ> device{};
 };
 
 // A bound socket or -errno (EADDRINUSE, EMFILE, ENFILE, ...).

@@ -30,6 +30,7 @@
 #include "rtpd_link.h"
 #include "sandbox_policy.h"
 #include "sip_proxy.h"
+#include "sip_socket.h"
 
 using namespace sipmasq;
 
@@ -118,17 +119,17 @@ class SipdProcess;
 
 struct SipSocketEntry {
     SipdProcess* owner = nullptr;
-    Side side;
-    SockAddr local;
-    UniqueFd fd;
+    SipSideSocket sock;
     EventPtr event;
 };
 
 class SipdProcess {
   public:
     SipdProcess(ChildRuntime& runtime, std::vector<Cidr> networks, std::optional<SockAddr> adv,
-                std::shared_ptr<const DigestAuth> auth, NameResolver* resolver)
+                std::shared_ptr<const DigestAuth> auth, NameResolver* resolver,
+                SideInterfaces interfaces)
         : runtime_(runtime),
+          interfaces_(std::move(interfaces)),
           resolver_(resolver),
           auth_(std::move(auth)),
           networks_(std::move(networks)),
@@ -162,16 +163,13 @@ class SipdProcess {
                 if (!local || !fd) return;
                 const int flags = ::fcntl(fd.get(), F_GETFL);
                 if (flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
-                auto entry = std::make_unique<SipSocketEntry>();
-                entry->owner = this;
-                entry->side = p.side == proto::kSideOutside ? Side::Outside : Side::Inside;
-                entry->local = *local;
-                entry->fd = std::move(fd);
-                entry->event.reset(event_new(runtime_.base(), entry->fd.get(), EV_READ | EV_PERSIST,
-                                             &on_sip_readable, entry.get()));
+                const Side side = p.side == proto::kSideOutside ? Side::Outside : Side::Inside;
+                auto entry = std::make_unique<SipSocketEntry>(SipSocketEntry{
+                    this, SipSideSocket(std::move(fd), side, *local, interfaces_), {}});
+                entry->event.reset(event_new(runtime_.base(), entry->sock.fd(),
+                                             EV_READ | EV_PERSIST, &on_sip_readable, entry.get()));
                 sockets_.push_back(std::move(entry));
-                log_debug("SIP socket %s on the %s", local->to_string().c_str(),
-                          side_name(sockets_.back()->side));
+                log_debug("SIP socket %s on the %s", local->to_string().c_str(), side_name(side));
                 break;
             }
             case proto::MsgType::StateDir:
@@ -241,20 +239,19 @@ class SipdProcess {
         static char buf[65536];
         // A bounded number per wake-up so one socket cannot starve the rest.
         for (int i = 0; i < 64; ++i) {
-            SockAddr from;
-            socklen_t len = SockAddr::capacity();
-            const ssize_t n = ::recvfrom(entry.fd.get(), buf, sizeof buf, 0, from.sa(), &len);
-            if (n < 0) {
-                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                    log_warning("recvfrom on %s: %s", entry.local.to_string().c_str(),
-                                std::strerror(errno));
+            SipDatagram d;
+            const SipReceive r = entry.sock.receive(buf, d);
+            if (r == SipReceive::Dropped) continue;
+            if (r != SipReceive::Datagram) {
+                if (r == SipReceive::Error)
+                    log_warning("recvmsg on %s: %s", entry.sock.local().to_string().c_str(),
+                                std::strerror(entry.sock.error()));
                 break;
             }
             if (!proxy_) continue;
-            log_debug("%zd bytes from %s on the %s", n, from.to_string().c_str(),
-                      side_name(entry.side));
-            proxy_->handle_datagram(std::string_view(buf, static_cast<size_t>(n)), entry.side, from,
-                                    wall_now());
+            log_debug("%zu bytes from %s on the %s", d.size, d.from.to_string().c_str(),
+                      side_name(d.side));
+            proxy_->handle_datagram(std::string_view(buf, d.size), d.side, d.from, wall_now());
         }
         // Saved at once unless a save happened within the last second; the
         // timer writes what that left over, so a burst costs one write.
@@ -263,8 +260,8 @@ class SipdProcess {
 
     void send(Side side, const SockAddr& dest, std::string_view data) {
         for (const auto& s : sockets_) {
-            if (s->side != side || s->local.family() != dest.family()) continue;
-            if (::sendto(s->fd.get(), data.data(), data.size(), 0, dest.sa(), dest.len()) < 0) {
+            if (s->sock.side() != side || s->sock.local().family() != dest.family()) continue;
+            if (::sendto(s->sock.fd(), data.data(), data.size(), 0, dest.sa(), dest.len()) < 0) {
                 uint64_t suppressed = 0;
                 if (send_log_.allow(monotonic_ms(), suppressed))
                     log_warning("sendto %s: %s (%llu similar suppressed)", dest.to_string().c_str(),
@@ -275,28 +272,28 @@ class SipdProcess {
         log_warning("no %s socket for %s", side_name(side), dest.to_string().c_str());
     }
 
-    const SipSocketEntry* socket_of(Side side) const {
+    const SipSideSocket* socket_of(Side side) const {
         for (const auto& s : sockets_)
-            if (s->side == side) return s.get();
+            if (s->sock.side() == side) return &s->sock;
         return nullptr;
     }
 
     void maybe_start() {
         if (proxy_ || !state_dir_ || !peer_seen_) return;
-        const SipSocketEntry* in = socket_of(Side::Inside);
-        const SipSocketEntry* out = socket_of(Side::Outside);
+        const SipSideSocket* in = socket_of(Side::Inside);
+        const SipSideSocket* out = socket_of(Side::Outside);
         if (in == nullptr || out == nullptr) return;
         const Config& cfg = runtime_.config();
         SipProxySettings s;
-        s.inside_local = in->local;
-        s.outside_local = out->local;
-        s.outside_advertised = advertised_ ? *advertised_ : out->local;
-        s.policy.us.inside = {in->local.host_string(), cfg.sip_listen_port};
+        s.inside_local = in->local();
+        s.outside_local = out->local();
+        s.outside_advertised = advertised_ ? *advertised_ : out->local();
+        s.policy.us.inside = {in->local().host_string(), cfg.sip_listen_port};
         s.policy.us.outside = {s.outside_advertised.host_string(), cfg.sip_listen_port};
-        if (advertised_) s.policy.us.aliases.push_back(out->local.host_string());
+        if (advertised_) s.policy.us.aliases.push_back(out->local().host_string());
         if (!cfg.host_outbound.empty()) s.policy.us.aliases.push_back(cfg.host_outbound);
         s.policy.public_host =
-            cfg.host_outbound.empty() ? out->local.host_string() : cfg.host_outbound;
+            cfg.host_outbound.empty() ? out->local().host_string() : cfg.host_outbound;
         s.policy.local_domains = cfg.local_domains;
         s.policy.hosts_allow_reg = cfg.hosts_allow_reg;
         s.policy.hosts_allow_sip = cfg.hosts_allow_sip;
@@ -308,7 +305,7 @@ class SipdProcess {
             s.policy.outbound_domain = {cfg.outbound_domain_host, cfg.outbound_domain_port};
         s.policy.inside_networks = networks_;
         if (s.policy.inside_networks.empty())
-            if (auto c = Cidr::parse(in->local.host_string()))
+            if (auto c = Cidr::parse(in->local().host_string()))
                 s.policy.inside_networks.push_back(*c);
         s.registrar.default_expires = cfg.default_expires;
         s.registrar.max_expires = cfg.max_expires;
@@ -381,6 +378,7 @@ class SipdProcess {
     }
 
     ChildRuntime& runtime_;
+    SideInterfaces interfaces_;
     NameResolver* resolver_;
     std::shared_ptr<const DigestAuth> auth_;
     std::vector<Cidr> networks_;
@@ -412,10 +410,24 @@ int main(int argc, char** argv) {
     std::unique_ptr<EvdnsResolver> resolver =
         EvdnsResolver::create(runtime.base(), runtime.config().dns_server,
                               !outs.empty() && outs.front().is_v6() ? AF_INET6 : AF_INET);
+    // Trust by interface: the interfaces' indexes come from getifaddrs.
+    SideInterfaces interfaces =
+        side_interfaces(runtime.config().if_inbound, runtime.config().if_outbound);
     runtime.enter_sandbox(sipd_syscall_rules());
     for (const Cidr& c : networks) log_info("inside network %s", c.to_string().c_str());
+    if (interfaces.distinct())
+        log_info("trust by interface: inside %s (index %u), outside %s (index %u)",
+                 interfaces.inside.name.c_str(), interfaces.inside.index,
+                 interfaces.outside.name.c_str(), interfaces.outside.index);
+    else
+        log_notice(
+            "trust by interface is not possible on this set-up (inside %s, outside %s are not "
+            "two interfaces): the side of a datagram is the socket it arrives on",
+            interfaces.inside.index != 0 ? interfaces.inside.name.c_str() : "on no interface",
+            interfaces.outside.index != 0 ? interfaces.outside.name.c_str() : "on no interface");
 
-    SipdProcess process(runtime, std::move(networks), advertised, std::move(auth), resolver.get());
+    SipdProcess process(runtime, std::move(networks), advertised, std::move(auth), resolver.get(),
+                        std::move(interfaces));
     runtime.set_message_handler(
         [&](const proto::Message& msg, UniqueFd fd) { process.on_message(msg, std::move(fd)); });
     runtime.set_ctl_handler([&](CtlCommand c, bool json) { return process.ctl(c, json); });

@@ -1,10 +1,13 @@
 // Control semantics of the relay: idempotent start, re-INVITE keeps ports,
 // stop of an unknown id, list, requested ports for restart, limits.
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <map>
 
+#include "peer_policy.h"
 #include "relay.h"
 #include "relay_test_util.h"
 #include "udp_socket.h"
@@ -199,6 +202,100 @@ TEST(RelayLimits, DescriptorCeilingIsAnErrorValue) {
     EXPECT_EQ(last.error, StartError::NoDescriptors);
     EXPECT_EQ(last.sys_errno, EMFILE);
     for (const auto& pool : st.relay->stats().pools) EXPECT_EQ(pool.stats.used, 2u);
+}
+
+// rtpd checks the peers itself (a compromised sipd must not aim the relay at
+// arbitrary hosts), with the policy of the FAQ's firewall.
+class RelayPeerPolicy : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        RelayConfig c = test::test_config(42100, 42199);
+        c.peers = make_peer_policy({*Cidr::parse("192.0.2.0/24")}, {*SockAddr::parse("192.0.2.1")},
+                                   {*SockAddr::parse("203.0.113.1")}, {});
+        st.make(c);
+    }
+    void expect_refused(const StartParams& p, Side side, const std::string& why) {
+        const StartResult r = st.relay->start(5, p);
+        EXPECT_EQ(r.error, StartError::PeerRefused) << start_error_name(r.error);
+        EXPECT_EQ(r.refused_side, side);
+        ASSERT_NE(r.refused_why, nullptr);
+        EXPECT_EQ(std::string(r.refused_why), why);
+    }
+    test::RelayFixtureState st;
+};
+
+TEST_F(RelayPeerPolicy, RefusesPeersOnTheWrongSideAndSpecialAddressesBeforeBinding) {
+    expect_refused(params(ep("203.0.113.10", 5004), ep("203.0.113.20", 6004)), Side::Inside,
+                   "not an inside address");
+    expect_refused(params(ep("192.0.2.10", 5004), ep("192.0.2.20", 6004)), Side::Outside,
+                   "inside address on the outside");
+    expect_refused(params(ep("192.0.2.10", 5004), ep("127.0.0.1", 6004)), Side::Outside,
+                   "loopback address");
+    expect_refused(params(ep("192.0.2.10", 5004), ep("203.0.113.1", 6004)), Side::Outside,
+                   "sipmasq's own address");
+    expect_refused(params(ep("192.0.2.10", 5004), ep("224.0.0.1", 6004)), Side::Outside,
+                   "multicast address");
+    expect_refused(params(ep("192.0.2.255", 5004), ep("203.0.113.20", 6004)), Side::Inside,
+                   "broadcast address");
+    EXPECT_EQ(st.relay->size(), 0u);
+    const RelayStats s = st.relay->stats();
+    EXPECT_EQ(s.failed_total, 6u);
+    for (const auto& pool : s.pools) EXPECT_EQ(pool.stats.used, 0u);  // nothing bound
+}
+
+TEST_F(RelayPeerPolicy, AllowsTheRightPeersAndUnspecifiedOrUnknownOnes) {
+    EXPECT_TRUE(st.relay->start(1, params(ep("192.0.2.10", 5004), ep("203.0.113.20", 6004))).ok());
+    // On hold (c=0.0.0.0) and an answer not yet there: nothing is sent to them.
+    EXPECT_TRUE(st.relay->start(2, params(ep("192.0.2.10", 5004), ep("0.0.0.0", 6004))).ok());
+    EXPECT_TRUE(st.relay->start(3, params(ep("192.0.2.10", 5004), Endpoint{})).ok());
+    EXPECT_TRUE(st.relay->start(4, params(Endpoint{}, ep("203.0.113.20", 6004))).ok());
+    EXPECT_EQ(st.relay->size(), 4u);
+}
+
+TEST_F(RelayPeerPolicy, AReInviteToARefusedPeerFailsAndKeepsTheForward) {
+    ASSERT_TRUE(st.relay->start(7, params(ep("192.0.2.10", 5004), ep("203.0.113.20", 6004))).ok());
+    const StartResult r =
+        st.relay->start(7, params(ep("192.0.2.10", 5004), ep("192.0.2.30", 6004)));
+    EXPECT_EQ(r.error, StartError::PeerRefused);
+    const auto info = st.relay->info(7);
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->outside_peer, ep("203.0.113.20", 6004));
+}
+
+// SO_BINDTODEVICE: each side's sockets see only their interface.
+TEST(RelayDevices, SocketsAreBoundToTheirSidesInterface) {
+    test::RelayFixtureState st;
+    RelayConfig c = test::test_config(42200, 42299);
+    c.inside_device = "lo";
+    c.outside_device = "lo";
+    st.make(c);
+    ASSERT_TRUE(st.relay->start(1, params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004))).ok());
+    for (const Leg leg : {Leg::InsideRtp, Leg::InsideRtcp, Leg::OutsideRtp, Leg::OutsideRtcp}) {
+        char name[IFNAMSIZ] = {};
+        socklen_t len = sizeof name;
+        ASSERT_EQ(
+            ::getsockopt(st.relay->socket_fd(1, leg), SOL_SOCKET, SO_BINDTODEVICE, name, &len), 0);
+        EXPECT_STREQ(name, "lo");
+    }
+    // No such interface: the forward fails rather than listening everywhere.
+    test::RelayFixtureState bad;
+    c.inside_device = "smq-none0";
+    bad.make(c);
+    const StartResult r = bad.relay->start(1, params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004)));
+    EXPECT_EQ(r.error, StartError::Socket);
+    EXPECT_EQ(r.sys_errno, ENODEV);
+}
+
+TEST(RelayDevices, WithoutADeviceTheSocketsAreNotBound) {
+    test::RelayFixtureState st;
+    st.make(test::test_config(42300, 42399));
+    ASSERT_TRUE(st.relay->start(1, params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004))).ok());
+    char name[IFNAMSIZ] = {};
+    socklen_t len = sizeof name;
+    ASSERT_EQ(::getsockopt(st.relay->socket_fd(1, Leg::InsideRtp), SOL_SOCKET, SO_BINDTODEVICE,
+                           name, &len),
+              0);
+    EXPECT_EQ(len, 0u);
 }
 
 }  // namespace

@@ -276,6 +276,30 @@ TEST_F(RtpdProcessTest, ListStopUnknownPingAndPoolExhaustion) {
     EXPECT_EQ(pong->as<proto::PingMsg>().nonce, 0x1234u);
 }
 
+// rtpd checks the peers of START_FWD itself: a compromised sipd cannot
+// make it send media to a multicast group (refused even on loopback).
+TEST_F(RtpdProcessTest, RefusesAPeerThePolicyForbidsAndSaysWhy) {
+    ASSERT_NO_FATAL_FAILURE(launch());
+    PhonePair a = make_phone(kInsidePhoneHost);
+    ASSERT_TRUE(a.rtp);
+    const uint32_t seq = sipd_->start_fwd(
+        21, make_start(kInside, kOutside, a.rtp->addr(), ep("224.0.0.1", 5004), "call-21"));
+    auto failed = sipd_->wait_reply(seq, 2000);
+    ASSERT_TRUE(failed);
+    ASSERT_EQ(failed->type(), proto::MsgType::FwdFailed);
+    const auto msg = failed->as<proto::FwdFailedMsg>();
+    EXPECT_EQ(msg.reason, static_cast<uint32_t>(proto::FwdFailReason::BadRequest));
+    EXPECT_EQ(std::string(proto::fixed_text(msg.text)), "outside peer refused: multicast address");
+    EXPECT_TRUE(rtpd_.wait_log(
+        "forward 21 (call call-21) refused: outside peer 224.0.0.1:5004: multicast address", 2000));
+    // Nothing was bound: the same id with an allowed peer starts normally.
+    PhonePair b = make_phone(kOutsidePhoneHost);
+    ASSERT_TRUE(b.rtp);
+    auto [in_port, out_port] = start(21, a, b, "call-21");
+    EXPECT_NE(in_port, 0);
+    EXPECT_NE(out_port, 0);
+}
+
 // sipmasqctl streams / stats, as the parent passes them on.
 TEST_F(RtpdProcessTest, AnswersStreamsAndStats) {
     ASSERT_NO_FATAL_FAILURE(launch("", 3));

@@ -353,8 +353,11 @@ TEST(RtpdSandbox, ForbiddenCallsDieBySigsys) {
                          const int v = 1 << 16;
                          return ::syscall(SYS_setsockopt, 0, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
                      }});
-    calls.push_back({"setsockopt(SO_BINDTODEVICE)", [] {
-                         return ::syscall(SYS_setsockopt, 0, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+    // Only the SOL_SOCKET options in the table: a relay never broadcasts.
+    calls.push_back({"setsockopt(SO_BROADCAST)", [] {
+                         const int one = 1;
+                         return ::syscall(SYS_setsockopt, 0, SOL_SOCKET, SO_BROADCAST, &one,
+                                          sizeof one);
                      }});
     calls.push_back(
         {"unlinkat", [] { return ::syscall(SYS_unlinkat, AT_FDCWD, "/nonexistent", 0); }});
@@ -383,6 +386,11 @@ TEST(RtpdSandbox, AllowedTwinsExitZero) {
                          const int fd = socket(AF_INET, SOCK_DGRAM, 0);
                          const int tos = 0xb8;
                          return ::syscall(SYS_setsockopt, fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+                     }});
+    // Each relay socket sees only its side's interface.
+    calls.push_back({"setsockopt(SO_BINDTODEVICE)", [] {
+                         const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+                         return ::syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 2);
                      }});
     expect_all_allowed(rtpd_syscall_rules(), calls);
 }
