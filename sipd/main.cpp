@@ -318,7 +318,7 @@ class SipdProcess {
         {
             std::vector<SockAddr> ins, outs, adv;
             for (const auto& sock : sockets_)
-                (sock->side == Side::Inside ? ins : outs).push_back(sock->local);
+                (sock->sock.side() == Side::Inside ? ins : outs).push_back(sock->sock.local());
             if (advertised_) adv.push_back(*advertised_);
             s.peers = make_peer_policy(s.policy.inside_networks, ins, outs, adv);
             if (s.peers.loopback_only)
