@@ -98,6 +98,10 @@ SAMPLES = [
     (SYSLOG + 'sipd[815]: security: loop from 198.51.100.43:5060: loop detected', None),
     (SYSLOG + 'sipd[815]: security: acl-refused from 198.51.100.47:5060: not in '
      'hosts_allow_sip', None),
+    # A user blocked after guesses from elsewhere: her own phone is refused
+    # too, and must not be banned for it (the guesses were counted).
+    (SYSLOG + 'sipd[815]: security: auth-throttled from 192.0.2.10:5060: 403 too many '
+     'failures: REGISTER sip:203.0.113.1 to <sip:alice@203.0.113.1>', None),
     # A harmless event whose details name a hostile one: still no match.
     (SYSLOG + 'sipd[815]: security: not-found from 198.51.100.48:5060: To '
      '"security: auth-failed from 203.0.113.78:5060: x"', None),
