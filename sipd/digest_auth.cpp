@@ -220,11 +220,13 @@ AuthResult DigestAuth::check(const osip_message_t* req, int64_t now, const SockA
     // RFC 2069 answers (no qop) carry no nonce count, so they could be
     // replayed: we offer qop=auth only, and require it.
     if (qop.empty()) return failed(source_key, user, "no qop", now);
-    if (!iequals(qop, "auth") || cnonce.empty()) return failed(source_key, user, "unsupported qop", now);
+    if (!iequals(qop, "auth") || cnonce.empty())
+        return failed(source_key, user, "unsupported qop", now);
     // nc: exactly 8 hex digits (RFC 2617 §3.2.2), and never 0.
     uint32_t count = 0;
-    if (nc.size() != 8 || std::from_chars(nc.data(), nc.data() + nc.size(), count, 16).ptr !=
-                              nc.data() + nc.size() || count == 0)
+    if (nc.size() != 8 ||
+        std::from_chars(nc.data(), nc.data() + nc.size(), count, 16).ptr != nc.data() + nc.size() ||
+        count == 0)
         return failed(source_key, user, "bad nonce count", now);
     if (!same_uri(uri, req->req_uri) && !(own_host && names_us(uri, own_host)))
         return failed(source_key, user, "uri is not the Request-URI", now);

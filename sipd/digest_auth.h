@@ -13,9 +13,9 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <optional>
 #include <unordered_map>
 
 #include "address.h"
@@ -35,10 +35,10 @@ namespace sipmasq {
     std::string_view text, size_t* bad_lines = nullptr);
 
 enum class AuthVerdict : uint8_t {
-    Ok,       // authenticated as `user`
-    Missing,  // no Authorization for our realm: challenge
-    Stale,    // right password, but an old, foreign or replayed nonce: challenge with stale=true
-    Failed,   // wrong password, unknown user, or a malformed answer: challenge and log
+    Ok,         // authenticated as `user`
+    Missing,    // no Authorization for our realm: challenge
+    Stale,      // right password, but an old, foreign or replayed nonce: challenge with stale=true
+    Failed,     // wrong password, unknown user, or a malformed answer: challenge and log
     Throttled,  // too many failures lately from this source or for this user: refused
                 // without the password being checked (403, logged, no challenge)
 };

@@ -70,7 +70,8 @@ SecurityLog::Source& SecurityLog::find_or_add(const Key& key, int64_t now_ms) {
     }
     Source& s = lru_.front();
     s.key = key;
-    s.bucket.units = static_cast<int64_t>(limits_.per_source_burst) * limits_.per_source_interval_ms;
+    s.bucket.units =
+        static_cast<int64_t>(limits_.per_source_burst) * limits_.per_source_interval_ms;
     s.bucket.last_ms = now_ms;
     s.suppressed = 0;
     index_.emplace(key, lru_.begin());

@@ -45,10 +45,10 @@ TEST(TerminalEscapeTest, PrintableUtf8StaysAndEverythingElseIsEscaped) {
     EXPECT_EQ(escape_for_terminal("M\xc3\xbcller \xe6\x97\xa5 \xf0\x9f\x93\x9e"),
               "M\xc3\xbcller \xe6\x97\xa5 \xf0\x9f\x93\x9e");
     // C1 CSI, raw and as UTF-8: some terminals take it as ESC [.
-    EXPECT_EQ(escape_for_terminal("\x9b" "2J"), "\\x9b" "2J");
-    EXPECT_EQ(escape_for_terminal("\xc2\x9b" "2J"), "\\xc2\\x9b" "2J");
+    EXPECT_EQ(escape_for_terminal("\x9b[2J"), "\\x9b[2J");
+    EXPECT_EQ(escape_for_terminal("\xc2\x9b[2J"), "\\xc2\\x9b[2J");
     // A right-to-left override would reorder what the admin reads.
-    EXPECT_EQ(escape_for_terminal("a\xe2\x80\xae" "b"), "a\\xe2\\x80\\xae" "b");
+    EXPECT_EQ(escape_for_terminal("a\xe2\x80\xae-b"), "a\\xe2\\x80\\xae-b");
     // Invalid UTF-8: overlong, surrogate, above U+10FFFF, truncated.
     EXPECT_EQ(escape_for_terminal("\xc0\xaf"), "\\xc0\\xaf");
     EXPECT_EQ(escape_for_terminal("\xed\xa0\x80"), "\\xed\\xa0\\x80");
@@ -236,12 +236,16 @@ TEST_F(CtlTest, ARegistrationCannotPaintTheAdminsTerminal) {
                     with_length("REGISTER sip:127.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" +
                                     std::to_string(mallory.port) +
                                     ";branch=z9hG4bKctlesc;rport\r\n"
-                                    "From: <sip:" + user + "@127.0.0.2>;tag=m1\r\n"
-                                    "To: <sip:" + user + "@127.0.0.2>\r\n"
+                                    "From: <sip:" +
+                                    user +
+                                    "@127.0.0.2>;tag=m1\r\n"
+                                    "To: <sip:" +
+                                    user +
+                                    "@127.0.0.2>\r\n"
                                     "Call-ID: reg-ctl-esc@127.0.0.1\r\n"
                                     "CSeq: 1 REGISTER\r\n"
-                                    "Contact: <sip:" + user + "@127.0.0.1:" +
-                                    std::to_string(mallory.port) +
+                                    "Contact: <sip:" +
+                                    user + "@127.0.0.1:" + std::to_string(mallory.port) +
                                     ">\r\nExpires: 600\r\nMax-Forwards: 70\r\n",
                                 ""));
     ASSERT_NE(mallory.receive("SIP/2.0 200"), "") << daemon_.log();

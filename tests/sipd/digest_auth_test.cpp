@@ -113,7 +113,8 @@ class DigestProxyTest : public ::testing::Test {
 
     // `msg` with every `from` replaced by `to`.
     static std::string replaced(std::string msg, const std::string& from, const std::string& to) {
-        for (size_t at = msg.find(from); at != std::string::npos; at = msg.find(from, at + to.size()))
+        for (size_t at = msg.find(from); at != std::string::npos;
+             at = msg.find(from, at + to.size()))
             msg.replace(at, from.size(), to);
         return msg;
     }
@@ -245,7 +246,8 @@ TEST_F(DigestProxyTest, AReplayedAnswerIsStaleAndAGreaterCountIsAccepted) {
     const std::string log = ::testing::internal::GetCapturedStderr();
     EXPECT_EQ(last()->status_code, 401);
     EXPECT_NE(sent_.back().data.find("stale=true"), std::string::npos) << sent_.back().data;
-    EXPECT_EQ(log.find("auth-failed"), std::string::npos) << "a retransmission is no attack: " << log;
+    EXPECT_EQ(log.find("auth-failed"), std::string::npos)
+        << "a retransmission is no attack: " << log;
     // The phone's next REGISTER on the same nonce counts on: accepted, once.
     const std::string next =
         with_cseq(authorized(nonce, "secret", "alice", "sip:203.0.113.1", "00000002"), 314160);
@@ -334,8 +336,9 @@ TEST_F(DigestProxyTest, FailuresSpreadOverTimeAreNotThrottled) {
     // A wrong password every 15 s: never five within a minute.
     for (int i = 0; i < 12; ++i) {
         const int64_t t = kNow + 15 * i;
-        proxy_.handle_datagram(for_user(authorized(challenge_nonce(phone, t), "typo", "bob"), "bob"),
-                               Side::Inside, phone, t);
+        proxy_.handle_datagram(
+            for_user(authorized(challenge_nonce(phone, t), "typo", "bob"), "bob"), Side::Inside,
+            phone, t);
         ASSERT_EQ(last()->status_code, 401) << i;
     }
     const int64_t t = kNow + 15 * 12;
