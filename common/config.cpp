@@ -561,6 +561,12 @@ std::string suggestion(std::string_view key) {
     const ConfigKeyInfo* best = nullptr;
     size_t best_distance = 3;  // only close misspellings
     for (const auto& info : config_key_table()) {
+        // The lengths alone bound the distance from below: a long unknown
+        // key (up to a whole line) is not compared letter by letter with
+        // every key name, which made a file of them slow (found by fuzzing).
+        const size_t name_size = std::string_view(info.name).size();
+        const size_t gap = key.size() > name_size ? key.size() - name_size : name_size - key.size();
+        if (gap >= best_distance) continue;
         const size_t d = edit_distance(key, info.name);
         if (d < best_distance) {
             best_distance = d;

@@ -10,9 +10,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "build_config.h"
 #include "ctl_protocol.h"
+#include "terminal_escape.h"
 #include "unique_fd.h"
 
 namespace {
@@ -104,11 +106,17 @@ int main(int argc, char** argv) {
         reply.append(buf, static_cast<size_t>(n));
     }
     if (reply.rfind("OK\n", 0) == 0) {
-        std::fwrite(reply.data() + 3, 1, reply.size() - 3, stdout);
+        // The tables carry what phones and strangers sent (AORs, contacts,
+        // From, To, Call-IDs); JSON is escaped by its producer and is for
+        // programs, so it is passed on as it is.
+        const std::string_view body = std::string_view(reply).substr(3);
+        const std::string shown = json ? std::string(body) : escape_for_terminal(body);
+        std::fwrite(shown.data(), 1, shown.size(), stdout);
         return EXIT_SUCCESS;
     }
     if (reply.rfind("ERR ", 0) == 0) {
-        std::fprintf(stderr, "sipmasqctl: %s", reply.c_str() + 4);
+        std::fprintf(stderr, "sipmasqctl: %s",
+                     escape_for_terminal(std::string_view(reply).substr(4)).c_str());
         return EXIT_FAILURE;
     }
     std::fprintf(stderr, "sipmasqctl: unexpected answer from sipmasq\n");

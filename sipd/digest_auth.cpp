@@ -143,20 +143,35 @@ DigestAuth::DigestAuth(std::string realm, std::unordered_map<std::string, std::s
     : realm_(std::move(realm)), passwords_(std::move(passwords)), secret_(std::move(secret)) {}
 
 std::string DigestAuth::make_nonce(int64_t now) const {
-    char ts[17];
-    std::snprintf(ts, sizeof ts, "%016llx", static_cast<unsigned long long>(now));
-    return std::string(ts) + "." + hmac_md5_hex(secret_, ts);
+    char signed_part[34];
+    std::snprintf(signed_part, sizeof signed_part, "%016llx.%016llx",
+                  static_cast<unsigned long long>(now),
+                  static_cast<unsigned long long>(++nonce_serial_));
+    return std::string(signed_part) + "." + hmac_md5_hex(secret_, signed_part);
 }
 
-bool DigestAuth::nonce_fresh(std::string_view nonce, int64_t now) const {
-    if (nonce.size() != 16 + 1 + 32 || nonce[16] != '.') return false;
+std::optional<int64_t> DigestAuth::nonce_issued(std::string_view nonce, int64_t now) const {
+    constexpr size_t kSigned = 16 + 1 + 16;
+    if (nonce.size() != kSigned + 1 + 32 || nonce[16] != '.' || nonce[kSigned] != '.')
+        return std::nullopt;
+    if (!equal_constant_time(nonce.substr(kSigned + 1),
+                             hmac_md5_hex(secret_, nonce.substr(0, kSigned))))
+        return std::nullopt;
     const std::string_view ts = nonce.substr(0, 16);
-    if (!equal_constant_time(nonce.substr(17), hmac_md5_hex(secret_, ts))) return false;
     unsigned long long t = 0;
     const auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), t, 16);
-    if (ec != std::errc() || end != ts.data() + ts.size()) return false;
+    if (ec != std::errc() || end != ts.data() + ts.size()) return std::nullopt;
     const auto issued = static_cast<int64_t>(t);
-    return issued <= now + 5 && now - issued <= kNonceSeconds;
+    if (issued > now + 5 || now - issued > kNonceSeconds) return std::nullopt;
+    return issued;
+}
+
+AuthResult DigestAuth::failed(const std::string& source_key, std::string user, const char* why,
+                              int64_t now) const {
+    failures_by_source_.failure(source_key, now);
+    // Only real users are counted by name: made-up names would push them out.
+    if (passwords_.count(user) != 0) failures_by_user_.failure(user, now);
+    return result(AuthVerdict::Failed, std::move(user), why);
 }
 
 std::string DigestAuth::challenge(int64_t now, bool stale) const {
@@ -169,7 +184,7 @@ std::string DigestAuth::challenge(int64_t now, bool stale) const {
            "\", qop=\"auth\", algorithm=MD5" + (stale ? ", stale=true" : "");
 }
 
-AuthResult DigestAuth::check(const osip_message_t* req, int64_t now,
+AuthResult DigestAuth::check(const osip_message_t* req, int64_t now, const SockAddr& source,
                              const std::function<bool(std::string_view)>& own_host) const {
     // The first Authorization for our realm (a phone may carry others).
     osip_authorization_t* auth = nullptr;
@@ -183,11 +198,17 @@ AuthResult DigestAuth::check(const osip_message_t* req, int64_t now,
     }
     if (auth == nullptr) return result(AuthVerdict::Missing, "", "no credentials");
     std::string user = unquote(osip_sv(auth->username));
+    // The port does not count: a guesser may use any number of them.
+    const std::string source_key = source.valid() ? source.host_string() : std::string("-");
+    // Before any password is compared: a guesser gets no answer to learn from.
+    if (failures_by_source_.blocked(source_key, now) ||
+        (passwords_.count(user) != 0 && failures_by_user_.blocked(user, now)))
+        return result(AuthVerdict::Throttled, user, "too many failures");
     if (!iequals(osip_sv(auth->auth_type), "Digest"))
-        return result(AuthVerdict::Failed, user, "not Digest");
+        return failed(source_key, user, "not Digest", now);
     const std::string algorithm = unquote(osip_sv(auth->algorithm));
     if (!algorithm.empty() && !iequals(algorithm, "MD5"))
-        return result(AuthVerdict::Failed, user, "algorithm not MD5");
+        return failed(source_key, user, "algorithm not MD5", now);
     const std::string nonce = unquote(osip_sv(auth->nonce));
     const std::string uri = unquote(osip_sv(auth->uri));
     const std::string response = ascii_lower(unquote(osip_sv(auth->response)));
@@ -195,29 +216,44 @@ AuthResult DigestAuth::check(const osip_message_t* req, int64_t now,
     const std::string nc = unquote(osip_sv(auth->nonce_count));
     const std::string cnonce = unquote(osip_sv(auth->cnonce));
     if (user.empty() || nonce.empty() || uri.empty() || response.size() != 32)
-        return result(AuthVerdict::Failed, user, "incomplete credentials");
+        return failed(source_key, user, "incomplete credentials", now);
+    // RFC 2069 answers (no qop) carry no nonce count, so they could be
+    // replayed: we offer qop=auth only, and require it.
+    if (qop.empty()) return failed(source_key, user, "no qop", now);
+    if (!iequals(qop, "auth") || cnonce.empty())
+        return failed(source_key, user, "unsupported qop", now);
+    // nc: exactly 8 hex digits (RFC 2617 §3.2.2), and never 0.
+    uint32_t count = 0;
+    if (nc.size() != 8 ||
+        std::from_chars(nc.data(), nc.data() + nc.size(), count, 16).ptr != nc.data() + nc.size() ||
+        count == 0)
+        return failed(source_key, user, "bad nonce count", now);
     if (!same_uri(uri, req->req_uri) && !(own_host && names_us(uri, own_host)))
-        return result(AuthVerdict::Failed, user, "uri is not the Request-URI");
+        return failed(source_key, user, "uri is not the Request-URI", now);
     // One may register only the AOR of the name one authenticated as.
     if (req->to == nullptr || req->to->url == nullptr || osip_sv(req->to->url->username) != user)
-        return result(AuthVerdict::Failed, user, "username is not the To user");
+        return failed(source_key, user, "username is not the To user", now);
     const auto pw = passwords_.find(user);
-    if (pw == passwords_.end()) return result(AuthVerdict::Failed, user, "unknown user");
+    if (pw == passwords_.end()) return failed(source_key, user, "unknown user", now);
 
     const std::string ha1 = md5_hex(user + ":" + realm_ + ":" + pw->second);
     const std::string ha2 = md5_hex(std::string(osip_sv(req->sip_method)) + ":" + uri);
-    std::string expected;
-    if (qop.empty()) {
-        expected = md5_hex(ha1 + ":" + nonce + ":" + ha2);  // RFC 2069 compatibility
-    } else if (iequals(qop, "auth") && !nc.empty() && !cnonce.empty()) {
-        expected = md5_hex(ha1 + ":" + nonce + ":" + nc + ":" + cnonce + ":auth:" + ha2);
-    } else {
-        return result(AuthVerdict::Failed, user, "unsupported qop");
-    }
+    const std::string expected =
+        md5_hex(ha1 + ":" + nonce + ":" + nc + ":" + cnonce + ":auth:" + ha2);
     if (!equal_constant_time(expected, response))
-        return result(AuthVerdict::Failed, user, "wrong password");
-    // The password is right; only the nonce may be old or another process's.
-    if (!nonce_fresh(nonce, now)) return result(AuthVerdict::Stale, user, "stale nonce");
+        return failed(source_key, user, "wrong password", now);
+    // The password is right; only the nonce may be old, another process's,
+    // or used before with this count (a replay, or a retransmission).
+    const std::optional<int64_t> issued = nonce_issued(nonce, now);
+    if (!issued) return result(AuthVerdict::Stale, user, "stale nonce");
+    switch (nonce_counts_.use(nonce, *issued, count, now)) {
+        case NonceCounts::Use::Accepted:
+            break;
+        case NonceCounts::Use::Replayed:
+            return result(AuthVerdict::Stale, user, "nonce count not increased");
+        case NonceCounts::Use::Forgotten:
+            return result(AuthVerdict::Stale, user, "nonce forgotten");
+    }
     return result(AuthVerdict::Ok, user, "");
 }
 

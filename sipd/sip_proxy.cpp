@@ -280,8 +280,12 @@ bool SipProxy::authenticated(const osip_message_t* req, Side arrival, const Sock
     if (!settings_.auth) return true;
     const ProxyAddresses& us = settings_.policy.us;
     const AuthResult a = settings_.auth->check(
-        req, now, [&us](std::string_view host) { return us.is_own_host(host); });
+        req, now, source, [&us](std::string_view host) { return us.is_own_host(host); });
     if (a.verdict == AuthVerdict::Ok) return true;
+    if (a.verdict == AuthVerdict::Throttled) {  // no challenge: nothing to guess against
+        respond(req, 403, arrival, source, "auth-throttled", a.why);
+        return false;
+    }
     if (a.verdict == AuthVerdict::Failed) {
         const std::string details = "user=" + a.user + " (" + a.why + ")";
         refused("auth-failed", source, details.c_str(), "auth");

@@ -15,12 +15,75 @@
 #include <regex>
 
 #include "daemon_harness.h"
+#include "terminal_escape.h"
 #include "udp_peer.h"
 
 namespace sipmasq::test {
 namespace {
 
 using namespace std::chrono_literals;
+
+// The escaping of sipmasqctl's tables, byte by byte.
+TEST(TerminalEscapeTest, PlainTablesAreUnchanged) {
+    const std::string table =
+        "AOR CONTACT SOURCE MODE EXPIRES\nalice@203.0.113.1 <sip:alice@192.0.2.10:5060>\t"
+        "192.0.2.10:5060 registrar 600s\n";
+    EXPECT_EQ(escape_for_terminal(table), table);
+}
+
+TEST(TerminalEscapeTest, ControlBytesAreShownAsHex) {
+    EXPECT_EQ(escape_for_terminal("a\x1b[2Jb"), "a\\x1b[2Jb");
+    EXPECT_EQ(escape_for_terminal("\x1b]0;owned\x07"), "\\x1b]0;owned\\x07");
+    EXPECT_EQ(escape_for_terminal("x\ry"), "x\\x0dy") << "a carriage return hides a line";
+    EXPECT_EQ(escape_for_terminal("\x7f\x08"), "\\x7f\\x08");
+    EXPECT_EQ(escape_for_terminal(std::string_view("a\0b", 3)), "a\\x00b");
+    // A backslash is escaped too, so "\x1b" in the output is never ambiguous.
+    EXPECT_EQ(escape_for_terminal("a\\x1b"), "a\\\\x1b");
+}
+
+TEST(TerminalEscapeTest, PrintableUtf8StaysAndEverythingElseIsEscaped) {
+    EXPECT_EQ(escape_for_terminal("M\xc3\xbcller \xe6\x97\xa5 \xf0\x9f\x93\x9e"),
+              "M\xc3\xbcller \xe6\x97\xa5 \xf0\x9f\x93\x9e");
+    // C1 CSI, raw and as UTF-8: some terminals take it as ESC [.
+    EXPECT_EQ(escape_for_terminal("\x9b[2J"), "\\x9b[2J");
+    EXPECT_EQ(escape_for_terminal("\xc2\x9b[2J"), "\\xc2\\x9b[2J");
+    // A right-to-left override would reorder what the admin reads.
+    EXPECT_EQ(escape_for_terminal("a\xe2\x80\xae-b"), "a\\xe2\\x80\\xae-b");
+    // Invalid UTF-8: overlong, surrogate, above U+10FFFF, truncated.
+    EXPECT_EQ(escape_for_terminal("\xc0\xaf"), "\\xc0\\xaf");
+    EXPECT_EQ(escape_for_terminal("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+    EXPECT_EQ(escape_for_terminal("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
+    EXPECT_EQ(escape_for_terminal("ok\xe2\x82"), "ok\\xe2\\x82");
+    // A lead byte does not swallow the control byte after it.
+    EXPECT_EQ(escape_for_terminal("\xe2\x1b[m"), "\\xe2\\x1b[m");
+}
+
+TEST(TerminalEscapeTest, NoPairOfBytesGetsAControlCharacterThrough) {
+    // Every pair, so each lead byte meets each continuation byte: the output
+    // is printable ASCII (or \n, \t), or the pair itself when it is the
+    // UTF-8 of a printable character (U+00A0 to U+07FF).
+    for (unsigned a = 0; a < 256; ++a) {
+        for (unsigned b = 0; b < 256; ++b) {
+            const char in[2] = {static_cast<char>(a), static_cast<char>(b)};
+            const std::string out = escape_for_terminal(std::string_view(in, 2));
+            bool ascii = true;
+            for (const char ch : out) {
+                const auto c = static_cast<unsigned char>(ch);
+                if (c >= 0x80) ascii = false;
+                if (c < 0x80) {
+                    ASSERT_TRUE(c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f))
+                        << std::hex << a << " " << b;
+                }
+            }
+            if (!ascii) {
+                ASSERT_EQ(out, std::string(in, 2)) << std::hex << a << " " << b;
+                ASSERT_TRUE(a >= 0xc2 && a <= 0xdf && b >= 0x80 && b <= 0xbf &&
+                            !(a == 0xc2 && b <= 0x9f))
+                    << std::hex << a << " " << b;
+            }
+        }
+    }
+}
 
 class CtlTest : public RunningDaemonTest {
   protected:
@@ -163,6 +226,38 @@ TEST_F(CtlTest, RegistrationsCallsAndStreamsShowWhatSipmasqIsDoing) {
     EXPECT_NE(out.find("call-ctl-1@127.0.0.3"), std::string::npos) << out;
     ASSERT_EQ(ctl({"stats"}, out), 0) << out;
     EXPECT_NE(out.find("INVITE"), std::string::npos) << out;
+}
+
+TEST_F(CtlTest, ARegistrationCannotPaintTheAdminsTerminal) {
+    // A user name with an escape sequence that would clear the screen.
+    UdpPeer mallory("127.0.0.1");
+    const std::string user = "ev\x1b[2J\x1b]0;x\x07il";
+    mallory.send_to("127.0.0.1", sip_port_,
+                    with_length("REGISTER sip:127.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" +
+                                    std::to_string(mallory.port) +
+                                    ";branch=z9hG4bKctlesc;rport\r\n"
+                                    "From: <sip:" +
+                                    user +
+                                    "@127.0.0.2>;tag=m1\r\n"
+                                    "To: <sip:" +
+                                    user +
+                                    "@127.0.0.2>\r\n"
+                                    "Call-ID: reg-ctl-esc@127.0.0.1\r\n"
+                                    "CSeq: 1 REGISTER\r\n"
+                                    "Contact: <sip:" +
+                                    user + "@127.0.0.1:" + std::to_string(mallory.port) +
+                                    ">\r\nExpires: 600\r\nMax-Forwards: 70\r\n",
+                                ""));
+    ASSERT_NE(mallory.receive("SIP/2.0 200"), "") << daemon_.log();
+
+    std::string out;
+    ASSERT_EQ(ctl({"registrations"}, out), 0) << out;
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_EQ(out.find('\x07'), std::string::npos) << out;
+    EXPECT_NE(out.find("ev\\x1b[2J\\x1b]0;x\\x07il@127.0.0.2"), std::string::npos) << out;
+    // JSON is escaped by sipd, for programs.
+    ASSERT_EQ(ctl({"-j", "registrations"}, out), 0) << out;
+    EXPECT_NE(out.find("ev\\u001b[2J"), std::string::npos) << out;
 }
 
 TEST_F(CtlTest, OnlyRootMayUseTheControlSocket) {

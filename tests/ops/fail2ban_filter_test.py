@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""The fail2ban filter etc/fail2ban/filter.d/sipmasq.conf against sample lines.
+"""The fail2ban filter etc/fail2ban/filter.d/sipmasq.conf against sample lines,
+and the jail etc/fail2ban/jail.d/sipmasq.conf against sipmasq's ports.
 
 Every sample says which address fail2ban must take from it, or that it must
-not match. The samples include attacker-supplied details that try to inject
+not match: only the events hostile by themselves (auth-failed,
+register-refused, relay-refused, forged-response, wrong-interface) ban;
+not-found, bad-request, loop, acl-refused and OPTIONS pings never do. The samples include attacker-supplied details that try to inject
 another address (a second "from IP:port", a whole fake security line, a
 crafted From display name, an escaped newline); the filter must always take
 the address at the fixed position, the one the socket gave.
@@ -29,6 +32,9 @@ import tempfile
 SOURCE_ROOT = os.environ.get(
     'SIPMASQ_SOURCE_ROOT', os.path.join(os.path.dirname(__file__), '..', '..'))
 FILTER = os.path.join(SOURCE_ROOT, 'etc', 'fail2ban', 'filter.d', 'sipmasq.conf')
+JAIL = os.path.join(SOURCE_ROOT, 'etc', 'fail2ban', 'jail.d', 'sipmasq.conf')
+CONFIG_KEYS = os.path.join(SOURCE_ROOT, 'common', 'config_keys.cpp')
+EXAMPLE_CONFIG = os.path.join(SOURCE_ROOT, 'etc', 'sipmasq.conf')
 
 SYSLOG = 'Nov 24 10:00:%02d fw sipmasq[812]: '
 STDERR = '2026-11-24 10:00:%02d.123 sipmasq[812] warning: '
@@ -36,22 +42,24 @@ JOURNAL_VIA_RSYSLOG = 'Nov 24 10:00:%02d fw sipmasq[812]: 2026-11-24 10:00:00.12
 
 # (line, address fail2ban must ban, or None for no match)
 SAMPLES = [
-    # The plain events, each shape of line.
+    # The hostile events, each shape of line.
     (SYSLOG + 'sipd[815]: security: auth-failed from 198.51.100.7:5060: user "alice"',
      '198.51.100.7'),
     (SYSLOG + 'sipd[815]: security: register-refused from 198.51.100.8:5062: '
      'not in hosts_allow_reg', '198.51.100.8'),
     (STDERR + 'sipd[815]: security: relay-refused from 203.0.113.9:5060: '
      'sip:x@example.net', '203.0.113.9'),
-    (JOURNAL_VIA_RSYSLOG + 'sipd[815]: security: flood from 198.51.100.10:5060: '
-     '300 datagrams in 1 s', '198.51.100.10'),
-    (SYSLOG + 'security: bad-request from 198.51.100.11:1024: no Via', '198.51.100.11'),
-    (SYSLOG + 'sipd[815]: security: bad-request from 198.51.100.12:5060', '198.51.100.12'),
+    (JOURNAL_VIA_RSYSLOG + 'sipd[815]: security: forged-response from 198.51.100.10:5060: '
+     '200 OK matches no transaction', '198.51.100.10'),
+    (SYSLOG + 'sipd[815]: security: wrong-interface from 198.51.100.11:1024: '
+     'inside address on the outside socket', '198.51.100.11'),
+    (SYSLOG + 'security: relay-refused from 198.51.100.12:5060', '198.51.100.12'),
     # IPv6, always in brackets; and an IPv4-mapped address.
     (SYSLOG + 'sipd[815]: security: auth-failed from [2001:db8::1]:5060: user "bob"',
      '2001:db8::1'),
-    (STDERR + 'sipd[815]: security: flood from [2001:db8:0:1::2]:5062: burst', '2001:db8:0:1::2'),
-    (SYSLOG + 'sipd[815]: security: flood from [::ffff:198.51.100.13]:5060: burst',
+    (STDERR + 'sipd[815]: security: forged-response from [2001:db8:0:1::2]:5062: 180',
+     '2001:db8:0:1::2'),
+    (SYSLOG + 'sipd[815]: security: wrong-interface from [::ffff:198.51.100.13]:5060: x',
      '198.51.100.13'),
     # Injection attempts in the details: the socket's address wins.
     (SYSLOG + 'sipd[815]: security: auth-failed from 198.51.100.20:5060: '
@@ -60,39 +68,61 @@ SAMPLES = [
      'To "security: auth-failed from 203.0.113.67:5060: z"', '198.51.100.21'),
     (SYSLOG + 'sipd[815]: security: auth-failed from 198.51.100.22:5060: '
      'From "\\"admin\\" from 203.0.113.68:5060" <sip:admin@203.0.113.68>', '198.51.100.22'),
-    (SYSLOG + 'sipd[815]: security: bad-request from [2001:db8::23]:5060: '
+    (SYSLOG + 'sipd[815]: security: relay-refused from [2001:db8::23]:5060: '
      'Via SIP/2.0/UDP 203.0.113.69:5060 from [2001:db8::99]:5060:', '2001:db8::23'),
     # A newline in a header, as the log escapes it, followed by a fake line.
     (SYSLOG + 'sipd[815]: security: auth-failed from 198.51.100.24:5060: user "a?'
-     'Nov 24 10:00:00 fw sipmasq[812]: security: flood from 203.0.113.70:5060: x"',
+     'Nov 24 10:00:00 fw sipmasq[812]: security: auth-failed from 203.0.113.70:5060: x"',
      '198.51.100.24'),
     # A crafted display name that is itself an address with a port.
     (SYSLOG + 'sipd[815]: security: register-refused from 198.51.100.25:5060: '
      'From "203.0.113.71:5060" <sip:203.0.113.71>', '198.51.100.25'),
     # As sipd/sip_proxy.cpp's security_line() writes them, with the
     # rate limiter's suffix and the parent's "sipd[pid]:" prefix.
-    (SYSLOG + 'sipd[815]: security: acl-refused from 198.51.100.40:5060: not in '
-     'hosts_allow_sip (4 similar suppressed)', '198.51.100.40'),
+    (SYSLOG + 'sipd[815]: security: relay-refused from 198.51.100.40:5060: 403 relaying '
+     'denied: INVITE sip:x@example.net to <sip:x@example.net> (4 similar suppressed)',
+     '198.51.100.40'),
     (SYSLOG + 'sipd[815]: security: register-refused from 198.51.100.41:5060: '
      'domain not served: sip:alice@203.0.113.76:5060', '198.51.100.41'),
-    (STDERR + 'sipd[815]: security: not-found from [2001:db8::42]:5060: no such user',
-     '2001:db8::42'),
-    (SYSLOG + 'sipd[815]: security: loop from 198.51.100.43:5060: loop detected',
-     '198.51.100.43'),
+    (SYSLOG + 'sipd[815]: security: auth-failed from 198.51.100.42:5060: '
+     'user=alice (wrong password) (0 similar suppressed)', '198.51.100.42'),
+    # Events an honest peer causes: never a ban, whatever they carry.
+    (STDERR + 'sipd[815]: security: not-found from [2001:db8::42]:5060: 404 no such user: '
+     'INVITE sip:carol@203.0.113.1 to <sip:carol@203.0.113.1>', None),
+    (SYSLOG + 'sipd[815]: security: not-found from 198.51.100.45:5060: 404 no such user: '
+     'OPTIONS sip:alice@203.0.113.1 to <sip:alice@203.0.113.1>', None),
     (SYSLOG + 'sipd[815]: security: bad-request from 198.51.100.44:5060: '
-     'unparseable request dropped (0 similar suppressed)', '198.51.100.44'),
+     'unparseable request dropped (0 similar suppressed)', None),
+    (SYSLOG + 'sipd[815]: security: bad-request from 198.51.100.46:5060: 400 missing '
+     'mandatory header: OPTIONS sip:203.0.113.1 to <sip:ping@203.0.113.1>', None),
+    (SYSLOG + 'sipd[815]: security: loop from 198.51.100.43:5060: loop detected', None),
+    (SYSLOG + 'sipd[815]: security: acl-refused from 198.51.100.47:5060: not in '
+     'hosts_allow_sip', None),
+    # A user blocked after guesses from elsewhere: her own phone is refused
+    # too, and must not be banned for it (the guesses were counted).
+    (SYSLOG + 'sipd[815]: security: auth-throttled from 192.0.2.10:5060: 403 too many '
+     'failures: REGISTER sip:203.0.113.1 to <sip:alice@203.0.113.1>', None),
+    # A harmless event whose details name a hostile one: still no match.
+    (SYSLOG + 'sipd[815]: security: not-found from 198.51.100.48:5060: To '
+     '"security: auth-failed from 203.0.113.78:5060: x"', None),
+    (SYSLOG + 'sipd[815]: security: bad-request from 198.51.100.49:5060: '
+     'relay-refused from 203.0.113.79:5060: x', None),
+    # A hostile name as part of a longer word is another event.
+    (SYSLOG + 'sipd[815]: security: xauth-failed from 198.51.100.50:5060: x', None),
+    (SYSLOG + 'sipd[815]: security: auth-failed-not from 198.51.100.51:5060: x', None),
     # An invalid source address is written as "-": nothing to ban.
-    (SYSLOG + 'sipd[815]: security: bad-request from -: from 203.0.113.77:5060: x', None),
+    (SYSLOG + 'sipd[815]: security: auth-failed from -: from 203.0.113.77:5060: x', None),
     # Not security events: no match, whatever address they carry.
     (SYSLOG + 'sipd[815]: registered sip:alice@203.0.113.1 from 198.51.100.30:5060', None),
     (SYSLOG + 'sipd[815]: call started from 198.51.100.31:5060 to sip:bob@example.net', None),
-    (SYSLOG + 'sipd[815]: bad SIP message: security: flood from 203.0.113.72:5060: x', None),
-    (SYSLOG + 'sipd[815]: warning: From "security: flood from 203.0.113.73:5060:"', None),
+    (SYSLOG + 'sipd[815]: bad SIP message: security: auth-failed from 203.0.113.72:5060: x',
+     None),
+    (SYSLOG + 'sipd[815]: warning: From "security: auth-failed from 203.0.113.73:5060:"', None),
     (STDERR + 'sipd[815]: notice: security: relay-refused text from 203.0.113.74:5060:', None),
     # Another program's line in the same syslog file.
-    ('Nov 24 10:00:%02d fw sshd[99]: security: flood from 203.0.113.75:5060: x', None),
+    ('Nov 24 10:00:%02d fw sshd[99]: security: auth-failed from 203.0.113.75:5060: x', None),
     # The address must be followed by a port: no port, no match.
-    (SYSLOG + 'sipd[815]: security: flood from 198.51.100.32: x', None),
+    (SYSLOG + 'sipd[815]: security: auth-failed from 198.51.100.32: x', None),
 ]
 
 
@@ -161,8 +191,63 @@ def fail2ban_match(tool, filter_path, line):
     return ids[0] if ids else None
 
 
-def main():
+# --- the jail's ports ----------------------------------------------------------
+
+def jail_ports():
+    """The jail's port list as (low, high) ranges; fail2ban writes a:b."""
+    parser = configparser.RawConfigParser(inline_comment_prefixes=('#',))
+    with open(JAIL, encoding='utf-8') as f:
+        parser.read_file(f)
+    ranges = []
+    for item in parser.get('sipmasq', 'port').split(','):
+        low, _, high = item.strip().partition(':')
+        ranges.append((int(low), int(high or low)))
+    return ranges
+
+
+def port_settings():
+    """(source, {key: value}) for the parser's defaults and etc/sipmasq.conf."""
+    keys = ('sip_listen_port', 'rtp_port_low', 'rtp_port_high')
+    with open(CONFIG_KEYS, encoding='utf-8') as f:
+        text = f.read()
+    defaults = {k: int(re.search(r'\{"%s", "(\d+)"' % k, text).group(1)) for k in keys}
+    example = dict(defaults)
+    with open(EXAMPLE_CONFIG, encoding='utf-8') as f:
+        for line in f:
+            m = re.match(r'\s*(\w+)\s*=\s*(\d+)\s*$', line)
+            if m and m.group(1) in keys:
+                example[m.group(1)] = int(m.group(2))
+    return [('the defaults', defaults), (EXAMPLE_CONFIG, example)]
+
+
+def check_jail():
+    """Every SIP and relay port of the defaults and of the example file is banned."""
     failures = 0
+    ranges = jail_ports()
+
+    def covered(low, high):
+        return any(a <= low and high <= b for a, b in ranges)
+
+    for source, ports in port_settings():
+        if not covered(ports['sip_listen_port'], ports['sip_listen_port']):
+            print('FAIL: the jail does not ban sip_listen_port %d of %s'
+                  % (ports['sip_listen_port'], source))
+            failures += 1
+        if not covered(ports['rtp_port_low'], ports['rtp_port_high']):
+            print('FAIL: the jail does not ban the RTP range %d-%d of %s: %r'
+                  % (ports['rtp_port_low'], ports['rtp_port_high'], source, ranges))
+            failures += 1
+    with open(JAIL, encoding='utf-8') as f:
+        text = f.read()
+    if not all(k in text for k in ('sipmasq.conf', 'rtp_port_low', 'rtp_port_high')):
+        print('FAIL: the jail does not say to keep its ports in step with sipmasq.conf')
+        failures += 1
+    print('jail: ports %r checked' % ranges)
+    return failures
+
+
+def main():
+    failures = check_jail()
     samples = lines_with_seconds()
     regexes = python_failregex()
     for line, want in samples:

@@ -1,6 +1,8 @@
 // Digest authentication of registrar-mode REGISTERs: MD5 against RFC 1321,
 // HMAC-MD5 against RFC 2104, the RFC 2617 example, and the proxy on real
-// messages (missing credentials, right and wrong password, stale nonce).
+// messages (missing credentials, right and wrong password, stale nonce,
+// replayed nonce counts, qop required, failures throttled per source and
+// per user).
 #include "digest_auth.h"
 
 #include <gtest/gtest.h>
@@ -91,20 +93,48 @@ class DigestProxyTest : public ::testing::Test {
         return s;
     }
 
-    // alice's REGISTER with an Authorization computed as a phone would.
+    // alice's REGISTER with an Authorization computed as a phone would;
+    // an empty `nc` answers without qop (RFC 2069 style).
     static std::string authorized(const std::string& nonce, const std::string& password,
                                   const std::string& user = "alice",
-                                  const std::string& uri = "sip:203.0.113.1") {
+                                  const std::string& uri = "sip:203.0.113.1",
+                                  const std::string& nc = "00000001") {
         const std::string ha1 = md5_hex(user + ":" + kRealm + ":" + password);
         const std::string ha2 = md5_hex("REGISTER:" + uri);
-        const std::string response = md5_hex(ha1 + ":" + nonce + ":00000001:4f1b2c:auth:" + ha2);
+        const std::string response =
+            nc.empty() ? md5_hex(ha1 + ":" + nonce + ":" + ha2)
+                       : md5_hex(ha1 + ":" + nonce + ":" + nc + ":4f1b2c:auth:" + ha2);
         std::string msg = samples::register_alice();
         const std::string header =
             "Authorization: Digest username=\"" + user + "\", realm=\"" + kRealm + "\", nonce=\"" +
-            nonce + "\", uri=\"" + uri + "\", response=\"" + response +
-            "\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"4f1b2c\"\r\n";
+            nonce + "\", uri=\"" + uri + "\", response=\"" + response + "\", algorithm=MD5" +
+            (nc.empty() ? "" : ", qop=auth, nc=" + nc + ", cnonce=\"4f1b2c\"") + "\r\n";
         msg.insert(msg.find("User-Agent:"), header);
         return msg;
+    }
+
+    // `msg` with every `from` replaced by `to`.
+    static std::string replaced(std::string msg, const std::string& from, const std::string& to) {
+        for (size_t at = msg.find(from); at != std::string::npos;
+             at = msg.find(from, at + to.size()))
+            msg.replace(at, from.size(), to);
+        return msg;
+    }
+    // The REGISTER of another user: its To, From and Contact name `user`.
+    static std::string for_user(const std::string& msg, const std::string& user) {
+        return replaced(msg, "alice@", user + "@");
+    }
+    // The phone's next REGISTER of the same Call-ID (the registrar wants
+    // its CSeq to grow).
+    static std::string with_cseq(const std::string& msg, int cseq) {
+        return replaced(msg, "CSeq: 314159 ", "CSeq: " + std::to_string(cseq) + " ");
+    }
+
+    // A fresh challenge to alice, and its nonce.
+    std::string challenge_nonce(const SockAddr& from, int64_t now) {
+        proxy_.handle_datagram(samples::register_alice(), Side::Inside, from, now);
+        EXPECT_EQ(last()->status_code, 401);
+        return last_nonce();
     }
 
     OsipMessagePtr last() { return parse_sip_message(sent_.back().data); }
@@ -207,13 +237,224 @@ TEST_F(DigestProxyTest, StaleNonceGetsStaleTrue) {
     EXPECT_EQ(last()->status_code, 200);
 }
 
-TEST(DigestAuth, NonceIsSignedAndExpires) {
+TEST_F(DigestProxyTest, AReplayedAnswerIsStaleAndAGreaterCountIsAccepted) {
+    const std::string nonce = challenge_nonce(alice_, kNow);
+    const std::string answer = authorized(nonce, "secret");
+    proxy_.handle_datagram(answer, Side::Inside, alice_, kNow + 1);
+    ASSERT_EQ(last()->status_code, 200) << sent_.back().data;
+    // The same answer again (captured, or retransmitted): never accepted.
+    ::testing::internal::CaptureStderr();
+    proxy_.handle_datagram(answer, Side::Inside, alice_, kNow + 2);
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(last()->status_code, 401);
+    EXPECT_NE(sent_.back().data.find("stale=true"), std::string::npos) << sent_.back().data;
+    EXPECT_EQ(log.find("auth-failed"), std::string::npos)
+        << "a retransmission is no attack: " << log;
+    // The phone's next REGISTER on the same nonce counts on: accepted, once.
+    const std::string next =
+        with_cseq(authorized(nonce, "secret", "alice", "sip:203.0.113.1", "00000002"), 314160);
+    proxy_.handle_datagram(next, Side::Inside, alice_, kNow + 3);
+    EXPECT_EQ(last()->status_code, 200) << sent_.back().data;
+    proxy_.handle_datagram(next, Side::Inside, alice_, kNow + 4);
+    EXPECT_EQ(last()->status_code, 401);
+    // A count lower than the last accepted one is a replay too.
+    proxy_.handle_datagram(authorized(nonce, "secret", "alice", "sip:203.0.113.1", "00000001"),
+                           Side::Inside, alice_, kNow + 5);
+    EXPECT_EQ(last()->status_code, 401);
+    EXPECT_NE(sent_.back().data.find("stale=true"), std::string::npos);
+}
+
+TEST_F(DigestProxyTest, EachChallengeHasItsOwnNonce) {
+    // Two phones challenged in the same second answer with nc=1 each.
+    const SockAddr carol = *SockAddr::parse("192.0.2.11:5060");
+    const std::string first = challenge_nonce(alice_, kNow);
+    const std::string second = challenge_nonce(carol, kNow);
+    EXPECT_NE(first, second);
+    proxy_.handle_datagram(authorized(first, "secret"), Side::Inside, alice_, kNow);
+    EXPECT_EQ(last()->status_code, 200);
+    proxy_.handle_datagram(replaced(authorized(second, "secret"), "a84b4c76e66710", "carol1"),
+                           Side::Inside, carol, kNow);
+    EXPECT_EQ(last()->status_code, 200);
+}
+
+TEST_F(DigestProxyTest, AnAnswerWithoutQopIsRefused) {
+    const std::string nonce = challenge_nonce(alice_, kNow);
+    ::testing::internal::CaptureStderr();
+    // RFC 2069 style, with the right password: no nonce count to check.
+    proxy_.handle_datagram(authorized(nonce, "secret", "alice", "sip:203.0.113.1", ""),
+                           Side::Inside, alice_, kNow + 1);
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(last()->status_code, 401);
+    EXPECT_EQ(proxy_.table().size(), 0u);
+    EXPECT_NE(log.find("security: auth-failed from 192.0.2.10:5060: user=alice (no qop)"),
+              std::string::npos)
+        << log;
+}
+
+TEST_F(DigestProxyTest, ABadNonceCountIsRefused) {
+    const std::string nonce = challenge_nonce(alice_, kNow);
+    for (const char* nc : {"00000000", "1", "0000000g", "000000001"}) {
+        proxy_.handle_datagram(authorized(nonce, "secret", "alice", "sip:203.0.113.1", nc),
+                               Side::Inside, alice_, kNow + 1);
+        EXPECT_EQ(last()->status_code, 401) << nc;
+    }
+    EXPECT_EQ(proxy_.table().size(), 0u);
+}
+
+TEST_F(DigestProxyTest, AGuessingSourceIsRefusedUncheckedForAWhile) {
+    const SockAddr guesser = *SockAddr::parse("192.0.2.66:5060");
+    // Five wrong answers within a minute, for names that do not exist.
+    for (int i = 0; i < 5; ++i) {
+        const std::string nonce = challenge_nonce(guesser, kNow + i);
+        proxy_.handle_datagram(for_user(authorized(nonce, "x", "user" + std::to_string(i)),
+                                        "user" + std::to_string(i)),
+                               Side::Inside, guesser, kNow + i);
+        ASSERT_EQ(last()->status_code, 401) << i;
+    }
+    // Now even alice's right password from that address (another port) is
+    // refused, with no challenge to answer and no password checked.
+    const SockAddr guesser_other_port = *SockAddr::parse("192.0.2.66:5062");
+    const std::string nonce = challenge_nonce(guesser_other_port, kNow + 10);
+    ::testing::internal::CaptureStderr();
+    proxy_.handle_datagram(authorized(nonce, "secret"), Side::Inside, guesser_other_port,
+                           kNow + 10);
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(last()->status_code, 403) << sent_.back().data;
+    EXPECT_EQ(sent_.back().data.find("WWW-Authenticate"), std::string::npos);
+    EXPECT_NE(log.find("security: auth-throttled from 192.0.2.66:5062"), std::string::npos) << log;
+    // Other sources, alice included, are not affected.
+    proxy_.handle_datagram(authorized(challenge_nonce(alice_, kNow + 10), "secret"), Side::Inside,
+                           alice_, kNow + 10);
+    EXPECT_EQ(last()->status_code, 200);
+    // The block ends.
+    const int64_t later = kNow + 4 + 61;
+    proxy_.handle_datagram(with_cseq(authorized(challenge_nonce(guesser, later), "secret"), 314160),
+                           Side::Inside, guesser, later);
+    EXPECT_EQ(last()->status_code, 200) << sent_.back().data;
+}
+
+TEST_F(DigestProxyTest, FailuresSpreadOverTimeAreNotThrottled) {
+    const SockAddr phone = *SockAddr::parse("192.0.2.12:5060");
+    // A wrong password every 15 s: never five within a minute.
+    for (int i = 0; i < 12; ++i) {
+        const int64_t t = kNow + 15 * i;
+        proxy_.handle_datagram(
+            for_user(authorized(challenge_nonce(phone, t), "typo", "bob"), "bob"), Side::Inside,
+            phone, t);
+        ASSERT_EQ(last()->status_code, 401) << i;
+    }
+    const int64_t t = kNow + 15 * 12;
+    proxy_.handle_datagram(for_user(authorized(challenge_nonce(phone, t), "other", "bob"), "bob"),
+                           Side::Inside, phone, t);
+    EXPECT_EQ(last()->status_code, 200) << sent_.back().data;
+}
+
+TEST_F(DigestProxyTest, GuessesAtOneUserFromManySourcesBlockThatUser) {
+    for (int i = 0; i < 5; ++i) {
+        const SockAddr from = *SockAddr::parse("192.0.2." + std::to_string(100 + i) + ":5060");
+        proxy_.handle_datagram(authorized(challenge_nonce(from, kNow + i), "guess"), Side::Inside,
+                               from, kNow + i);
+        ASSERT_EQ(last()->status_code, 401) << i;
+    }
+    // alice is blocked wherever the answer comes from, even a right one...
+    proxy_.handle_datagram(authorized(challenge_nonce(alice_, kNow + 5), "secret"), Side::Inside,
+                           alice_, kNow + 5);
+    EXPECT_EQ(last()->status_code, 403);
+    // ...bob is not, not even from a source that guessed at alice.
+    const SockAddr guesser = *SockAddr::parse("192.0.2.100:5060");
+    proxy_.handle_datagram(
+        for_user(authorized(challenge_nonce(guesser, kNow + 5), "other", "bob"), "bob"),
+        Side::Inside, guesser, kNow + 5);
+    EXPECT_EQ(last()->status_code, 200) << sent_.back().data;
+    // alice again once the block is over.
+    proxy_.handle_datagram(
+        with_cseq(authorized(challenge_nonce(alice_, kNow + 4 + 61), "secret"), 314160),
+        Side::Inside, alice_, kNow + 4 + 61);
+    EXPECT_EQ(last()->status_code, 200);
+}
+
+TEST(DigestAuth, NonceIsSignedUniqueAndExpires) {
     const DigestAuth a("r", {}, "key");
     const DigestAuth b("r", {}, "other key");
     const std::string n = a.make_nonce(kNow);
-    EXPECT_EQ(n.size(), 49u);
+    EXPECT_EQ(n.size(), 66u);
     EXPECT_NE(n, b.make_nonce(kNow));
-    EXPECT_NE(n, a.make_nonce(kNow + 1));
+    EXPECT_NE(n, a.make_nonce(kNow)) << "the same second, another challenge";
+    // Issue order is sort order (the nonce-count table relies on it).
+    EXPECT_LT(n, a.make_nonce(kNow));
+    EXPECT_LT(a.make_nonce(kNow + 1), a.make_nonce(kNow + 2));
+}
+
+TEST(NonceCounts, EachCountIsAcceptedOnceAndOnlyUpwards) {
+    NonceCounts counts(300, 16);
+    EXPECT_EQ(counts.use("n1", kNow, 1, kNow), NonceCounts::Use::Accepted);
+    EXPECT_EQ(counts.use("n1", kNow, 1, kNow), NonceCounts::Use::Replayed);
+    EXPECT_EQ(counts.use("n1", kNow, 3, kNow), NonceCounts::Use::Accepted);
+    EXPECT_EQ(counts.use("n1", kNow, 2, kNow), NonceCounts::Use::Replayed);
+    EXPECT_EQ(counts.use("n2", kNow, 1, kNow), NonceCounts::Use::Accepted);
+    EXPECT_EQ(counts.size(), 2u);
+}
+
+TEST(NonceCounts, ExpiredNoncesLeaveTheTable) {
+    NonceCounts counts(300, 16);
+    EXPECT_EQ(counts.use("a", kNow, 1, kNow), NonceCounts::Use::Accepted);
+    EXPECT_EQ(counts.use("b", kNow + 100, 1, kNow + 100), NonceCounts::Use::Accepted);
+    EXPECT_EQ(counts.use("c", kNow + 301, 1, kNow + 301), NonceCounts::Use::Accepted);
+    EXPECT_EQ(counts.size(), 2u) << "a expired";
+}
+
+TEST(NonceCounts, AFullTableForgetsTheOldestAndNeverAcceptsItAgain) {
+    NonceCounts counts(300, 3);
+    // Sort order is issue order, as with DigestAuth's nonces.
+    EXPECT_EQ(counts.use("n1", kNow, 1, kNow), NonceCounts::Use::Accepted);
+    EXPECT_EQ(counts.use("n3", kNow, 1, kNow), NonceCounts::Use::Accepted);
+    EXPECT_EQ(counts.use("n4", kNow, 1, kNow), NonceCounts::Use::Accepted);
+    EXPECT_EQ(counts.use("n5", kNow, 1, kNow), NonceCounts::Use::Accepted);  // n1 goes
+    EXPECT_EQ(counts.size(), 3u);
+    // n1's answer again, with any count: not a first use, never accepted.
+    EXPECT_EQ(counts.use("n1", kNow, 1, kNow), NonceCounts::Use::Forgotten);
+    EXPECT_EQ(counts.use("n1", kNow, 9, kNow), NonceCounts::Use::Forgotten);
+    // n2, issued before the oldest kept one, was never used: forgotten too.
+    EXPECT_EQ(counts.use("n2", kNow, 1, kNow), NonceCounts::Use::Forgotten);
+    EXPECT_EQ(counts.use("n3", kNow, 1, kNow), NonceCounts::Use::Replayed);
+    for (int i = 0; i < 10000; ++i)
+        (void)counts.use("p" + std::to_string(100000 + i), kNow, 1, kNow);
+    EXPECT_EQ(counts.size(), 3u);
+}
+
+TEST(AuthThrottle, FiveFailuresWithinTheWindowBlock) {
+    AuthThrottle t;  // 5 in 60 s block for 60 s
+    for (int i = 0; i < 4; ++i) t.failure("192.0.2.66", kNow + i);
+    EXPECT_FALSE(t.blocked("192.0.2.66", kNow + 4));
+    t.failure("192.0.2.66", kNow + 4);
+    EXPECT_TRUE(t.blocked("192.0.2.66", kNow + 4));
+    EXPECT_TRUE(t.blocked("192.0.2.66", kNow + 63));
+    EXPECT_FALSE(t.blocked("192.0.2.67", kNow + 5));
+    EXPECT_FALSE(t.blocked("192.0.2.66", kNow + 64));
+    // Failures while blocked are not counted: after the block, a fresh count.
+    for (int i = 0; i < 4; ++i) t.failure("192.0.2.66", kNow + 64 + i);
+    EXPECT_FALSE(t.blocked("192.0.2.66", kNow + 68));
+}
+
+TEST(AuthThrottle, TheWindowRestarts) {
+    AuthThrottle t;
+    for (int i = 0; i < 4; ++i) t.failure("alice", kNow + i);
+    for (int i = 0; i < 4; ++i) t.failure("alice", kNow + 60 + i);
+    EXPECT_FALSE(t.blocked("alice", kNow + 64));
+}
+
+TEST(AuthThrottle, TheTableIsBoundedAndKeepsTheRecentGuesser) {
+    AuthThrottle::Limits limits;
+    limits.max_keys = 100;
+    AuthThrottle t(limits);
+    for (int i = 0; i < 5; ++i) t.failure("guesser", kNow);
+    ASSERT_TRUE(t.blocked("guesser", kNow));
+    for (int i = 0; i < 99; ++i) t.failure("k" + std::to_string(i), kNow);
+    EXPECT_TRUE(t.blocked("guesser", kNow)) << "99 others fit beside it";
+    t.failure("one more", kNow);
+    EXPECT_FALSE(t.blocked("guesser", kNow)) << "the least recent goes first";
+    for (int i = 0; i < 100000; ++i) t.failure("flood" + std::to_string(i), kNow);
+    EXPECT_EQ(t.size(), 100u);
 }
 
 }  // namespace
