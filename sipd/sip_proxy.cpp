@@ -171,8 +171,9 @@ void SipProxy::answer_unparseable(std::string_view data, Side arrival, const Soc
 void SipProxy::refused(const char* event, const SockAddr& source, const char* details,
                        const char* reason) {
     ++refusals_by_reason_[reason];
-    uint64_t suppressed = refusal_suppressed_;
-    if (!refusal_log_.allow(monotonic_ms(), suppressed)) return;
+    // Budgeted per source: one noisy source cannot hide another's lines.
+    uint64_t suppressed = 0;
+    if (!security_log_.allow(source, monotonic_ms(), suppressed)) return;
     std::string line = security_line(event, source, details);
     if (suppressed > 0) line += " (" + std::to_string(suppressed) + " similar suppressed)";
     log_notice("%s", line.c_str());

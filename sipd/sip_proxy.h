@@ -24,6 +24,7 @@
 #include "rate_limit.h"
 #include "registrar.h"
 #include "registration_table.h"
+#include "security_log.h"
 #include "request_routing.h"
 #include "sip_types.h"
 #include "transaction_table.h"
@@ -211,10 +212,9 @@ class SipProxy {
     std::map<std::string, uint64_t> refusals_by_reason_;
     uint64_t unparseable_ = 0;
     RateLimit bad_log_{5, 10000};
-    RateLimit refusal_log_{20, 10000};
+    SecurityLog security_log_;
     RateLimit send_refused_log_{5, 10000};
     RateLimit bad_reply_limit_{50, 1000};  // 400s to unparseable requests, per second
-    uint64_t refusal_suppressed_ = 0;
 };
 
 // "security: <event> from <addr>: <details>" with control characters

@@ -386,7 +386,8 @@ TEST_F(BadInputTest, RegisterStormFromOutsideIsAllRefused) {
     const auto live = proxy_.table().lookup("alice@203.0.113.1", 1002);
     ASSERT_EQ(live.size(), 1u);
     EXPECT_EQ(live[0]->source, alice_);
-    EXPECT_LT(log_lines() - lines_before, 60u) << all_log();
+    // The global budget of security lines (60 per 10 s) and a few others.
+    EXPECT_LE(log_lines() - lines_before, 60u) << all_log();
     EXPECT_GE(count_lines("security: register-refused from 198.51.100."), 1u);
     expect_call_in_reaches_alice(1002);
 }

@@ -126,6 +126,12 @@ class DigestProxyTest : public ::testing::Test {
     }
     // The phone's next REGISTER of the same Call-ID (the registrar wants
     // its CSeq to grow).
+    // The same bytes on a new transaction (a replay, not a retransmission:
+    // a retransmission only gets the transaction's last answer again).
+    static std::string rebranched(std::string msg) {
+        msg.replace(msg.find("branch=z9hG4bK"), 14, "branch=z9hG4bKreplay");
+        return msg;
+    }
     static std::string with_cseq(const std::string& msg, int cseq) {
         return replaced(msg, "CSeq: 314159 ", "CSeq: " + std::to_string(cseq) + " ");
     }
@@ -242,9 +248,14 @@ TEST_F(DigestProxyTest, AReplayedAnswerIsStaleAndAGreaterCountIsAccepted) {
     const std::string answer = authorized(nonce, "secret");
     proxy_.handle_datagram(answer, Side::Inside, alice_, kNow + 1);
     ASSERT_EQ(last()->status_code, 200) << sent_.back().data;
-    // The same answer again (captured, or retransmitted): never accepted.
-    ::testing::internal::CaptureStderr();
+    // The same bytes again are a retransmission: the same answer, nothing new.
+    const size_t bindings = proxy_.table().size();
     proxy_.handle_datagram(answer, Side::Inside, alice_, kNow + 2);
+    EXPECT_EQ(last()->status_code, 200);
+    EXPECT_EQ(proxy_.table().size(), bindings);
+    // The same answer on a new transaction (captured and replayed): refused.
+    ::testing::internal::CaptureStderr();
+    proxy_.handle_datagram(rebranched(answer), Side::Inside, alice_, kNow + 2);
     const std::string log = ::testing::internal::GetCapturedStderr();
     EXPECT_EQ(last()->status_code, 401);
     EXPECT_NE(sent_.back().data.find("stale=true"), std::string::npos) << sent_.back().data;
@@ -255,7 +266,7 @@ TEST_F(DigestProxyTest, AReplayedAnswerIsStaleAndAGreaterCountIsAccepted) {
         with_cseq(authorized(nonce, "secret", "alice", "sip:203.0.113.1", "00000002"), 314160);
     proxy_.handle_datagram(next, Side::Inside, alice_, kNow + 3);
     EXPECT_EQ(last()->status_code, 200) << sent_.back().data;
-    proxy_.handle_datagram(next, Side::Inside, alice_, kNow + 4);
+    proxy_.handle_datagram(rebranched(next), Side::Inside, alice_, kNow + 4);
     EXPECT_EQ(last()->status_code, 401);
     // A count lower than the last accepted one is a replay too.
     proxy_.handle_datagram(authorized(nonce, "secret", "alice", "sip:203.0.113.1", "00000001"),
@@ -321,7 +332,10 @@ TEST_F(DigestProxyTest, AGuessingSourceIsRefusedUncheckedForAWhile) {
     const std::string log = ::testing::internal::GetCapturedStderr();
     EXPECT_EQ(last()->status_code, 403) << sent_.back().data;
     EXPECT_EQ(sent_.back().data.find("WWW-Authenticate"), std::string::npos);
-    EXPECT_NE(log.find("security: auth-throttled from 192.0.2.66:5062"), std::string::npos) << log;
+    // Its line may be held back by the per-source log budget (five lines
+    // about that address went out just now); the refusal is counted.
+    EXPECT_NE(proxy_.stats_text(false).find("too many failures 1"), std::string::npos)
+        << proxy_.stats_text(false) << log;
     // Other sources, alice included, are not affected.
     proxy_.handle_datagram(authorized(challenge_nonce(alice_, kNow + 10), "secret"), Side::Inside,
                            alice_, kNow + 10);
