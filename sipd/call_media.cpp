@@ -138,6 +138,17 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure, co
                                        settings_.outside_advertised};
     SdpStatus st = sdp_inspect(sdp.get(), own, info);
     if (st == SdpStatus::NoMedia) return false;
+    // A phone behind a further NAT inside names its own private address:
+    // its media comes from where its signalling does (Kamailio's
+    // fix_nated_sdp), the port as it says.
+    if (arrival == Side::Inside && settings_.peers.is_inside(source))
+        for (SdpMedia& m : info.media)
+            if (!m.disabled && !m.addr.is_unspecified() && m.addr.valid() &&
+                !settings_.peers.is_inside(m.addr)) {
+                const uint16_t port = m.addr.port();
+                m.addr = source;
+                m.addr.set_port(port);
+            }
     const std::string call_id = call_key(call_id_of(msg.get()));
     auto it = calls_.find(call_id);
     // What refuses this SDP, if anything: its form, its size, its peers.

@@ -51,9 +51,13 @@ std::optional<HostPort> host_port_of(std::string_view uri_text) {
     return hp;
 }
 
-// To a phone inside: its true contact, sent where its registration came from.
-RouteDecision to_inside(const osip_message_t* req, const std::string& contact,
-                        const SockAddr* source) {
+// To a phone inside: its true Contact (RFC 3261), which may name another
+// port than the one it registered from; but a phone behind a further NAT
+// (its Contact is another host than the source of its registration, or not
+// in an inside network) is reached at that source, as Kamailio's
+// fix_nated_contact does.
+RouteDecision to_inside(const RoutingPolicy& p, const osip_message_t* req,
+                        const std::string& contact, const SockAddr* source) {
     RouteDecision d;
     auto hp = host_port_of(contact);
     if (!hp) return respond(req, 404, "unusable contact");
@@ -61,8 +65,14 @@ RouteDecision to_inside(const osip_message_t* req, const std::string& contact,
     d.out_side = Side::Inside;
     d.new_request_uri = contact;
     d.next_hop = *hp;
-    if (source != nullptr && source->valid()) d.next_hop = {source->host_string(), source->port()};
     d.reason = "to inside phone";
+    if (source != nullptr && source->valid()) {
+        const auto at = SockAddr::parse(hp->host);
+        if (!at || !at->same_host(*source) || !is_inside_host(p, hp->host)) {
+            d.next_hop = {source->host_string(), source->port()};
+            d.reason = "to inside phone behind a NAT";
+        }
+    }
     return d;
 }
 
@@ -72,15 +82,15 @@ RouteDecision to_local_user(const RoutingPolicy& p, const osip_message_t* req,
     const osip_uri_t* uri = req->req_uri;
     if (auto token = masq_token(uri)) {
         if (const ContactMap::Entry* e = map.find(*token))
-            return to_inside(req, e->contact, &e->source);
+            return to_inside(p, req, e->contact, &e->source);
         if (const Binding* b = table.find_by_token(*token, now))
-            return to_inside(req, b->contact, &b->source);
+            return to_inside(p, req, b->contact, &b->source);
         return respond(req, 404, "unknown masqueraded contact");
     }
     if (uri->username == nullptr) return respond(req, 404, "no user in Request-URI");
     const auto live = table.lookup(aor_for(p, uri), now);
     if (live.empty()) return respond(req, 404, "no registration");
-    return to_inside(req, live.front()->contact, &live.front()->source);
+    return to_inside(p, req, live.front()->contact, &live.front()->source);
 }
 
 RouteDecision outward(const RoutingPolicy& p, const osip_message_t* req, std::string_view host,

@@ -91,13 +91,34 @@ TEST_F(Fixture, RegisterToThirdPartyRegistrar) {
     EXPECT_EQ(route(reg, Side::Inside, kAlice).next_hop.to_string(), "198.51.100.6:5080");
 }
 
+// A phone behind a further NAT registers a Contact that is not where its
+// REGISTER came from (another host, or not an inside address): it is
+// reached at the source of its registration.
+TEST_F(Fixture, PhoneBehindANatIsReachedWhereItRegisteredFrom) {
+    for (const char* contact : {"sip:alice@198.51.100.10:5060", "sip:alice@192.0.2.77:5060",
+                                "sip:alice@phone.example.test:5060"}) {
+        table.clear();
+        Binding b;
+        b.aor = "alice@203.0.113.1";
+        b.contact = contact;
+        b.source = *SockAddr::parse("192.0.2.30:40123");
+        b.expires_at = 1000;
+        table.upsert(b);
+        auto d = route(samples::invite_bob_to_alice_public(), Side::Outside, kOutsider);
+        ASSERT_EQ(d.action, RouteAction::Forward) << contact;
+        EXPECT_EQ(d.new_request_uri, contact);
+        EXPECT_EQ(d.next_hop.to_string(), "192.0.2.30:40123") << contact;
+    }
+}
+
 TEST_F(Fixture, IncomingToRegisteredAor) {
     register_alice();
     auto d = route(samples::invite_bob_to_alice_public(), Side::Outside, kOutsider);
     ASSERT_EQ(d.action, RouteAction::Forward);
     EXPECT_EQ(d.out_side, Side::Inside);
     EXPECT_EQ(d.new_request_uri, "sip:alice@192.0.2.10:5060");
-    EXPECT_EQ(d.next_hop.to_string(), "192.0.2.10:5061");  // where it registered from
+    // Its Contact, though it registered from port 5061 (RFC 3261).
+    EXPECT_EQ(d.next_hop.to_string(), "192.0.2.10:5060");
     // Same user by our DNS name.
     d = route(request("INVITE", "sip:alice@SIPMASQ.example.org"), Side::Outside, kOutsider);
     EXPECT_EQ(d.action, RouteAction::Forward);
