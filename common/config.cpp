@@ -589,6 +589,7 @@ class Validator {
             if (lines_.count(key) == 0) error(key, std::string(key) + " is required");
         }
         check_rtp_range(c);
+        check_two_arms(c);
         if (c.default_expires > c.max_expires) {
             error(lines_.count("default_expires") != 0 ? "default_expires" : "max_expires",
                   "default_expires (" + std::to_string(c.default_expires) +
@@ -609,6 +610,27 @@ class Validator {
     }
 
   private:
+    // Trust comes from the interface a packet arrives through, so the two
+    // sides must be two interfaces. Loopback is the one exception: a test
+    // or developer set-up whose peers are local processes anyway.
+    void check_two_arms(const Config& c) {
+        if (c.if_inbound.empty() || c.if_outbound.empty()) return;
+        const bool same_spec = c.if_inbound == c.if_outbound;
+        const InterfaceRef in = interface_of(c.if_inbound);
+        const InterfaceRef out = interface_of(c.if_outbound);
+        const bool same_device = in.index != 0 && in.index == out.index;
+        bool loopback = !c.inbound_addrs.empty() && !c.outbound_addrs.empty();
+        for (const auto* list : {&c.inbound_addrs, &c.outbound_addrs})
+            for (const SockAddr& a : *list) loopback = loopback && a.is_loopback();
+        if (same_spec || (same_device && !loopback))
+            error("if_outbound",
+                  "if_inbound and if_outbound are the same interface (" +
+                      (in.name.empty() ? c.if_inbound : in.name) +
+                      "): sipmasq tells inside from outside by the interface a packet arrives "
+                      "through, so a one-armed set-up cannot be trusted; give each side its own "
+                      "interface (a VLAN interface is one)");
+    }
+
     int line_of(std::string_view key) const {
         const auto it = lines_.find(key);
         return it == lines_.end() ? 0 : it->second;

@@ -385,6 +385,18 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
         return;
     }
     pop_own_routes(req, us);
+    // A keep-alive ping to sipmasq itself (an OPTIONS whose Request-URI
+    // names one of our hosts and no user): answered 200, logged nowhere.
+    if (MSG_IS_OPTIONS(req) && req->req_uri->username == nullptr &&
+        (us.is_own_host(osip_sv(req->req_uri->host)) ||
+         iequals(settings_.policy.public_host, osip_sv(req->req_uri->host))) &&
+        osip_list_size(&req->routes) == 0) {
+        if (OsipMessagePtr ok = build_response(req, 200)) {
+            osip_message_set_allow(ok.get(), "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER");
+            send_response(ok.get(), key);
+        }
+        return;
+    }
     const RouteDecision d =
         route_request(settings_.policy, req, arrival, source, table_, contacts_, now);
     switch (d.action) {

@@ -236,6 +236,20 @@ std::vector<KeyCase> key_cases() {
     };
 }
 
+// Trust comes from the arrival interface: one interface for both sides is
+// refused with the reason; two loopback addresses (a test set-up) are not.
+TEST(Config, OneArmedSetUpIsRefused) {
+    for (const char* spec : {"127.0.0.1", "lo"}) {
+        const auto r = parse_config_text(
+            config_text(std::string("if_inbound = ") + spec,
+                        {std::string("if_outbound = ") + spec}),
+            kPath);
+        EXPECT_FALSE(r.ok()) << spec;
+        EXPECT_TRUE(has_message(r.errors, 2, "a one-armed set-up cannot be trusted")) << dump(r);
+    }
+    EXPECT_TRUE(parse_config_text(config_text("# two loopback addresses"), kPath).ok());
+}
+
 TEST(Config, EverySupportedKeyHasACase) {
     std::set<std::string> covered;
     for (const auto& kc : key_cases()) covered.insert(kc.key);

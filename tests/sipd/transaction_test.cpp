@@ -5,6 +5,8 @@
 // whom, and what state it leaves behind.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "osip_ptr.h"
 #include "proxy_fixture.h"
 #include "sip_proxy.h"
@@ -415,6 +417,33 @@ TEST_F(TransactionTest, DialogContactsAreBounded) {
     // The newest are kept.
     EXPECT_NE(map.find(contact_token("sip:a@192.0.2.10:1999")), nullptr);
     EXPECT_EQ(map.find(contact_token("sip:a@192.0.2.10:1000")), nullptr);
+}
+
+// A keep-alive OPTIONS to sipmasq itself gets 200 and no security line,
+// from either side; an OPTIONS for a user is routed as any request.
+TEST_F(TransactionTest, OptionsPingToSipmasqItselfIsAnswered) {
+    for (const auto& [side, source, host] :
+         {std::tuple{Side::Outside, mallory_, "203.0.113.1"},
+          std::tuple{Side::Inside, alice_, "192.0.2.1:5060"}}) {
+        sent_.clear();
+        ::testing::internal::CaptureStderr();
+        proxy_.handle_datagram(samples::crlf(std::string("OPTIONS sip:") + host + R"( SIP/2.0
+Via: SIP/2.0/UDP )" + source.to_string() + R"(;branch=z9hG4bKping)" + host + R"(
+Max-Forwards: 70
+To: <sip:)" + host + R"(>
+From: <sip:ping@example.test>;tag=1
+Call-ID: ping@example.test
+CSeq: 1 OPTIONS
+Content-Length: 0
+
+)"),
+                               side, source, 1000);
+        const std::string log = ::testing::internal::GetCapturedStderr();
+        ASSERT_EQ(sent_.size(), 1u) << host;
+        EXPECT_EQ(sent_[0].dest, source);
+        EXPECT_EQ(sent_[0].data.rfind("SIP/2.0 200 ", 0), 0u) << sent_[0].data;
+        EXPECT_EQ(log.find("security:"), std::string::npos) << log;
+    }
 }
 
 }  // namespace
