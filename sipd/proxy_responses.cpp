@@ -26,7 +26,10 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
     const std::string ct_key = client_transaction_key(branch_of_top_via(resp), method);
     ClientTransaction* ct = transactions_.find_client(ct_key);
     const auto* top = static_cast<const osip_via_t*>(osip_list_get(&resp->vias, 0));
-    if (ct == nullptr || !is_own_via(top, us) || ct->side != arrival || !(ct->dest == source)) {
+    // The address, not the port: a next hop may answer from another socket
+    // of its own (RFC 3261 sends responses to the Via, from anywhere).
+    if (ct == nullptr || !is_own_via(top, us) || ct->side != arrival ||
+        !ct->dest.same_host(source)) {
         const std::string details = std::to_string(code) + " " + method +
                                     (ct == nullptr ? " matches no transaction of ours"
                                                    : " from another address than the request went to");
@@ -86,7 +89,11 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
         auto it = calls_.find(call_id);
         if (it != calls_.end()) {
             Call& call = it->second;
-            if (call.to_tag.empty() && code > 100 && code < 300) call.to_tag = tag_of(resp->to);
+            // The first tag names the dialog while it rings; the 2xx that
+            // establishes it names the one that counts (another fork's).
+            if (!call.established && code > 100 && code < 300 &&
+                (call.to_tag.empty() || code >= 200))
+                call.to_tag = tag_of(resp->to);
             if (code >= 200 && code < 300) call_established(call);
             if (code >= 300 && !call.established) failed_call = true;
         }
