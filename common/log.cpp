@@ -61,6 +61,30 @@ void log_write(LogLevel level, const char* fmt, ...) noexcept {
     g_sink(level, std::string_view(buf, std::strlen(buf)));
 }
 
+namespace {
+LogRecordSink g_record_sink = nullptr;
+}  // namespace
+
+void log_set_record_sink(LogRecordSink sink) noexcept {
+    g_record_sink = sink;
+}
+
+void log_record(const char* fmt, ...) noexcept {
+    if (!log_enabled(LogLevel::Notice)) return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    escape_controls(buf);
+    const std::string_view line(buf, std::strlen(buf));
+    if (g_record_sink != nullptr)
+        g_record_sink(line);
+    else
+        g_sink(LogLevel::Notice, line);
+}
+
 void log_sink_stderr(LogLevel level, std::string_view line) noexcept {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);

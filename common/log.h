@@ -24,6 +24,11 @@ void log_set_ident(const char* ident) noexcept;
 [[nodiscard]] const char* log_ident() noexcept;
 
 void log_write(LogLevel level, const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));
+// A call record (call start, call end) at notice level: the children send
+// these to the parent marked as records, which have a budget of their own.
+using LogRecordSink = void (*)(std::string_view line) noexcept;
+void log_set_record_sink(LogRecordSink sink) noexcept;
+void log_record(const char* fmt, ...) noexcept __attribute__((format(printf, 1, 2)));
 void log_line(LogLevel level, std::string_view line) noexcept;
 
 // Sinks the parent (and tools) use.

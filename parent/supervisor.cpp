@@ -27,6 +27,8 @@ constexpr int64_t kFirstBackoffMs = 200;  // audio resumes within a second
 constexpr int64_t kStableAfterMs = 60000;  // up this long: backoff starts over
 constexpr int kStopGraceSeconds = 5;
 constexpr uint32_t kChildLogBurst = 500;  // lines per second and child
+// Call records per second and child: two a call at 10,000 calls a second.
+constexpr uint32_t kChildRecordBurst = 20000;
 // A line a child prints longer than this is cut: the log is for people.
 constexpr size_t kOutputLineMax = 1024;
 // Bytes of a child's output read per wake-up, so a chatty child cannot
@@ -53,6 +55,8 @@ struct Supervisor::Child {
     // A child (say, one turned by an attacker) cannot flood the log.
     RateLimit log_limit{kChildLogBurst, 1000};
     bool log_suppressing = false;
+    RateLimit record_limit{kChildRecordBurst, 1000};
+    bool record_suppressing = false;
     unsigned restarts = 0;
     int64_t started_ms = 0;
     int64_t backoff_ms = kFirstBackoffMs;
@@ -167,6 +171,13 @@ void Supervisor::start_child(Child& child) {
     }
     UniqueFd ours(pair[0]);
     UniqueFd theirs(pair[1]);
+    // Room for bursts of call records (two a call) on the child's side,
+    // which never blocks on its log: beyond the kernel's default only with
+    // CAP_NET_ADMIN, else as much as it allows.
+    const int record_room = 4 << 20;
+    if (::setsockopt(theirs.get(), SOL_SOCKET, SO_SNDBUFFORCE, &record_room, sizeof record_room) !=
+        0)
+        (void)::setsockopt(theirs.get(), SOL_SOCKET, SO_SNDBUF, &record_room, sizeof record_room);
     std::vector<std::string> args = {"-c", options_.config_path};
     if (!options_.log_level.empty()) {
         args.emplace_back("-d");
@@ -302,10 +313,11 @@ void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueF
             break;
         case proto::MsgType::Log: {
             // proto allows syslog's 0..7; anything above error stays an error.
-            const auto level =
-                std::max(static_cast<LogLevel>(proto::payload_as<proto::LogHead>(msg).level),
-                         LogLevel::Error);
-            relay_child_line(child, level, proto::payload_text(msg, sizeof(proto::LogHead)));
+            const uint8_t raw = proto::payload_as<proto::LogHead>(msg).level;
+            const auto level = std::max(
+                static_cast<LogLevel>(raw & ~proto::kLogRecord), LogLevel::Error);
+            relay_child_line(child, level, proto::payload_text(msg, sizeof(proto::LogHead)),
+                             (raw & proto::kLogRecord) != 0);
             break;
         }
         case proto::MsgType::CtlReply:
@@ -327,8 +339,28 @@ void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueF
     }
 }
 
-void Supervisor::relay_child_line(Child& child, LogLevel level, std::string_view text) {
+void Supervisor::relay_child_line(Child& child, LogLevel level, std::string_view text,
+                                  bool record) {
     uint64_t suppressed = 0;
+    if (record) {
+        // Call records have their own, larger budget: chatter cannot crowd
+        // them out, and a turned child still cannot flood without bound.
+        if (!child.record_limit.allow(monotonic_ms(), suppressed)) {
+            if (!child.record_suppressing)
+                log_warning("%s[%d]: more than %u call records a second; suppressing",
+                            child.name, static_cast<int>(child.pid), kChildRecordBurst);
+            child.record_suppressing = true;
+            return;
+        }
+        child.record_suppressing = false;
+        if (suppressed > 0)
+            log_warning("%s[%d]: %llu call records suppressed (more than %u a second)",
+                        child.name, static_cast<int>(child.pid),
+                        static_cast<unsigned long long>(suppressed), kChildRecordBurst);
+        log_write(LogLevel::Notice, "%s[%d]: %.*s", child.name, static_cast<int>(child.pid),
+                  static_cast<int>(text.size()), text.data());
+        return;
+    }
     if (!child.log_limit.allow(monotonic_ms(), suppressed)) {
         if (!child.log_suppressing)
             log_warning("%s[%d]: more than %u log lines a second; suppressing", child.name,

@@ -65,8 +65,9 @@ class Supervisor final : public ControlBackend {
     void handle_message(Child& child, const proto::Message& msg, UniqueFd fd);
     // What a child wrote to stdout/stderr, line by line into the log.
     void read_output(Child& child, bool drain);
-    // One line from a child into the log, within its lines-a-second budget.
-    void relay_child_line(Child& child, LogLevel level, std::string_view text);
+    // A LOG line of a child, within its budget (call records have their own).
+    void relay_child_line(Child& child, LogLevel level, std::string_view text,
+                          bool record = false);
     void reap_children();
     void child_died(Child& child, int status);
     void start_child(Child& child);

@@ -46,7 +46,7 @@ bool fields_ok(const Message& msg, Process sender) noexcept {
         }
         case MsgType::Log: {
             const auto head = payload_as<LogHead>(msg);
-            if (head.level > 7) return false;
+            if ((head.level & ~kLogRecord) > 7) return false;
             // NUL-free, so the parent can pass it on as a C string.
             const auto text = msg.payload.subspan(sizeof(LogHead));
             return std::memchr(text.data(), '\0', text.size()) == nullptr;

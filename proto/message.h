@@ -109,8 +109,11 @@ struct HelloMsg {
 
 // LOG child->parent: this head, then 1..kLogTextMax bytes of text (no NUL).
 struct LogHead {
-    uint8_t level;  // syslog priority 0..7 (LogLevel)
+    uint8_t level;  // syslog priority 0..7 (LogLevel), | kLogRecord for a call record
 };
+// A call record (call start and end): the parent passes these within a
+// budget of their own, so chatter never crowds out the records.
+inline constexpr uint8_t kLogRecord = 0x80;
 inline constexpr size_t kLogTextMax = 1024;
 
 // PING / PONG, any direction; PONG echoes the nonce (and the seq).

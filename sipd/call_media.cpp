@@ -293,7 +293,7 @@ void SipProxy::finish_media(const std::shared_ptr<Pending>& p) {
         const CallStream& s = it->second.streams.front();
         if (s.inside_peer.valid() && s.outside_peer.valid()) {
             it->second.logged_start = true;
-            log_notice(
+            log_record(
                 "call start: From %s To %s Call-ID %s inside %s relay ports inside %u outside %u",
                 it->second.from.c_str(), it->second.to.c_str(), p->call_id.c_str(),
                 addr_text(it->second.inside_addr).c_str(), s.inside_port, s.outside_port);
@@ -322,7 +322,7 @@ void SipProxy::end_call(const std::string& call_id, const char* why) {
         forward_owner_.erase(s.id);
         ports += " " + std::to_string(s.inside_port) + "/" + std::to_string(s.outside_port);
     }
-    log_notice("call end: From %s To %s Call-ID %s inside %s relay ports%s (%s)", c.from.c_str(),
+    log_record("call end: From %s To %s Call-ID %s inside %s relay ports%s (%s)", c.from.c_str(),
                c.to.c_str(), call_id.c_str(), addr_text(c.inside_addr).c_str(),
                ports.empty() ? " none" : ports.c_str(), why);
     calls_.erase(it);

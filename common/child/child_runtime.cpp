@@ -24,11 +24,11 @@ constexpr int kParentFd = 3;
 // Log lines travel to the parent as LOG frames. Built on the stack and sent
 // without blocking: a parent that is slow to read loses lines, the relay
 // never stalls on its log.
-void send_log_frame(LogLevel level, const char* text, size_t len) noexcept {
+void send_log_frame(LogLevel level, const char* text, size_t len, bool record = false) noexcept {
     uint8_t payload[1 + 1024];
     len = std::min(len, sizeof payload - 1);
     if (len == 0) return;
-    payload[0] = static_cast<uint8_t>(level);
+    payload[0] = static_cast<uint8_t>(static_cast<uint8_t>(level) | (record ? proto::kLogRecord : 0));
     std::memcpy(payload + 1, text, len);
     uint8_t frame[sizeof(proto::Header) + sizeof payload];
     const size_t n = proto::encode(frame, proto::MsgType::Log, 0, 0,
@@ -39,6 +39,10 @@ void send_log_frame(LogLevel level, const char* text, size_t len) noexcept {
 
 void parent_log_sink(LogLevel level, std::string_view line) noexcept {
     send_log_frame(level, line.data(), line.size());
+}
+
+void parent_record_sink(std::string_view line) noexcept {
+    send_log_frame(LogLevel::Notice, line.data(), line.size(), true);
 }
 
 void trap_reporter(const char* line, size_t len) noexcept {
@@ -89,6 +93,7 @@ ChildRuntime::ChildRuntime(proto::Process self, const char* ident, int argc, cha
     // configuration error below reaches the administrator.
     send_hello();
     log_set_sink(parent_log_sink);
+    log_set_record_sink(parent_record_sink);
     set_seccomp_trap_reporter(trap_reporter);
 
     ConfigResult result = load_config_file(config_path);

@@ -132,9 +132,8 @@ class FaqTest : public ::testing::Test {
         write_file(config_,
                    "if_inbound = 192.0.2.1\n"
                    "if_outbound = 203.0.113.1\n"
-                   "sip_listen_port = 5060\n"
-                   "rtp_port_low = 31000\n"
-                   "rtp_port_high = 31099\n"
+                   "sip_listen_port = 5060\n" +
+                       rtp_ports_ +
                    "user = nobody\n"
                    "chrootjail = " +
                        jail +
@@ -235,6 +234,8 @@ class FaqTest : public ::testing::Test {
 
     TempDir dir_;
     std::string sipp_timeout_ = "20s";  // SIPp's limit for one whole call
+    // The relay range (a variant may want more ports).
+    std::string rtp_ports_ = "rtp_port_low = 31000\nrtp_port_high = 31099\n";
     std::string in_, fw_, out_, config_, last_msg_, bg_msg_;
     bool created_ = false;
     Daemon daemon_;
