@@ -6,8 +6,11 @@ namespace {
 constexpr uint32_t kNotFree = UINT32_MAX;
 }
 
-PortPool::PortPool(uint16_t low, uint16_t high, uint32_t quarantine_s, uint64_t seed)
-    : quarantine_ms_(static_cast<int64_t>(quarantine_s) * 1000), rng_(seed) {
+PortPool::PortPool(uint16_t low, uint16_t high, uint32_t quarantine_s, uint64_t seed,
+                   bool reuse_quarantined)
+    : quarantine_ms_(static_cast<int64_t>(quarantine_s) * 1000),
+      reuse_quarantined_(reuse_quarantined),
+      rng_(seed) {
     uint32_t lo = low + (low & 1u);
     low_ = static_cast<uint16_t>(lo);
     pair_count_ = (high >= lo && lo <= 65534) ? (static_cast<uint32_t>(high) - lo + 1) / 2 : 0;
@@ -52,17 +55,43 @@ void PortPool::expire(int64_t now_ms) {
     }
 }
 
-void PortPool::park(uint32_t pair, int64_t now_ms) {
+void PortPool::park(uint32_t pair, int64_t now_ms, bool held_elsewhere) {
     state_[pair] = State::Quarantined;
     --used_;
     uint32_t tail = (ring_head_ + ring_size_) % pair_count_;
-    ring_[tail] = Parked{pair, now_ms + quarantine_ms_};
+    ring_[tail] = Parked{pair, now_ms + quarantine_ms_, held_elsewhere};
     ++ring_size_;
+}
+
+// The oldest released pair among the first few in the ring (a pair set
+// aside because another process holds it is skipped: it would fail again).
+// Swapped to the head and popped, so the ring stays a ring; what it passes
+// over only waits a little longer.
+std::optional<uint32_t> PortPool::take_oldest_released() {
+    constexpr uint32_t kLookAhead = 16;
+    for (uint32_t i = 0; i < ring_size_ && i < kLookAhead; ++i) {
+        const uint32_t at = (ring_head_ + i) % pair_count_;
+        if (ring_[at].held_elsewhere) continue;
+        std::swap(ring_[at], ring_[ring_head_]);
+        const uint32_t pair = ring_[ring_head_].pair;
+        ring_head_ = (ring_head_ + 1) % pair_count_;
+        --ring_size_;
+        state_[pair] = State::Used;
+        ++used_;
+        ++reused_early_total_;
+        return pair;
+    }
+    return std::nullopt;
 }
 
 std::optional<uint16_t> PortPool::acquire(int64_t now_ms) {
     expire(now_ms);
-    if (free_.empty()) return std::nullopt;
+    if (free_.empty()) {
+        if (!reuse_quarantined_) return std::nullopt;
+        const auto pair = take_oldest_released();
+        if (!pair) return std::nullopt;
+        return port_of(*pair);
+    }
     std::uniform_int_distribution<size_t> pick(0, free_.size() - 1);
     uint32_t pair = free_[pick(rng_)];
     remove_free(pair);
@@ -80,14 +109,14 @@ bool PortPool::try_reserve(uint16_t rtp_port, int64_t now_ms) {
 void PortPool::release(uint16_t rtp_port, int64_t now_ms) {
     auto pair = pair_of(rtp_port);
     if (!pair || state_[*pair] != State::Used) return;
-    park(*pair, now_ms);
+    park(*pair, now_ms, false);
 }
 
 void PortPool::set_aside(uint16_t rtp_port, int64_t now_ms) {
     auto pair = pair_of(rtp_port);
     if (!pair || state_[*pair] != State::Used) return;
     ++set_aside_total_;
-    park(*pair, now_ms);
+    park(*pair, now_ms, true);
 }
 
 void PortPool::give_back(uint16_t rtp_port) {
@@ -105,6 +134,7 @@ PortPoolStats PortPool::stats(int64_t now_ms) {
     s.used = used_;
     s.quarantined = ring_size_;
     s.set_aside_total = set_aside_total_;
+    s.reused_early_total = reused_early_total_;
     return s;
 }
 

@@ -2,7 +2,11 @@
 // RTCP port above it, always taken and given back together. A pair is picked
 // at random from the free list (never sequentially, so ports are not
 // guessable), and a released pair rests in quarantine before reuse so a late
-// packet of an old call never reaches a new one.
+// packet of an old call never reaches a new one. When every pair is in use
+// or resting, a pool that may reuse quarantined pairs (strict source mode:
+// a new forward accepts only its own signalled peers, so an old call's late
+// packets are dropped anyway) hands out the pair that has rested longest
+// rather than refusing the call.
 //
 // Time is passed in (now_ms, monotonic): the pool never reads a clock, so
 // tests drive quarantine exactly.
@@ -21,15 +25,19 @@ struct PortPoolStats {
     uint32_t used = 0;
     uint32_t quarantined = 0;      // includes pairs set aside as held elsewhere
     uint64_t set_aside_total = 0;  // pairs found bound by another process
+    uint64_t reused_early_total = 0;  // quarantined pairs handed out before their time
 };
 
 class PortPool {
   public:
     // Pairs over [low, high]; an odd `low` is rounded up, a pair whose RTCP
     // port would pass `high` is left out.
-    PortPool(uint16_t low, uint16_t high, uint32_t quarantine_s, uint64_t seed);
+    PortPool(uint16_t low, uint16_t high, uint32_t quarantine_s, uint64_t seed,
+             bool reuse_quarantined = false);
 
-    // A random free pair's RTP (even) port, or nullopt when none is free.
+    // A random free pair's RTP (even) port; with none free, the released pair
+    // that has rested longest when quarantined pairs may be reused; else
+    // nullopt.
     [[nodiscard]] std::optional<uint16_t> acquire(int64_t now_ms);
     // Takes exactly this pair (restart re-creation). False when it is out of
     // range, odd, in use, or quarantined.
@@ -53,12 +61,14 @@ class PortPool {
     struct Parked {
         uint32_t pair;
         int64_t until_ms;
+        bool held_elsewhere;  // set aside: another process may hold it still
     };
 
     void expire(int64_t now_ms);
     void push_free(uint32_t pair);
     void remove_free(uint32_t pair);
-    void park(uint32_t pair, int64_t now_ms);
+    void park(uint32_t pair, int64_t now_ms, bool held_elsewhere);
+    [[nodiscard]] std::optional<uint32_t> take_oldest_released();
     [[nodiscard]] std::optional<uint32_t> pair_of(uint16_t rtp_port) const noexcept;
     [[nodiscard]] uint16_t port_of(uint32_t pair) const noexcept {
         return static_cast<uint16_t>(low_ + 2 * pair);
@@ -77,6 +87,8 @@ class PortPool {
     uint32_t ring_size_ = 0;
     uint32_t used_ = 0;
     uint64_t set_aside_total_ = 0;
+    uint64_t reused_early_total_ = 0;
+    bool reuse_quarantined_ = false;
     std::mt19937_64 rng_;
 };
 

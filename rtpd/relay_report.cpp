@@ -113,8 +113,10 @@ std::string format_stats(const RelayStats& s, bool json) {
             const auto& p = s.pools[i];
             out += (i == 0 ? "{\"address\":" : ",{\"address\":") +
                    q(p.local.with_port(0).to_string()) +
-                   fmt(",\"pairs\":%u,\"free\":%u,\"used\":%u,\"quarantined\":%u}",
-                       p.stats.total_pairs, p.stats.free, p.stats.used, p.stats.quarantined);
+                   fmt(",\"pairs\":%u,\"free\":%u,\"used\":%u,\"quarantined\":%u,"
+                       "\"reused_early\":%llu}",
+                       p.stats.total_pairs, p.stats.free, p.stats.used, p.stats.quarantined,
+                       static_cast<unsigned long long>(p.stats.reused_early_total));
         }
         out += "]}\n";
         return out;
@@ -136,9 +138,9 @@ std::string format_stats(const RelayStats& s, bool json) {
         out += "\n";
     }
     for (const auto& p : s.pools)
-        out += fmt("pool %s: pairs %u free %u used %u quarantined %u\n",
+        out += fmt("pool %s: pairs %u free %u used %u quarantined %u reused early %" PRIu64 "\n",
                    p.local.with_port(0).to_string().c_str(), p.stats.total_pairs, p.stats.free,
-                   p.stats.used, p.stats.quarantined);
+                   p.stats.used, p.stats.quarantined, p.stats.reused_early_total);
     return out;
 }
 

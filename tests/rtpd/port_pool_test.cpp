@@ -83,6 +83,38 @@ TEST(PortPool, ReleasedPairsRestInQuarantineOnTheGivenClock) {
     EXPECT_EQ(st.quarantined, 0u);
 }
 
+// Strict source mode: with no pair free, the one that has rested longest is
+// handed out rather than a call refused; a pair another process holds is
+// never among them, and nothing in use is ever handed out twice.
+TEST(PortPool, WhenNoneIsFreeTheLongestRestedReleasedPairIsReused) {
+    PortPool pool(40000, 40007, 10, 7, true);  // four pairs
+    std::vector<uint16_t> held;
+    while (auto p = pool.acquire(1000)) {
+        held.push_back(*p);
+        if (held.size() > 4) break;
+    }
+    ASSERT_EQ(held.size(), 4u) << "in use is never handed out again";
+    pool.set_aside(held[0], 1000);  // bind() found it held elsewhere
+    pool.release(held[1], 2000);
+    pool.release(held[2], 3000);
+    auto again = pool.acquire(3500);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(*again, held[1]) << "the released pair that rested longest";
+    EXPECT_EQ(*pool.acquire(3500), held[2]);
+    EXPECT_FALSE(pool.acquire(3500).has_value()) << "only the set-aside pair rests, and waits";
+    auto st = pool.stats(3500);
+    EXPECT_EQ(st.reused_early_total, 2u);
+    EXPECT_EQ(st.used, 3u);
+    EXPECT_EQ(st.quarantined, 1u);
+    // Its quarantine over, the set-aside pair is free again as usual.
+    EXPECT_EQ(*pool.acquire(11000), held[0]);
+    // Without reuse (latch mode) a full pool still refuses.
+    PortPool latch(40000, 40001, 10, 7);
+    const uint16_t only = *latch.acquire(0);
+    latch.release(only, 0);
+    EXPECT_FALSE(latch.acquire(1).has_value());
+}
+
 TEST(PortPool, ReleaseOfAPairNotInUseIsIgnored) {
     PortPool pool(40000, 40003, 10, 7);
     pool.release(40000, 0);

@@ -170,6 +170,22 @@ TEST(RelayLimits, ExhaustedPoolIsAnErrorValue) {
     StartResult r = st.relay->start(3, p);
     EXPECT_EQ(r.error, StartError::PoolExhausted);
     EXPECT_STREQ(start_error_name(r.error), "port pool exhausted");
+    // Strict source mode (the default): after a stop the resting pair is
+    // reused at once rather than the call refused (the new forward accepts
+    // only its own peers, so the old call's late packets are dropped).
+    EXPECT_TRUE(st.relay->stop(1));
+    EXPECT_TRUE(st.relay->start(3, p).ok());
+    EXPECT_EQ(st.relay->start(4, p).error, StartError::PoolExhausted);
+}
+
+TEST(RelayLimits, InLatchModeAQuarantinedPairWaits) {
+    test::RelayFixtureState st;
+    RelayConfig cfg = test::test_config(42200, 42203);
+    cfg.source_mode = SourceMode::Latch;
+    st.make(cfg);
+    auto p = params(ep("127.0.0.1", 5004), ep("127.0.0.3", 6004));
+    EXPECT_TRUE(st.relay->start(1, p).ok());
+    EXPECT_TRUE(st.relay->start(2, p).ok());
     // After a stop the pair rests in quarantine, then serves again.
     EXPECT_TRUE(st.relay->stop(1));
     EXPECT_EQ(st.relay->start(3, p).error, StartError::PoolExhausted);
