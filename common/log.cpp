@@ -49,21 +49,30 @@ void log_line(LogLevel level, std::string_view line) noexcept {
     g_sink(level, line);
 }
 
+namespace {
+
+LogRecordSink g_record_sink = nullptr;
+
+// One formatted line with control characters escaped; false when the
+// format failed.
+bool format_line(char (&buf)[1024], const char* fmt, va_list ap) noexcept {
+    const int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+    if (n < 0) return false;
+    escape_controls(buf);
+    return true;
+}
+
+}  // namespace
+
 void log_write(LogLevel level, const char* fmt, ...) noexcept {
     if (!log_enabled(level)) return;
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    const int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+    const bool ok = format_line(buf, fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    escape_controls(buf);
-    g_sink(level, std::string_view(buf, std::strlen(buf)));
+    if (ok) g_sink(level, std::string_view(buf, std::strlen(buf)));
 }
-
-namespace {
-LogRecordSink g_record_sink = nullptr;
-}  // namespace
 
 void log_set_record_sink(LogRecordSink sink) noexcept {
     g_record_sink = sink;
@@ -74,10 +83,9 @@ void log_record(const char* fmt, ...) noexcept {
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    const int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+    const bool ok = format_line(buf, fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    escape_controls(buf);
+    if (!ok) return;
     const std::string_view line(buf, std::strlen(buf));
     if (g_record_sink != nullptr)
         g_record_sink(line);

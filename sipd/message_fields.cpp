@@ -1,10 +1,22 @@
 #include "message_fields.h"
 
+#include <strings.h>
+
 #include "message.h"
 #include "osip_ptr.h"
 #include "sip_types.h"
 
 namespace sipmasq {
+
+const osip_generic_param_t* find_generic_param(const osip_list_t* params,
+                                               const char* name) noexcept {
+    const int n = osip_list_size(params);
+    for (int i = 0; i < n; ++i) {
+        auto* p = static_cast<const osip_generic_param_t*>(osip_list_get(params, i));
+        if (p != nullptr && p->gname != nullptr && strcasecmp(p->gname, name) == 0) return p;
+    }
+    return nullptr;
+}
 
 std::string call_key(std::string call_id) {
     constexpr size_t kMax = proto::kTagSize - 1;

@@ -11,6 +11,11 @@
 
 namespace sipmasq {
 
+// The parameter `name` (case-insensitive) of a Via, URI or From/To list;
+// nullptr when there is none.
+[[nodiscard]] const osip_generic_param_t* find_generic_param(const osip_list_t* params,
+                                                             const char* name) noexcept;
+
 // A call's key in the call table and its tag in rtpd: the Call-ID, or for
 // one longer than rtpd's tag its first characters and a hash of the whole,
 // so that a restarted sipd finds its calls again in what rtpd lists.

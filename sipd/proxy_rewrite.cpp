@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "message_fields.h"
 #include "osip_ptr.h"
 
 namespace sipmasq {
@@ -10,12 +11,7 @@ namespace sipmasq {
 namespace {
 
 const osip_generic_param_t* find_param(const osip_list_t* params, const char* name) noexcept {
-    const int n = osip_list_size(params);
-    for (int i = 0; i < n; ++i) {
-        auto* p = static_cast<const osip_generic_param_t*>(osip_list_get(params, i));
-        if (p != nullptr && p->gname != nullptr && strcasecmp(p->gname, name) == 0) return p;
-    }
-    return nullptr;
+    return find_generic_param(params, name);
 }
 
 osip_generic_param_t* find_param(osip_list_t* params, const char* name) noexcept {

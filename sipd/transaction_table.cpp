@@ -1,5 +1,7 @@
 #include "transaction_table.h"
 
+#include "message_fields.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -8,13 +10,8 @@ namespace sipmasq {
 namespace {
 
 std::string_view param_of(const osip_list_t* params, const char* name) {
-    const int n = osip_list_size(params);
-    for (int i = 0; i < n; ++i) {
-        auto* p = static_cast<const osip_generic_param_t*>(osip_list_get(params, i));
-        if (p != nullptr && p->gname != nullptr && strcasecmp(p->gname, name) == 0)
-            return osip_sv(p->gvalue);
-    }
-    return {};
+    const osip_generic_param_t* p = find_generic_param(params, name);
+    return p != nullptr ? osip_sv(p->gvalue) : std::string_view();
 }
 
 // ACK belongs to the INVITE transaction (§17.2.3).

@@ -188,34 +188,13 @@ TEST_F(AttackTest, AnInviteFloodFromOneSourceLeavesRoomForARealCall) {
     EXPECT_LE(std::count(calls.begin(), calls.end(), '\n'), 1 + 8) << calls;
 
     // bob calls alice meanwhile: relay ports, media both ways, BYE.
-    const int phone = bind_ns(in_, "192.0.2.10", 40000);
-    const int remote = bind_ns(out_, "203.0.113.10", 40002);
-    ASSERT_GE(phone, 0);
-    ASSERT_GE(remote, 0);
-    const pid_t alice = sipp_background(in_, "uas_media.xml", "192.0.2.10",
-                                        {"-p", "5060", "-key", "rtp_port", "40000"});
-    const size_t mark = daemon_.log_size();
-    const auto args = sipp_args(out_, "call_uac_media.xml", "203.0.113.10", "203.0.113.1:5060",
-                                {"-p", "5062", "-s", "alice", "-key", "target", "203.0.113.1",
-                                 "-key", "from_user", "bob", "-key", "from_domain",
-                                 "203.0.113.10", "-key", "rtp_port", "40002", "-d", "3000"});
-    const std::string caller_msg = last_msg_;
-    const pid_t bob = spawn_process(args, dir_.file("caller.out"));
-    background_.push_back(bob);
-    const auto ports = daemon_.wait_for_log(
-        "call start: .*Call-ID [^ ]*@203.0.113.10 .* relay ports (inside [0-9]+ outside [0-9]+)",
-        8s, mark);
-    ASSERT_TRUE(ports.has_value()) << daemon_.log();
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(*ports, m, std::regex("inside ([0-9]+) outside ([0-9]+)")));
-    const auto in_port = static_cast<uint16_t>(std::stoi(m[1]));
-    const auto out_port = static_cast<uint16_t>(std::stoi(m[2]));
-    EXPECT_EQ(relay_once(phone, "192.0.2.1", in_port, remote, "out"),
-              "203.0.113.1:" + std::to_string(out_port));
-    EXPECT_EQ(relay_once(remote, "203.0.113.1", out_port, phone, "in"),
-              "192.0.2.1:" + std::to_string(in_port));
-    EXPECT_TRUE(background_ok(bob)) << read_file(caller_msg) << daemon_.log();
-    EXPECT_TRUE(background_ok(alice)) << read_file(bg_msg_);
+    MediaCall call;
+    start_media_call(call, in_, "192.0.2.10", "3000",
+                     "call start: .*Call-ID [^ ]*@203.0.113.10 .* relay ports "
+                     "(inside [0-9]+ outside [0-9]+)");
+    if (HasFatalFailure()) return;
+    expect_media_both_ways(call, "1");
+    expect_call_completed(call);
 }
 
 }  // namespace

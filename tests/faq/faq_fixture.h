@@ -220,6 +220,57 @@ class FaqTest : public ::testing::Test {
             << log << daemon_.log();
     }
 
+    // A call with media: bob (outside, 203.0.113.10, SIP 5062, RTP 40002)
+    // calls alice, whose SIPp UAS answers from `phone_ns` at `phone_ip`
+    // (SIP 5060, RTP 40000); the relay ports come from the call start line,
+    // which must match `start` (a regex; its group is the ports).
+    struct MediaCall {
+        pid_t callee = -1, caller = -1;
+        std::string callee_msg, caller_msg;
+        uint16_t in_port = 0, out_port = 0;
+        int phone = -1, remote = -1;  // the phones' RTP sockets
+    };
+    void start_media_call(
+        MediaCall& call, const std::string& phone_ns, const std::string& phone_ip,
+        const std::string& pause_ms = "3000",
+        const std::string& start = "call start: .* relay ports (inside [0-9]+ outside [0-9]+)") {
+        call.phone = bind_ns(phone_ns, phone_ip, 40000);
+        call.remote = bind_ns(out_, "203.0.113.10", 40002);
+        ASSERT_GE(call.phone, 0);
+        ASSERT_GE(call.remote, 0);
+        call.callee = sipp_background(phone_ns, "uas_media.xml", phone_ip,
+                                      {"-p", "5060", "-key", "rtp_port", "40000"});
+        call.callee_msg = bg_msg_;
+        const size_t mark = daemon_.log_size();
+        const auto args = sipp_args(out_, "call_uac_media.xml", "203.0.113.10",
+                                    "203.0.113.1:5060",
+                                    {"-p", "5062", "-s", "alice", "-key", "target", "203.0.113.1",
+                                     "-key", "from_user", "bob", "-key", "from_domain",
+                                     "203.0.113.10", "-key", "rtp_port", "40002", "-d", pause_ms});
+        call.caller_msg = last_msg_;
+        call.caller = spawn_process(args, dir_.file("caller.out"));
+        background_.push_back(call.caller);
+        const auto ports = daemon_.wait_for_log(start, 8s, mark);
+        if (!ports) require_relay(mark);
+        ASSERT_TRUE(ports.has_value()) << daemon_.log();
+        std::smatch m;
+        ASSERT_TRUE(std::regex_search(*ports, m, std::regex("inside ([0-9]+) outside ([0-9]+)")));
+        call.in_port = static_cast<uint16_t>(std::stoi(m[1]));
+        call.out_port = static_cast<uint16_t>(std::stoi(m[2]));
+    }
+    // RTP from the phone reaches bob from the outside relay port, and back.
+    void expect_media_both_ways(const MediaCall& call, const std::string& tag) {
+        EXPECT_EQ(relay_once(call.phone, "192.0.2.1", call.in_port, call.remote, "out-" + tag),
+                  "203.0.113.1:" + std::to_string(call.out_port));
+        EXPECT_EQ(relay_once(call.remote, "203.0.113.1", call.out_port, call.phone, "in-" + tag),
+                  "192.0.2.1:" + std::to_string(call.in_port));
+    }
+    // Both SIPp ends finished their call.
+    void expect_call_completed(const MediaCall& call) {
+        EXPECT_TRUE(background_ok(call.caller)) << read_file(call.caller_msg) << daemon_.log();
+        EXPECT_TRUE(background_ok(call.callee)) << read_file(call.callee_msg);
+    }
+
     // Skips when rtpd does not relay yet (its START_FWD handling is the rtpd issue).
     void require_relay(size_t mark) {
         if (daemon_.wait_for_log("rtpd did not answer|rtpd unavailable", 100ms, mark))

@@ -279,38 +279,11 @@ class FaqMediaTest : public FaqTest {
   protected:
     void run(bool kill_sipd) {
         register_phone("alice", "192.0.2.10");
-        const int phone = bind_ns(in_, "192.0.2.10", 40000);
-        const int remote = bind_ns(out_, "203.0.113.10", 40002);
-        ASSERT_GE(phone, 0);
-        ASSERT_GE(remote, 0);
-        const pid_t alice = sipp_background(in_, "uas_media.xml", "192.0.2.10",
-                                            {"-p", "5060", "-key", "rtp_port", "40000"});
         const size_t mark = daemon_.log_size();
-        const auto args =
-            sipp_args(out_, "call_uac_media.xml", "203.0.113.10", "203.0.113.1:5060",
-                      {"-p", "5062", "-s", "alice", "-key", "target", "203.0.113.1", "-key",
-                       "from_user", "bob", "-key", "from_domain", "203.0.113.10", "-key",
-                       "rtp_port", "40002", "-d", kill_sipd ? "40000" : "3000"});
-        const std::string caller_msg = last_msg_;
-        const pid_t bob = spawn_process(args, dir_.file("caller.out"));
-        background_.push_back(bob);
-        const auto ports = daemon_.wait_for_log(
-            "call start: .* relay ports (inside [0-9]+ outside [0-9]+)", 8s, mark);
-        if (!ports) require_relay(mark);
-        ASSERT_TRUE(ports.has_value()) << daemon_.log();
-        std::smatch m;
-        const std::regex re("inside ([0-9]+) outside ([0-9]+)");
-        ASSERT_TRUE(std::regex_search(*ports, m, re));
-        const auto in_port = static_cast<uint16_t>(std::stoi(m[1]));
-        const auto out_port = static_cast<uint16_t>(std::stoi(m[2]));
-
-        auto both_ways = [&](const std::string& tag) {
-            EXPECT_EQ(relay_once(phone, "192.0.2.1", in_port, remote, "out-" + tag),
-                      "203.0.113.1:" + std::to_string(out_port));
-            EXPECT_EQ(relay_once(remote, "203.0.113.1", out_port, phone, "in-" + tag),
-                      "192.0.2.1:" + std::to_string(in_port));
-        };
-        both_ways("1");
+        MediaCall call;
+        start_media_call(call, in_, "192.0.2.10", kill_sipd ? "40000" : "3000");
+        if (HasFatalFailure() || IsSkipped()) return;
+        expect_media_both_ways(call, "1");
         if (kill_sipd) {
             // Saves are coalesced to one a second: let the last one happen.
             std::this_thread::sleep_for(1500ms);
@@ -320,21 +293,21 @@ class FaqMediaTest : public FaqTest {
             for (int kill = 1; kill <= 20; ++kill) {
                 const size_t before = daemon_.log_size();
                 ASSERT_EQ(::kill(sipd, SIGKILL), 0) << "kill " << kill;
-                both_ways("down-" + std::to_string(kill));  // while sipd is away
+                expect_media_both_ways(call, "down-" + std::to_string(kill));  // sipd away
                 const auto again = daemon_.wait_ready("sipd", 15s, before);
                 ASSERT_TRUE(again.has_value()) << "kill " << kill << daemon_.log();
                 sipd = *again;
                 EXPECT_TRUE(daemon_.wait_for_log("forward [0-9]+ adopted from rtpd", 5s, before))
                     << daemon_.log();
-                both_ways("up-" + std::to_string(kill));  // the same relay ports carry it
+                // The same relay ports carry it.
+                expect_media_both_ways(call, "up-" + std::to_string(kill));
             }
         }
-        EXPECT_TRUE(background_ok(bob)) << read_file(caller_msg) << daemon_.log();
-        EXPECT_TRUE(background_ok(alice)) << read_file(bg_msg_);
+        expect_call_completed(call);
         EXPECT_TRUE(daemon_.wait_for_log("call end: .*\\(BYE\\)", 5s, mark)) << daemon_.log();
         // Released: nothing crosses any more.
         std::this_thread::sleep_for(300ms);
-        EXPECT_EQ(relay_once(phone, "192.0.2.1", in_port, remote, "late"), "");
+        EXPECT_EQ(relay_once(call.phone, "192.0.2.1", call.in_port, call.remote, "late"), "");
     }
 };
 

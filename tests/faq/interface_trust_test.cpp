@@ -1,71 +1,14 @@
-// Trust by interface, against the real daemon in network namespaces this
-// test creates and deletes (the FAQ's firewall):
-//   smq-ti-in-<pid>   phone    192.0.2.10
-//   smq-ti-fw-<pid>   sipmasq  192.0.2.1 on vi1 (inside), 203.0.113.1 on vo1
-//   smq-ti-out-<pid>  external 203.0.113.10, with a route to 192.0.2.0/24
-//                     through the firewall, which (rp_filter off) accepts
-//                     datagrams for its inside address on vo1
-//   smq-ti-x-<pid>    a third network, 198.51.100.10 on the firewall's vx1
+// Trust by interface, against the real daemon in the FAQ namespaces
+// (faq_fixture.h), with two additions:
+//   the outside host 203.0.113.10 has a route to 192.0.2.0/24 through the
+//   firewall, which (rp_filter off) accepts datagrams for its inside
+//   address on vo1;
+//   smq-x-<pid>, a third network, 198.51.100.10 on the firewall's vx1.
 // What arrives through vo1 is from outside, whatever address it was sent to.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <gtest/gtest.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <regex>
-#include <sstream>
-#include <thread>
-
-#include "daemon_harness.h"
+#include "faq_fixture.h"
 
 namespace sipmasq::test {
 namespace {
-
-using namespace std::chrono_literals;
-
-int sh(const std::string& cmd, std::string* out = nullptr) {
-    std::string o;
-    const int rc = run_command({"/bin/sh", "-c", cmd}, o, 20s);
-    if (out != nullptr) *out = o;
-    return rc;
-}
-
-// A UDP socket bound inside a namespace (setns moves only this thread).
-int udp_in_ns(const std::string& ns, const std::string& ip, uint16_t port) {
-    int fd = -1;
-    std::thread t([&] {
-        const int nsfd = ::open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
-        if (nsfd < 0 || ::setns(nsfd, CLONE_NEWNET) != 0) return;
-        ::close(nsfd);
-        fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-            ::close(fd);
-            fd = -1;
-            return;
-        }
-        timeval tv{0, 300000};
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    });
-    t.join();
-    return fd;
-}
-
-void send_to(int fd, const std::string& ip, uint16_t port, const std::string& data) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
-    (void)::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
-}
 
 struct Datagram {
     std::string from;  // "ip:port"
@@ -116,34 +59,21 @@ std::string register_request(const std::string& user, const std::string& ip,
            "Content-Length: 0\r\n\r\n";
 }
 
-class InterfaceTrustTest : public ::testing::Test {
+class InterfaceTrustTest : public FaqTest {
   protected:
     void SetUp() override {
-        if (::geteuid() != 0) GTEST_SKIP() << "needs root: creates network namespaces";
-        if (sh("ip netns list") != 0) GTEST_SKIP() << "`ip netns` is not available";
-        const std::string p = std::to_string(::getpid());
-        in_ = "smq-ti-in-" + p;
-        fw_ = "smq-ti-fw-" + p;
-        out_ = "smq-ti-out-" + p;
-        x_ = "smq-ti-x-" + p;
-        created_ = true;
+        FaqTest::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
+        x_ = "smq-x-" + std::to_string(::getpid());
+        registrations_ = dir_.file("jail") + "/state/registrations";
         std::ostringstream s;
-        s << "set -e; for n in " << in_ << " " << fw_ << " " << out_ << " " << x_
-          << "; do ip netns add $n; ip -n $n link set lo up; done;"
-          << "ip link add vi0 netns " << in_ << " type veth peer name vi1 netns " << fw_ << ";"
-          << "ip link add vo1 netns " << fw_ << " type veth peer name vo0 netns " << out_ << ";"
-          << "ip -n " << in_ << " addr add 192.0.2.10/24 dev vi0;"
-          << "ip -n " << fw_ << " addr add 192.0.2.1/24 dev vi1;"
-          << "ip -n " << fw_ << " addr add 203.0.113.1/24 dev vo1;"
-          << "ip -n " << out_ << " addr add 203.0.113.10/24 dev vo0;"
+        s << "set -e; ip netns add " << x_ << "; ip -n " << x_ << " link set lo up;"
           << "ip link add vx1 netns " << fw_ << " type veth peer name vx0 netns " << x_ << ";"
           << "ip -n " << fw_ << " addr add 198.51.100.1/24 dev vx1;"
           << "ip -n " << x_ << " addr add 198.51.100.10/24 dev vx0;"
-          << "for d in " << in_ << ":vi0 " << fw_ << ":vi1 " << fw_ << ":vo1 " << out_ << ":vo0 "
-          << fw_ << ":vx1 " << x_ << ":vx0; do ip -n ${d%%:*} link set ${d#*:} up; done;"
+          << "ip -n " << fw_ << " link set vx1 up; ip -n " << x_ << " link set vx0 up;"
           << "ip -n " << x_ << " route add 192.0.2.0/24 via 198.51.100.1;"
-          << "ip -n " << in_
-          << " route add default via 192.0.2.1;"
+          << "ip -n " << in_ << " route add default via 192.0.2.1;"
           // The attacker's way to the inside address: through the outside.
           << "ip -n " << out_ << " route add 192.0.2.0/24 via 203.0.113.1;"
           << "ip netns exec " << fw_
@@ -152,41 +82,11 @@ class InterfaceTrustTest : public ::testing::Test {
              "net.ipv4.conf.vx1.rp_filter=0";
         std::string o;
         ASSERT_EQ(sh(s.str(), &o), 0) << o;
-
-        const std::string jail = dir_.file("jail");
-        std::filesystem::create_directories(jail);
-        registrations_ = jail + "/state/registrations";
-        const std::string config = dir_.file("sipmasq.conf");
-        write_file(config,
-                   "if_inbound = 192.0.2.1\n"
-                   "if_outbound = 203.0.113.1\n"
-                   "sip_listen_port = 5060\n"
-                   "rtp_port_low = 31100\n"
-                   "rtp_port_high = 31199\n"
-                   "user = nobody\n"
-                   "chrootjail = " +
-                       jail + "\nregistration_file = " + registrations_ +
-                       "\npid_file = " + dir_.file("sipmasq.pid") +
-                       "\ncontrol_socket = " + dir_.file("control") + "\ndaemonize = 0\n");
-        ASSERT_TRUE(daemon_.start_prefixed({"ip", "netns", "exec", fw_}, config, dir_.path()));
-        ASSERT_TRUE(daemon_.wait_ready("sipd", 15s).has_value()) << daemon_.log();
-        ASSERT_TRUE(daemon_.wait_ready("rtpd", 15s).has_value()) << daemon_.log();
     }
 
     void TearDown() override {
-        for (pid_t pid : background_) wait_process(pid, 0ms);  // kills what still runs
-        if (daemon_.pid() > 0) (void)daemon_.stop(SIGTERM, 10s);
-        for (int fd : fds_) ::close(fd);
-        if (created_)
-            sh("ip netns del " + in_ + " 2>/dev/null; ip netns del " + fw_ +
-               " 2>/dev/null; ip netns del " + out_ + " 2>/dev/null; ip netns del " + x_ +
-               " 2>/dev/null; true");
-    }
-
-    int bind_ns(const std::string& ns, const std::string& ip, uint16_t port) {
-        const int fd = udp_in_ns(ns, ip, port);
-        if (fd >= 0) fds_.push_back(fd);
-        return fd;
+        FaqTest::TearDown();
+        if (!x_.empty()) sh("ip netns del " + x_ + " 2>/dev/null; true");
     }
 
     std::string registrations() {
@@ -207,12 +107,7 @@ class InterfaceTrustTest : public ::testing::Test {
         EXPECT_EQ(answer->from, "192.0.2.1:5060");
     }
 
-    TempDir dir_;
-    std::string in_, fw_, out_, x_, registrations_;
-    bool created_ = false;
-    Daemon daemon_;
-    std::vector<pid_t> background_;
-    std::vector<int> fds_;
+    std::string x_, registrations_;
 };
 
 TEST_F(InterfaceTrustTest, RegisterSentFromOutsideToTheInsideAddressIsRefused) {
