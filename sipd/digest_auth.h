@@ -43,8 +43,10 @@ class DigestAuth {
     static constexpr int64_t kNonceSeconds = 300;
 
     // `secret`: random bytes of this process (the nonces' signing key).
+    // `shared_password` (proxy_auth_passwd): the password of every user
+    // that `passwords` does not list; "" = none.
     DigestAuth(std::string realm, std::unordered_map<std::string, std::string> passwords,
-               std::string secret);
+               std::string secret, std::string shared_password = {});
 
     [[nodiscard]] const std::string& realm() const noexcept { return realm_; }
     [[nodiscard]] size_t users() const noexcept { return passwords_.size(); }
@@ -66,6 +68,7 @@ class DigestAuth {
     std::string realm_;
     std::unordered_map<std::string, std::string> passwords_;
     std::string secret_;
+    std::string shared_password_;
 };
 
 // A quoted-string's content (backslash escapes undone); plain tokens as they are.
