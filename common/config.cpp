@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "interfaces.h"
+#include "sip_header_names.h"
 
 namespace sipmasq {
 namespace {
@@ -221,6 +222,104 @@ std::string join_addrs(const std::vector<SockAddr>& addrs) {
     for (const auto& a : addrs) {
         if (!out.empty()) out += ", ";
         out += a.host_string();
+    }
+    return out;
+}
+
+
+// Splits a list on commas and blanks.
+std::vector<std::string> split_list(std::string_view v) {
+    std::vector<std::string> items;
+    size_t pos = 0;
+    while (pos < v.size()) {
+        size_t end = v.find_first_of(", \t", pos);
+        if (end == std::string_view::npos) end = v.size();
+        if (end > pos) items.emplace_back(v.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return items;
+}
+
+// strip_header / replace_header: a header name, never one sipmasq needs.
+bool check_header_name(std::string_view name, std::string& err) {
+    if (!valid_header_name(name)) {
+        err = quoted(name) + " is not a header name";
+        return false;
+    }
+    if (header_is_protected(name)) {
+        err = quoted(name) + " is a header sipmasq needs to route and masquerade; it stays";
+        return false;
+    }
+    return true;
+}
+
+// codec_allow / codec_deny: encoding names (PCMU, G729, telephone-event)
+// or RTP payload type numbers (0..127), appended.
+bool add_codecs(std::string_view v, std::vector<std::string>& field, std::string& err) {
+    const auto items = split_list(v);
+    if (items.empty()) {
+        err = "the list is empty";
+        return false;
+    }
+    for (const std::string& item : items) {
+        const bool number = std::all_of(item.begin(), item.end(),
+                                        [](char c) { return c >= '0' && c <= '9'; });
+        uint64_t pt = 0;
+        const bool name = !number && item.size() <= 32 &&
+                          std::all_of(item.begin(), item.end(), [](char c) {
+                              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                     (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+                          });
+        if (!(number && parse_number(item, 0, 127, pt)) && !name) {
+            err = quoted(item) + " is not a codec name or a payload type (0..127)";
+            return false;
+        }
+    }
+    field.insert(field.end(), items.begin(), items.end());
+    return true;
+}
+
+// A dialled number: an optional '+' and 1..20 digits.
+bool valid_number(std::string_view n) noexcept {
+    if (!n.empty() && n.front() == '+') n.remove_prefix(1);
+    return !n.empty() && n.size() <= 20 &&
+           std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// did_range = ACCOUNT FIRST[-LAST]
+bool add_did_range(std::string_view v, std::vector<DidRange>& field, std::string& err) {
+    const auto items = split_list(v);
+    if (items.size() != 2) {
+        err = quoted(v) + " is not 'user@domain first[-last]'";
+        return false;
+    }
+    std::string account = items[0];
+    if (account.size() > 4 && (account.compare(0, 4, "sip:") == 0 || account.compare(0, 4, "SIP:") == 0))
+        account.erase(0, 4);
+    const size_t at = account.find('@');
+    if (at == 0 || at == std::string::npos || at + 1 == account.size() ||
+        !valid_hostname(std::string_view(account).substr(at + 1))) {
+        err = quoted(items[0]) + " is not an account user@domain";
+        return false;
+    }
+    const std::string& range = items[1];
+    const size_t dash = range.find('-');
+    DidRange r{account, range.substr(0, dash), dash == std::string::npos ? range : range.substr(dash + 1)};
+    if (!valid_number(r.first) || !valid_number(r.last) || r.first.size() != r.last.size() ||
+        (r.first.front() == '+') != (r.last.front() == '+') || r.first > r.last) {
+        err = quoted(range) +
+              " is not a number range first-last (digits, the same number of them, first <= last)";
+        return false;
+    }
+    field.push_back(std::move(r));
+    return true;
+}
+
+std::string join_lines(const std::vector<std::vector<std::string>>& lines) {
+    std::string out;
+    for (const auto& l : lines) {
+        if (!out.empty()) out += "; ";
+        out += join(l);
     }
     return out;
 }
@@ -518,19 +617,141 @@ const std::vector<KeyHandler>& handlers() {
          [](const Config& c) { return std::to_string(c.outbound_proxy_port); }},
         {"outbound_domain_name", true,
          [](Config& c, std::string_view v, std::string& e) {
-             return add_domains(v, c.outbound_domain_name, e);
+             std::vector<std::string> names;
+             if (!add_domains(v, names, e)) return false;
+             c.outbound_domain_name.push_back(std::move(names));
+             return true;
          },
-         [](const Config& c) { return join(c.outbound_domain_name); }},
-        {"outbound_domain_host", false,
+         [](const Config& c) { return join_lines(c.outbound_domain_name); }},
+        {"outbound_domain_host", true,
          [](Config& c, std::string_view v, std::string& e) {
-             return set_host(v, c.outbound_domain_host, e);
+             std::string host;
+             if (!set_host(v, host, e)) return false;
+             c.outbound_domain_host.push_back(std::move(host));
+             return true;
          },
-         [](const Config& c) { return c.outbound_domain_host; }},
-        {"outbound_domain_port", false,
+         [](const Config& c) { return join(c.outbound_domain_host); }},
+        {"outbound_domain_port", true,
          [](Config& c, std::string_view v, std::string& e) {
-             return set_port(v, c.outbound_domain_port, e);
+             uint16_t port = 0;
+             if (!set_port(v, port, e)) return false;
+             c.outbound_domain_port.push_back(port);
+             return true;
          },
-         [](const Config& c) { return std::to_string(c.outbound_domain_port); }},
+         [](const Config& c) {
+             if (c.outbound_domain_port.empty()) return std::string();  // 5060 for each host
+             std::vector<std::string> ports;
+             for (uint16_t p : c.outbound_domain_port) ports.push_back(std::to_string(p));
+             return join(ports);
+         }},
+        {"proxy_auth_passwd", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             if (v.size() > 256) {
+                 e = "a password of more than 256 characters";
+                 return false;
+             }
+             c.proxy_auth_passwd = std::string(v);
+             return true;
+         },
+         // Never printed by sipmasq -t or a reload's report.
+         [](const Config& c) { return std::string(c.proxy_auth_passwd.empty() ? "" : "********"); }},
+        {"autosave_registrations", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 0, kMaxSeconds, c.autosave_registrations, e);
+         },
+         [](const Config& c) { return std::to_string(c.autosave_registrations); }},
+        {"use_rport", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             uint64_t n = 0;
+             if (!parse_number(v, 0, 3, n)) {
+                 e = quoted(v) + " is not siproxd's rport mode (0..3)";
+                 return false;
+             }
+             c.use_rport = static_cast<uint8_t>(n);
+             return true;
+         },
+         [](const Config& c) { return std::to_string(c.use_rport); }},
+        {"sip_dscp", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             uint64_t n = 0;
+             if (!parse_number(v, 0, 63, n)) {
+                 e = quoted(v) + " is not a DSCP value (0..63)";
+                 return false;
+             }
+             c.sip_dscp = static_cast<uint8_t>(n);
+             return true;
+         },
+         [](const Config& c) { return std::to_string(c.sip_dscp); }},
+        {"ua_string", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             if (v.size() > 256) {
+                 e = "a User-Agent of more than 256 characters";
+                 return false;
+             }
+             c.ua_string = std::string(v);
+             return true;
+         },
+         [](const Config& c) { return c.ua_string; }},
+        {"strip_header", true,
+         [](Config& c, std::string_view v, std::string& e) {
+             const auto names = split_list(v);
+             if (names.empty()) {
+                 e = "the list is empty";
+                 return false;
+             }
+             for (const std::string& n : names)
+                 if (!check_header_name(n, e)) return false;
+             c.strip_header.insert(c.strip_header.end(), names.begin(), names.end());
+             return true;
+         },
+         [](const Config& c) { return join(c.strip_header); }},
+        {"replace_header", true,
+         [](Config& c, std::string_view v, std::string& e) {
+             const size_t colon = v.find(':');
+             const std::string_view name = trim(v.substr(0, colon));
+             const std::string_view value =
+                 colon == std::string_view::npos ? std::string_view() : trim(v.substr(colon + 1));
+             if (value.empty()) {
+                 e = quoted(v) + " is not 'Header-Name: value'";
+                 return false;
+             }
+             if (!check_header_name(name, e)) return false;
+             c.replace_header.push_back({std::string(name), std::string(value)});
+             return true;
+         },
+         [](const Config& c) {
+             std::string out;
+             for (const auto& h : c.replace_header)
+                 out += (out.empty() ? "" : "; ") + h.name + ": " + h.value;
+             return out;
+         }},
+        {"codec_allow", true,
+         [](Config& c, std::string_view v, std::string& e) { return add_codecs(v, c.codec_allow, e); },
+         [](const Config& c) { return join(c.codec_allow); }},
+        {"codec_deny", true,
+         [](Config& c, std::string_view v, std::string& e) { return add_codecs(v, c.codec_deny, e); },
+         [](const Config& c) { return join(c.codec_deny); }},
+        {"default_target", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             // Checked as a URI (and as inside) by sipd, with libosip2.
+             const bool sip = v.size() > 4 && (v.substr(0, 4) == "sip:" || v.substr(0, 4) == "SIP:");
+             if (!sip || v.find_first_of(" <>\"") != std::string_view::npos) {
+                 e = quoted(v) + " is not a sip: URI";
+                 return false;
+             }
+             c.default_target = std::string(v);
+             return true;
+         },
+         [](const Config& c) { return c.default_target; }},
+        {"did_range", true,
+         [](Config& c, std::string_view v, std::string& e) { return add_did_range(v, c.did_range, e); },
+         [](const Config& c) {
+             std::string out;
+             for (const auto& r : c.did_range)
+                 out += (out.empty() ? "" : "; ") + r.account + " " + r.first +
+                        (r.first == r.last ? "" : "-" + r.last);
+             return out;
+         }},
     };
     return table;
 }
@@ -595,15 +816,17 @@ class Validator {
                   "default_expires (" + std::to_string(c.default_expires) +
                       ") is larger than max_expires (" + std::to_string(c.max_expires) + ")");
         }
-        if (!c.proxy_auth_realm.empty() && c.proxy_auth_pwfile.empty()) {
-            error("proxy_auth_realm", "proxy_auth_realm needs proxy_auth_pwfile");
+        if (!c.proxy_auth_realm.empty() && c.proxy_auth_pwfile.empty() &&
+            c.proxy_auth_passwd.empty()) {
+            error("proxy_auth_realm",
+                  "proxy_auth_realm needs proxy_auth_pwfile or proxy_auth_passwd");
         }
-        if (!c.outbound_domain_name.empty() && c.outbound_domain_host.empty()) {
-            error("outbound_domain_name", "outbound_domain_name needs outbound_domain_host");
+        if (!c.proxy_auth_pwfile.empty() && !c.proxy_auth_passwd.empty()) {
+            warning("proxy_auth_passwd",
+                    "proxy_auth_passwd is not used: proxy_auth_pwfile is set and holds the "
+                    "passwords");
         }
-        if (c.outbound_domain_name.empty() && !c.outbound_domain_host.empty()) {
-            error("outbound_domain_host", "outbound_domain_host needs outbound_domain_name");
-        }
+        pair_outbound_domains(c);
         check_user(c);
         check_jail(c);
         check_registration_file(c);
@@ -629,6 +852,50 @@ class Validator {
                       "): sipmasq tells inside from outside by the interface a packet arrives "
                       "through, so a one-armed set-up cannot be trusted; give each side its own "
                       "interface (a VLAN interface is one)");
+    }
+
+    // siproxd pairs the Nth outbound_domain_name with the Nth host and port;
+    // one host (and at most one port) for several names serves them all.
+    void pair_outbound_domains(Config& c) {
+        const size_t names = c.outbound_domain_name.size();
+        const size_t hosts = c.outbound_domain_host.size();
+        const size_t ports = c.outbound_domain_port.size();
+        c.outbound_domains.clear();
+        if (names == 0 && hosts == 0) {
+            if (ports != 0) error("outbound_domain_port", "outbound_domain_port needs outbound_domain_name");
+            return;
+        }
+        if (hosts == 0) {
+            error("outbound_domain_name", "outbound_domain_name needs outbound_domain_host");
+            return;
+        }
+        if (names == 0) {
+            error("outbound_domain_host", "outbound_domain_host needs outbound_domain_name");
+            return;
+        }
+        if (hosts == 1 && ports <= 1) {
+            OutboundDomain d;
+            for (const auto& line : c.outbound_domain_name)
+                d.names.insert(d.names.end(), line.begin(), line.end());
+            d.host = c.outbound_domain_host.front();
+            if (ports == 1) d.port = c.outbound_domain_port.front();
+            c.outbound_domains.push_back(std::move(d));
+            return;
+        }
+        if (hosts != names || (ports != 0 && ports != names)) {
+            error("outbound_domain_name",
+                  std::to_string(names) + " outbound_domain_name lines, " + std::to_string(hosts) +
+                      " outbound_domain_host and " + std::to_string(ports) +
+                      " outbound_domain_port: give one host (and port) per name, in order");
+            return;
+        }
+        for (size_t i = 0; i < names; ++i)
+            c.outbound_domains.push_back({c.outbound_domain_name[i], c.outbound_domain_host[i],
+                                          ports == 0 ? uint16_t{5060} : c.outbound_domain_port[i]});
+    }
+
+    void warning(std::string_view key, std::string message) {
+        result_.warnings.push_back({result_.config.path, line_of(key), std::move(message)});
     }
 
     int line_of(std::string_view key) const {
@@ -759,6 +1026,12 @@ std::string_view strip_trailing_comment(std::string_view value) noexcept {
     return value;
 }
 
+// siproxd plugin keys whose meaning a sipmasq key has: read as that key.
+std::string_view siproxd_alias(std::string_view key) noexcept {
+    if (key == "plugin_defaulttarget_target") return "default_target";
+    return key;
+}
+
 bool valid_key_name(std::string_view key) noexcept {
     return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -822,7 +1095,7 @@ ConfigResult parse_config_text(std::string_view text, const std::string& path) {
                 "expected 'key = value', found no '=' in '" + std::string(line) + "'");
             continue;
         }
-        const std::string_view key = trim(line.substr(0, eq));
+        std::string_view key = trim(line.substr(0, eq));
         const std::string_view value = trim(strip_trailing_comment(line.substr(eq + 1)));
         if (key.empty()) {
             add(result.errors, line_no, "missing key before '='");
@@ -832,6 +1105,7 @@ ConfigResult parse_config_text(std::string_view text, const std::string& path) {
             add(result.errors, line_no, "'" + std::string(key) + "' is not a key name");
             continue;
         }
+        key = siproxd_alias(key);
         const ConfigKeyInfo* info = find_config_key(key);
         if (info == nullptr && !is_siproxd_plugin_key(key)) {
             add(result.errors, line_no, "unknown key '" + std::string(key) + "'" + suggestion(key));
@@ -950,6 +1224,10 @@ std::vector<std::string> config_diff(const Config& before, const Config& after) 
             old_value += " (" + join_addrs(before.outbound_addrs) + ")";
             new_value += " (" + join_addrs(after.outbound_addrs) + ")";
         }
+        // The password is shown masked: a change shows as a change all the same.
+        if (info.name == std::string_view("proxy_auth_passwd") &&
+            before.proxy_auth_passwd != after.proxy_auth_passwd && old_value == new_value)
+            new_value += " (changed)";
         if (old_value == new_value) continue;
         out.push_back(
             std::string(info.name) + ": " + show(old_value) + " -> " + show(new_value) +

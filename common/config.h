@@ -36,6 +36,27 @@ struct ConfigKeyInfo {
 
 enum class SourceMode : uint8_t { Strict, Latch };
 
+// One of siproxd's outbound_domain_name/_host/_port triples.
+struct OutboundDomain {
+    std::vector<std::string> names;
+    std::string host;
+    uint16_t port = 5060;
+};
+
+// replace_header: a header's value, set where the header is present.
+struct HeaderValue {
+    std::string name;
+    std::string value;
+};
+
+// did_range: dialled numbers first..last (same number of digits) belong
+// to the account whose registration takes their calls.
+struct DidRange {
+    std::string account;  // user@domain, as registered
+    std::string first;
+    std::string last;
+};
+
 struct Config {
     std::string path;  // the file it came from; "" for built-in defaults
 
@@ -99,10 +120,26 @@ struct Config {
     uint32_t max_expires = 86400;
     std::string outbound_proxy_host;
     uint16_t outbound_proxy_port = 5060;
-    std::vector<std::string> outbound_domain_name;
-    std::string outbound_domain_host;
-    uint16_t outbound_domain_port = 5060;
+    // The outbound_domain_* lines as written, one entry per line; the
+    // validator pairs them into outbound_domains (siproxd pairs by order).
+    std::vector<std::vector<std::string>> outbound_domain_name;
+    std::vector<std::string> outbound_domain_host;
+    std::vector<uint16_t> outbound_domain_port;
+    std::vector<OutboundDomain> outbound_domains;
     std::vector<std::string> local_domains;  // domains sipmasq is registrar for
+    std::string proxy_auth_passwd;           // one password for every user
+    uint32_t autosave_registrations = 0;     // siproxd's; accepted, no effect
+    uint8_t use_rport = 0;                   // siproxd's; accepted, no effect
+
+    // Provider fixes (siproxd's plugins as keys; sipmasq.conf(5)).
+    uint8_t sip_dscp = 0;
+    std::string ua_string;
+    std::vector<std::string> strip_header;
+    std::vector<HeaderValue> replace_header;
+    std::vector<std::string> codec_allow;  // "" = every codec not denied
+    std::vector<std::string> codec_deny;
+    std::string default_target;  // sip: URI of an inside AOR or inside host
+    std::vector<DidRange> did_range;
 };
 
 struct ConfigError {

@@ -2,6 +2,7 @@
 // sipd; the parent itself never reads from them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,9 @@
 #include "supervisor.h"
 
 namespace sipmasq {
+
+// sip_dscp on a socket: IP_TOS or IPV6_TCLASS; -1 with errno on failure.
+[[nodiscard]] int set_dscp(int fd, bool v6, uint8_t dscp) noexcept;
 
 // One UDP socket per inside and per outside address, on sip_listen_port.
 [[nodiscard]] bool open_sip_sockets(const Config& config, std::vector<SipSocket>& out,

@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstring>
 
+#include "codec_filter.h"
 #include "log.h"
 #include "message.h"
 #include "message_fields.h"
@@ -133,6 +134,10 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure, co
     if (!media_method(method)) return false;
     SdpMessagePtr sdp = sdp_of_message(msg.get());
     if (sdp == nullptr) return false;
+    // codec_allow / codec_deny first: what is filtered out gets no relay.
+    const CodecFilterResult codecs = filter_codecs(sdp.get(), settings_.fixes.codecs);
+    if ((codecs.removed > 0 || codecs.disabled > 0) && codecs.active_left == 0)
+        return no_codec_left(msg, sdp.get(), arrival, source);
     SdpInfo info;
     const std::vector<SockAddr> own = {settings_.inside_local, settings_.outside_local,
                                        settings_.outside_advertised};
@@ -264,6 +269,26 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure, co
         });
     }
     return true;
+}
+
+// Every stream's formats were filtered out: an offer or answer in a
+// request is refused with 488 (RFC 3261 §21.4.26); a response goes on
+// with its streams disabled (port 0), and the caller ends the call.
+bool SipProxy::no_codec_left(OsipMessagePtr& msg, sdp_message_t* sdp, Side arrival,
+                             const SockAddr& source) {
+    const std::string call_id = call_key(call_id_of(msg.get()));
+    log_notice("call %s: no codec left after codec_allow/codec_deny in a %s from %s",
+               call_id.c_str(), MSG_IS_REQUEST(msg.get()) ? "request" : "response",
+               addr_text(source).c_str());
+    if (MSG_IS_REQUEST(msg.get()) && !MSG_IS_ACK(msg.get())) {
+        if (pop_own_via(msg.get(), settings_.policy.us))
+            respond(msg.get(), 488, arrival, source, nullptr, "no acceptable codec");
+        auto it = calls_.find(call_id);
+        if (it != calls_.end() && !it->second.established) end_call(call_id, "no codec left");
+        return true;
+    }
+    if (!replace_message_body(msg.get(), sdp_to_string(sdp))) return true;  // dropped
+    return false;
 }
 
 void SipProxy::finish_media(const std::shared_ptr<Pending>& p) {

@@ -139,8 +139,11 @@ std::string unquote(std::string_view text) {
 }
 
 DigestAuth::DigestAuth(std::string realm, std::unordered_map<std::string, std::string> passwords,
-                       std::string secret)
-    : realm_(std::move(realm)), passwords_(std::move(passwords)), secret_(std::move(secret)) {}
+                       std::string secret, std::string shared_password)
+    : realm_(std::move(realm)),
+      passwords_(std::move(passwords)),
+      secret_(std::move(secret)),
+      shared_password_(std::move(shared_password)) {}
 
 std::string DigestAuth::make_nonce(int64_t now) const {
     char signed_part[34];
@@ -234,9 +237,11 @@ AuthResult DigestAuth::check(const osip_message_t* req, int64_t now, const SockA
     if (req->to == nullptr || req->to->url == nullptr || osip_sv(req->to->url->username) != user)
         return failed(source_key, user, "username is not the To user", now);
     const auto pw = passwords_.find(user);
-    if (pw == passwords_.end()) return failed(source_key, user, "unknown user", now);
+    if (pw == passwords_.end() && shared_password_.empty())
+        return failed(source_key, user, "unknown user", now);
+    const std::string& password = pw != passwords_.end() ? pw->second : shared_password_;
 
-    const std::string ha1 = md5_hex(user + ":" + realm_ + ":" + pw->second);
+    const std::string ha1 = md5_hex(user + ":" + realm_ + ":" + password);
     const std::string ha2 = md5_hex(std::string(osip_sv(req->sip_method)) + ":" + uri);
     const std::string expected =
         md5_hex(ha1 + ":" + nonce + ":" + nc + ":" + cnonce + ":auth:" + ha2);

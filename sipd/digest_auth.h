@@ -57,8 +57,10 @@ class DigestAuth {
     static constexpr size_t kMaxNonces = 4096;
 
     // `secret`: random bytes of this process (the nonces' signing key).
+    // `shared_password` (proxy_auth_passwd): the password of every user
+    // that `passwords` does not list; "" = none.
     DigestAuth(std::string realm, std::unordered_map<std::string, std::string> passwords,
-               std::string secret);
+               std::string secret, std::string shared_password = {});
 
     [[nodiscard]] const std::string& realm() const noexcept { return realm_; }
     [[nodiscard]] size_t users() const noexcept { return passwords_.size(); }
@@ -92,6 +94,7 @@ class DigestAuth {
     mutable NonceCounts nonce_counts_{kNonceSeconds, kMaxNonces};
     mutable AuthThrottle failures_by_source_;
     mutable AuthThrottle failures_by_user_;
+    std::string shared_password_;
 };
 
 // A quoted-string's content (backslash escapes undone); plain tokens as they are.

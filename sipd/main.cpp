@@ -67,6 +67,21 @@ std::optional<SockAddr> advertised_outside(const Config& config) {
 // sipmasq never falls back to accepting every REGISTER.
 std::shared_ptr<const DigestAuth> digest_auth(const Config& config) {
     if (config.proxy_auth_realm.empty()) return nullptr;
+    if (config.proxy_auth_pwfile.empty() && !config.proxy_auth_passwd.empty()) {
+        std::string secret(32, '\0');
+        std::ifstream random("/dev/urandom", std::ios::binary);
+        if (!random.read(secret.data(), static_cast<std::streamsize>(secret.size()))) {
+            log_error("cannot read /dev/urandom for the digest nonce key");
+            std::exit(1);
+        }
+        // siproxd's proxy_auth_passwd: one password, whatever the user.
+        log_notice("REGISTER needs digest authentication in realm %s (one password for every "
+                   "user)",
+                   config.proxy_auth_realm.c_str());
+        return std::make_shared<DigestAuth>(config.proxy_auth_realm,
+                                            std::unordered_map<std::string, std::string>{},
+                                            std::move(secret), config.proxy_auth_passwd);
+    }
     std::ifstream in(config.proxy_auth_pwfile);
     std::ostringstream text;
     if (config.proxy_auth_pwfile.empty() || !in || !(text << in.rdbuf())) {
@@ -300,10 +315,11 @@ class SipdProcess {
         s.policy.hosts_deny_sip = cfg.hosts_deny_sip;
         if (!cfg.outbound_proxy_host.empty())
             s.policy.outbound_proxy = {cfg.outbound_proxy_host, cfg.outbound_proxy_port};
-        s.policy.outbound_domain_names = cfg.outbound_domain_name;
-        if (!cfg.outbound_domain_host.empty())
-            s.policy.outbound_domain = {cfg.outbound_domain_host, cfg.outbound_domain_port};
+        for (const OutboundDomain& od : cfg.outbound_domains)
+            s.policy.outbound_domains.push_back({od.names, {od.host, od.port}});
         s.policy.inside_networks = networks_;
+        s.policy.provider_targets = provider_targets(cfg);
+        s.fixes = provider_fixes(cfg);
         if (s.policy.inside_networks.empty())
             if (auto c = Cidr::parse(in->local().host_string()))
                 s.policy.inside_networks.push_back(*c);
@@ -313,8 +329,7 @@ class SipdProcess {
         s.resolver = resolver_;
         s.limits = proxy_limits(cfg);
         if (!cfg.outbound_proxy_host.empty()) s.provider_hosts.push_back(cfg.outbound_proxy_host);
-        if (!cfg.outbound_domain_host.empty())
-            s.provider_hosts.push_back(cfg.outbound_domain_host);
+        for (const OutboundDomain& od : cfg.outbound_domains) s.provider_hosts.push_back(od.host);
         {
             std::vector<SockAddr> ins, outs, adv;
             for (const auto& sock : sockets_)

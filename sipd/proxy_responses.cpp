@@ -83,6 +83,7 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
     } else if (arrival == Side::Outside && out == Side::Inside) {
         restore_contacts(resp, us.outside, contacts_, table_, now);
     }
+    apply_header_fixes(resp, settings_.fixes.headers, out);
     const std::string call_id = call_key(call_id_of(resp));
     bool failed_call = false;
     if (invite) {

@@ -1,8 +1,10 @@
 #include "request_routing.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "osip_ptr.h"
+#include "provider_routing.h"
 
 namespace sipmasq {
 
@@ -99,8 +101,11 @@ RouteDecision outward(const RoutingPolicy& p, const osip_message_t* req, std::st
     d.action = RouteAction::Forward;
     d.out_side = Side::Outside;
     d.reason = "to outside";
-    if (!p.outbound_domain.empty() && host_in(p.outbound_domain_names, host)) {
-        d.next_hop = p.outbound_domain;
+    const auto domain = std::find_if(
+        p.outbound_domains.begin(), p.outbound_domains.end(),
+        [host](const OutboundDomainRoute& r) { return !r.hop.empty() && host_in(r.names, host); });
+    if (domain != p.outbound_domains.end()) {
+        d.next_hop = domain->hop;
         d.reason = "to outbound domain host";
     } else if (!p.outbound_proxy.empty()) {
         d.next_hop = p.outbound_proxy;
@@ -156,7 +161,11 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
         // Never relay out again: only an inside phone may be the target.
         if (top_route != nullptr) return respond(req, 403, "Route beyond sipmasq from outside");
         if (!is_registrar_host(p, host)) return respond(req, 403, "not for us (no relaying)");
-        return to_local_user(p, req, table, map, now);
+        RouteDecision d = to_local_user(p, req, table, map, now);
+        // No registration: did_range or default_target may take it (provider_routing.cpp).
+        if (d.action == RouteAction::Respond && d.status == 404)
+            if (auto target = route_unregistered(p, req, table, now)) return *target;
+        return d;
     }
 
     // From inside.

@@ -11,11 +11,18 @@
 
 #include "address.h"
 #include "contact_masq.h"
+#include "provider_targets.h"
 #include "proxy_rewrite.h"
 #include "registration_table.h"
 #include "sip_types.h"
 
 namespace sipmasq {
+
+// One outbound_domain triple: requests for `names` go to `hop`.
+struct OutboundDomainRoute {
+    std::vector<std::string> names;
+    HostPort hop;
+};
 
 struct RoutingPolicy {
     ProxyAddresses us;
@@ -25,9 +32,9 @@ struct RoutingPolicy {
     Acl hosts_allow_sip;
     Acl hosts_deny_sip;
     HostPort outbound_proxy;  // host "" = none
-    std::vector<std::string> outbound_domain_names;
-    HostPort outbound_domain;           // used when a name above matches
+    std::vector<OutboundDomainRoute> outbound_domains;  // the first that names the host
     std::vector<Cidr> inside_networks;  // next hops that are inside
+    ProviderTargets provider_targets;   // default_target, did_range
 };
 
 enum class RouteAction : uint8_t {

@@ -584,6 +584,7 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     } else if (arrival == Side::Outside && out == Side::Inside) {
         restore_contacts(req, us.outside, contacts_, table_, now);
     }
+    apply_header_fixes(req, settings_.fixes.headers, out);
     ClientTransaction ct;
     ct.branch = branch;
     ct.method = ascii_upper(osip_sv(req->sip_method));
@@ -626,6 +627,7 @@ void SipProxy::forward_stateless(OsipMessagePtr msg, const RouteDecision& d,
     } else if (arrival == Side::Outside && out == Side::Inside) {
         restore_contacts(req, us.outside, contacts_, table_, now);
     }
+    apply_header_fixes(req, settings_.fixes.headers, out);
     if (arrival != out && relay_media(msg, arrival, out, dest, source, "", now)) return;
     send_message(msg.get(), out, dest);
 }

@@ -21,6 +21,7 @@
 #include "name_resolver.h"
 #include "osip_ptr.h"
 #include "peer_policy.h"
+#include "provider_fixes.h"
 #include "rate_limit.h"
 #include "registrar.h"
 #include "registration_table.h"
@@ -57,6 +58,8 @@ struct SipProxySettings {
     // inside_networks: taken from policy.inside_networks and the addresses above.
     PeerPolicy peers;
     ProxyLimits limits;
+    // codec_allow/codec_deny, strip_header, replace_header, ua_string.
+    ProviderFixes fixes;
     // Hosts of configured providers (outbound proxy, outbound domain host):
     // their sources get larger budgets.
     std::vector<std::string> provider_hosts;
@@ -171,6 +174,9 @@ class SipProxy {
     bool relay_media(OsipMessagePtr& msg, Side arrival, Side departure, const SockAddr& dest,
                      const SockAddr& source, const std::string& txn_key, int64_t now);
     void finish_media(const std::shared_ptr<Pending>& p);
+    // codec_allow/codec_deny left no stream: true when handled (488 or dropped).
+    bool no_codec_left(OsipMessagePtr& msg, sdp_message_t* sdp, Side arrival,
+                       const SockAddr& source);
     // A new call for an initial INVITE, within the limits; nullptr (and
     // why) when a limit refuses it.
     Call* open_call(const osip_message_t* invite, Side arrival, const SockAddr& source,

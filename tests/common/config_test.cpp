@@ -221,18 +221,70 @@ std::vector<KeyCase> key_cases() {
         {"outbound_domain_name",
          "example.com,example.net",
          [](const Config& c) {
-             EXPECT_EQ(c.outbound_domain_name,
+             ASSERT_EQ(c.outbound_domains.size(), 1u);
+             EXPECT_EQ(c.outbound_domains[0].names,
                        (std::vector<std::string>{"example.com", "example.net"}));
+             EXPECT_EQ(c.outbound_domains[0].host, "proxy.example.com");
          },
          "-bad.com",
          {"outbound_domain_host = proxy.example.com"}},
         {"outbound_domain_host",
          "192.0.2.9",
-         [](const Config& c) { EXPECT_EQ(c.outbound_domain_host, "192.0.2.9"); },
+         [](const Config& c) {
+             ASSERT_EQ(c.outbound_domains.size(), 1u);
+             EXPECT_EQ(c.outbound_domains[0].host, "192.0.2.9");
+             EXPECT_EQ(c.outbound_domains[0].port, 5060);
+         },
          "[::1]:5060",
          {"outbound_domain_name = example.com"}},
         {"outbound_domain_port", "5061",
-         [](const Config& c) { EXPECT_EQ(c.outbound_domain_port, 5061); }, "port"},
+         [](const Config& c) {
+             ASSERT_EQ(c.outbound_domains.size(), 1u);
+             EXPECT_EQ(c.outbound_domains[0].port, 5061);
+         },
+         "port",
+         {"outbound_domain_name = example.com", "outbound_domain_host = 192.0.2.9"}},
+        {"proxy_auth_passwd", "s3cret pass",
+         [](const Config& c) { EXPECT_EQ(c.proxy_auth_passwd, "s3cret pass"); },
+         std::string(257, 'p')},
+        {"autosave_registrations", "300",
+         [](const Config& c) { EXPECT_EQ(c.autosave_registrations, 300u); }, "-1"},
+        {"use_rport", "3", [](const Config& c) { EXPECT_EQ(c.use_rport, 3); }, "4"},
+        {"sip_dscp", "26", [](const Config& c) { EXPECT_EQ(c.sip_dscp, 26); }, "64"},
+        {"ua_string", "sipmasq phone",
+         [](const Config& c) { EXPECT_EQ(c.ua_string, "sipmasq phone"); },
+         std::string(257, 'u')},
+        {"strip_header", "User-Agent, Subject",
+         [](const Config& c) {
+             EXPECT_EQ(c.strip_header, (std::vector<std::string>{"User-Agent", "Subject"}));
+         },
+         "Via"},
+        {"replace_header", "Server: gateway",
+         [](const Config& c) {
+             ASSERT_EQ(c.replace_header.size(), 1u);
+             EXPECT_EQ(c.replace_header[0].name, "Server");
+             EXPECT_EQ(c.replace_header[0].value, "gateway");
+         },
+         "m: sip:x@example.com"},
+        {"codec_allow", "PCMA, 0 telephone-event",
+         [](const Config& c) {
+             EXPECT_EQ(c.codec_allow, (std::vector<std::string>{"PCMA", "0", "telephone-event"}));
+         },
+         "128"},
+        {"codec_deny", "G729 18",
+         [](const Config& c) { EXPECT_EQ(c.codec_deny, (std::vector<std::string>{"G729", "18"})); },
+         "G7/29"},
+        {"default_target", "sip:reception@sip.example.net",
+         [](const Config& c) { EXPECT_EQ(c.default_target, "sip:reception@sip.example.net"); },
+         "reception@sip.example.net"},
+        {"did_range", "sip:trunk@voip.example.com +4930123400-+4930123499",
+         [](const Config& c) {
+             ASSERT_EQ(c.did_range.size(), 1u);
+             EXPECT_EQ(c.did_range[0].account, "trunk@voip.example.com");
+             EXPECT_EQ(c.did_range[0].first, "+4930123400");
+             EXPECT_EQ(c.did_range[0].last, "+4930123499");
+         },
+         "trunk@voip.example.com 4930123499-4930123400"},
     };
 }
 
@@ -309,7 +361,7 @@ TEST(Config, UnknownKeyIsAnErrorWithLine) {
 
 TEST(Config, UnsupportedSiproxdKeyIsAWarningWithLine) {
     const auto r = parse_config_text(
-        "\n\nrtp_proxy_enable = 1\nplugin_defaulttarget_target = sip:x@example.com\n" +
+        "\n\nrtp_proxy_enable = 1\nplugin_shortdial_akey = *00\n" +
             config_text("# rest"),
         kPath);
     ASSERT_TRUE(r.ok()) << dump(r);
@@ -318,7 +370,7 @@ TEST(Config, UnsupportedSiproxdKeyIsAWarningWithLine) {
               "test.conf:3: key 'rtp_proxy_enable' is a siproxd key that sipmasq does not "
               "support yet; ignored");
     EXPECT_EQ(r.warnings[1].line, 4);
-    EXPECT_NE(r.warnings[1].message.find("plugin_defaulttarget_target"), std::string::npos);
+    EXPECT_NE(r.warnings[1].message.find("plugin_shortdial_akey"), std::string::npos);
 
     // Every siproxd-only key of the table is accepted this way.
     for (const auto& info : config_key_table()) {
@@ -344,7 +396,85 @@ TEST(Config, ListKeysMayRepeat) {
         kPath);
     ASSERT_TRUE(r.ok()) << dump(r);
     EXPECT_EQ(r.config.hosts_allow_reg.to_string(), "192.0.2.0/24,198.51.100.0/24");
-    EXPECT_EQ(r.config.outbound_domain_name, (std::vector<std::string>{"a.example", "b.example"}));
+    // One host for several name lines serves them all (sipmasq's older form).
+    ASSERT_EQ(r.config.outbound_domains.size(), 1u);
+    EXPECT_EQ(r.config.outbound_domains[0].names,
+              (std::vector<std::string>{"a.example", "b.example"}));
+    EXPECT_EQ(r.config.outbound_domains[0].host, "p.example");
+}
+
+// siproxd's form: triples, the Nth name line with the Nth host and port.
+TEST(Config, OutboundDomainTriplesPairInOrder) {
+    const auto r = parse_config_text(
+        config_text("outbound_domain_name = a.example",
+                    {"outbound_domain_host = pa.example", "outbound_domain_port = 5061",
+                     "outbound_domain_name = b.example, c.example",
+                     "outbound_domain_host = 192.0.2.7", "outbound_domain_port = 5062"}),
+        kPath);
+    ASSERT_TRUE(r.ok()) << dump(r);
+    ASSERT_EQ(r.config.outbound_domains.size(), 2u);
+    EXPECT_EQ(r.config.outbound_domains[0].names, (std::vector<std::string>{"a.example"}));
+    EXPECT_EQ(r.config.outbound_domains[0].host, "pa.example");
+    EXPECT_EQ(r.config.outbound_domains[0].port, 5061);
+    EXPECT_EQ(r.config.outbound_domains[1].names,
+              (std::vector<std::string>{"b.example", "c.example"}));
+    EXPECT_EQ(r.config.outbound_domains[1].host, "192.0.2.7");
+    EXPECT_EQ(r.config.outbound_domains[1].port, 5062);
+
+    // Without ports every host is on 5060.
+    const auto no_ports = parse_config_text(
+        config_text("outbound_domain_name = a.example",
+                    {"outbound_domain_host = pa.example", "outbound_domain_name = b.example",
+                     "outbound_domain_host = pb.example"}),
+        kPath);
+    ASSERT_TRUE(no_ports.ok()) << dump(no_ports);
+    ASSERT_EQ(no_ports.config.outbound_domains.size(), 2u);
+    EXPECT_EQ(no_ports.config.outbound_domains[1].host, "pb.example");
+    EXPECT_EQ(no_ports.config.outbound_domains[1].port, 5060);
+
+    // Two names, two hosts, one port: which host it belongs to is unclear.
+    const auto odd = parse_config_text(
+        config_text("outbound_domain_name = a.example",
+                    {"outbound_domain_host = pa.example", "outbound_domain_port = 5061",
+                     "outbound_domain_name = b.example", "outbound_domain_host = pb.example"}),
+        kPath);
+    EXPECT_TRUE(has_message(odd.errors, 1, "give one host (and port) per name")) << dump(odd);
+}
+
+TEST(Config, SharedPasswordAndTheFileTogether) {
+    const auto shared = parse_config_text(
+        config_text("proxy_auth_realm = r", {"proxy_auth_passwd = secret"}), kPath);
+    ASSERT_TRUE(shared.ok()) << dump(shared);
+    EXPECT_TRUE(shared.warnings.empty()) << dump(shared);
+    // Never printed.
+    EXPECT_EQ(format_config(shared.config).find("secret"), std::string::npos);
+    EXPECT_NE(format_config(shared.config).find("proxy_auth_passwd = ********"), std::string::npos);
+    auto changed = shared.config;
+    changed.proxy_auth_passwd = "other";
+    const auto diff = config_diff(shared.config, changed);
+    ASSERT_EQ(diff.size(), 1u);
+    EXPECT_EQ(diff[0].find("secret"), std::string::npos);
+    EXPECT_EQ(diff[0].find("other"), std::string::npos);
+    EXPECT_NE(diff[0].find("proxy_auth_passwd"), std::string::npos);
+
+    const auto both = parse_config_text(
+        config_text("proxy_auth_realm = r",
+                    {"proxy_auth_pwfile = /etc/pw", "proxy_auth_passwd = secret"}),
+        kPath);
+    ASSERT_TRUE(both.ok()) << dump(both);
+    EXPECT_TRUE(has_message(both.warnings, 3, "proxy_auth_passwd is not used")) << dump(both);
+}
+
+TEST(Config, HeadersSipmasqNeedsCannotBeStripped) {
+    for (const char* name : {"Via", "v", "Call-ID", "i", "CSeq", "Contact", "m", "Record-Route",
+                             "Content-Length", "l", "Proxy-Authorization"}) {
+        SCOPED_TRACE(name);
+        const auto strip = parse_config_text(config_text(std::string("strip_header = ") + name), kPath);
+        EXPECT_TRUE(has_message(strip.errors, 1, "sipmasq needs")) << dump(strip);
+        const auto repl =
+            parse_config_text(config_text(std::string("replace_header = ") + name + ": x"), kPath);
+        EXPECT_TRUE(has_message(repl.errors, 1, "sipmasq needs")) << dump(repl);
+    }
 }
 
 TEST(Config, MalformedLines) {
@@ -408,7 +538,8 @@ TEST(Config, CrossKeyChecks) {
     EXPECT_TRUE(has_message(expires.errors, 1, "larger than max_expires")) << dump(expires);
 
     const auto realm = parse_config_text(config_text("proxy_auth_realm = r"), kPath);
-    EXPECT_TRUE(has_message(realm.errors, 1, "needs proxy_auth_pwfile")) << dump(realm);
+    EXPECT_TRUE(has_message(realm.errors, 1, "needs proxy_auth_pwfile or proxy_auth_passwd"))
+        << dump(realm);
 
     const auto domain = parse_config_text(config_text("outbound_domain_name = a.example"), kPath);
     EXPECT_TRUE(has_message(domain.errors, 1, "needs outbound_domain_host")) << dump(domain);

@@ -86,8 +86,7 @@ TEST_F(Fixture, RegisterToThirdPartyRegistrar) {
     EXPECT_EQ(d.next_hop.to_string(), "sip.example.net:5060");
     p.outbound_proxy = {"198.51.100.5", 5070};
     EXPECT_EQ(route(reg, Side::Inside, kAlice).next_hop.to_string(), "198.51.100.5:5070");
-    p.outbound_domain_names = {"sip.example.net"};
-    p.outbound_domain = {"198.51.100.6", 5080};
+    p.outbound_domains = {{{"sip.example.net"}, {"198.51.100.6", 5080}}};
     EXPECT_EQ(route(reg, Side::Inside, kAlice).next_hop.to_string(), "198.51.100.6:5080");
 }
 
@@ -109,6 +108,26 @@ TEST_F(Fixture, PhoneBehindANatIsReachedWhereItRegisteredFrom) {
         EXPECT_EQ(d.new_request_uri, contact);
         EXPECT_EQ(d.next_hop.to_string(), "192.0.2.30:40123") << contact;
     }
+}
+
+// siproxd's repeated triples: each domain goes to its own host and port.
+TEST_F(Fixture, SeveralOutboundDomainsEachToItsHost) {
+    p.outbound_proxy = {"198.51.100.5", 5070};
+    p.outbound_domains = {{{"voip-a.example.com"}, {"198.51.100.7", 5060}},
+                          {{"voip-b.example.com", "voip-c.example.com"}, {"198.51.100.8", 5062}}};
+    EXPECT_EQ(route(request("REGISTER", "sip:voip-a.example.com"), Side::Inside, kAlice)
+                  .next_hop.to_string(),
+              "198.51.100.7:5060");
+    EXPECT_EQ(route(request("REGISTER", "sip:voip-b.example.com"), Side::Inside, kAlice)
+                  .next_hop.to_string(),
+              "198.51.100.8:5062");
+    EXPECT_EQ(route(request("REGISTER", "sip:VOIP-C.example.com"), Side::Inside, kAlice)
+                  .next_hop.to_string(),
+              "198.51.100.8:5062");
+    // Any other domain: the outbound proxy.
+    EXPECT_EQ(route(request("REGISTER", "sip:other.example.org"), Side::Inside, kAlice)
+                  .next_hop.to_string(),
+              "198.51.100.5:5070");
 }
 
 TEST_F(Fixture, IncomingToRegisteredAor) {
