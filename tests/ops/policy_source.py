@@ -149,6 +149,57 @@ def _text(words):
     return ' '.join(out)
 
 
+# mandoc -Tlint wants input lines of at most 80 bytes.
+MAX_LINE = 80
+# Macros the rows use; any other word is text, and .No carries text.
+_MACROS = {'No', 'Dv', 'Er', 'Sy', 'Ta'}
+_DELIMITERS = {',', ':', ';', '|', '.', '(', ')'}
+# A line ending a sentence gets a wider space after it: no line ends with
+# such a word, so the wrapping changes nothing on the page.
+_SENTENCE_END = re.compile(r'[.!?][)\'"]*$')
+
+
+def _wrap_macro_line(line):
+    """A macro line of more than MAX_LINE bytes as several macro lines that
+    mandoc renders alike: each continuation starts with the macro that
+    follows, or with .No before text (inside a .Bl -column row they all
+    continue its last cell)."""
+    if len(line.encode()) <= MAX_LINE:
+        return [line]
+    tokens = line.split()
+    # A break may come before tokens[i]: not before punctuation, not after a
+    # macro waiting for its argument, not after the end of a sentence.
+    allowed = [i for i in range(3, len(tokens))
+               if tokens[i] not in _DELIMITERS and tokens[i - 1] not in _MACROS and
+               not _SENTENCE_END.search(tokens[i - 1])]
+    lines, start = [], 0
+
+    def render(first, end):
+        words = tokens[first:end]
+        if first > 0 and words[0] not in _MACROS:
+            words = ['No'] + words
+        text = ('' if first == 0 else '.') + ' '.join(words)
+        # A closing parenthesis opened on an earlier line stands apart, as
+        # mandoc wants a blank before a trailing delimiter.
+        last = words[-1]
+        if last.endswith(')') and len(last) > 1 and '(' not in text:
+            text = text[:-1] + ' )'
+        return text
+
+    while True:
+        end = len(tokens)
+        if len(render(start, end).encode()) <= MAX_LINE:
+            lines.append(render(start, end))
+            return lines
+        fits = [i for i in allowed if i > start and len(render(start, i).encode()) <= MAX_LINE]
+        cut = fits[-1] if fits else next((i for i in allowed if i > start), None)
+        if cut is None:
+            lines.append(render(start, end))
+            return lines
+        lines.append(render(start, cut))
+        start = cut
+
+
 def man_block(rules):
     """The lines between the SYSCALL TABLE markers of sipmasq-sipd(8) / sipmasq-rtpd(8)."""
     head = '.Bl -column "rt_sigprocmask" "Allowed when, and what for" -compact'
@@ -162,15 +213,15 @@ def man_block(rules):
             text = 'always : No ' + _text(why)
         row = '.It Sy %s Ta %s' % (name, text)
         if err is None:
-            lines.append(row)
+            lines.extend(_wrap_macro_line(row))
         else:
-            refused.append(row + ' ; No fails with Er %s' % err)
+            refused.extend(_wrap_macro_line(row + ' ; No fails with Er %s' % err))
     lines.append('.El')
     if refused:
         lines.append('.Pp')
-        lines.append('These calls are not allowed but fail with an error instead of '
-                     'killing the process, because the C library tries them on its own '
-                     'and copes without them:')
+        lines.append('These calls are not allowed but fail with an error instead of killing')
+        lines.append('the process, because the C library tries them on its own and copes')
+        lines.append('without them:')
         lines.extend([head.replace('Allowed when, and what for', 'Refused when, and why'),
                       '.It Em System call Ta Em Refused when, and why'])
         lines.extend(refused)
