@@ -10,7 +10,11 @@
 
 namespace sipmasq {
 
-// One UDP socket per inside and per outside address, on sip_listen_port.
+// One UDP socket and one TCP listener per inside and per outside address,
+// on sip_listen_port. Where the two sides are two interfaces, each listener
+// is bound to its side's interface (SO_BINDTODEVICE): a connection to the
+// inside address through the outside interface is never accepted as one
+// from inside (TCP has no IP_PKTINFO to tell sipd the arrival interface).
 [[nodiscard]] bool open_sip_sockets(const Config& config, std::vector<SipSocket>& out,
                                     std::string& error);
 

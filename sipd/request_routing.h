@@ -42,6 +42,9 @@ struct RouteDecision {
     int status = 0;
     const char* reason = "";  // for the log line
     Side out_side = Side::Outside;
+    // TCP when the URI that names the next hop says transport=tcp (a
+    // Route, the Request-URI, or a phone's Contact).
+    Transport transport = Transport::Udp;
     HostPort next_hop;
     std::string new_request_uri;    // "" = keep; else the phone's true contact
     bool relayed_register = false;  // a REGISTER going to a third-party registrar
