@@ -363,6 +363,9 @@ class SipdProcess {
         s.tcp_sender = [this](Side side, const SockAddr& dest, std::string_view data) {
             return tcp_.send(side, dest, data);
         };
+        s.tcp_connected = [this](Side side, const SockAddr& peer) {
+            return tcp_.connected_to(side, peer);
+        };
         proxy_ = std::make_unique<SipProxy>(
             std::move(s), link_, [this](Side side, const SockAddr& dest, std::string_view data) {
                 send(side, dest, data);

@@ -80,11 +80,9 @@ RouteDecision to_inside(const RoutingPolicy& p, const osip_message_t* req,
     OsipUriPtr contact_uri = parse_uri(contact);
     d.transport = transport_of(contact_uri.get());
     // A phone on TCP is reached over the connection it registered (or
-    // called) from: that is where it listens, behind a NAT or not.
-    if (d.transport == Transport::Tcp && source != nullptr && source->valid()) {
-        d.next_hop = {source->host_string(), source->port()};
-        d.reason = "to inside phone over its TCP connection";
-    } else if (source != nullptr && source->valid()) {
+    // called) from while that is open; else a new one to the hop below.
+    if (d.transport == Transport::Tcp && source != nullptr) d.flow = *source;
+    if (source != nullptr && source->valid()) {
         const auto at = SockAddr::parse(hp->host);
         if (!at || !at->same_host(*source) || !is_inside_host(p, hp->host)) {
             d.next_hop = {source->host_string(), source->port()};

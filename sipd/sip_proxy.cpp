@@ -463,6 +463,9 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
     const bool stateless = MSG_IS_ACK(req);
     if (auto numeric = SockAddr::parse(d.next_hop.host)) {
         numeric->set_port(d.next_hop.port);
+        if (d.transport == Transport::Tcp && d.flow.valid() && settings_.tcp_connected &&
+            settings_.tcp_connected(d.out_side, d.flow))
+            *numeric = d.flow;  // the phone's own connection (it may sit behind a NAT)
         if (stateless)
             forward_stateless(std::move(msg), d, branch, arrival, source, *numeric, now);
         else

@@ -65,6 +65,8 @@ struct SipProxySettings {
     // Sends over TCP to `dest` on `side` (its connection, or a new one);
     // false when it cannot. Unset: TCP next hops are answered 503.
     std::function<bool(Side side, const SockAddr& dest, std::string_view data)> tcp_sender;
+    // Is a TCP connection with `peer` on `side` open now?
+    std::function<bool(Side side, const SockAddr& peer)> tcp_connected;
     // Called when a transaction timer was set, so the process re-arms its
     // event timer for next_timer_ms().
     std::function<void()> timers_changed;
