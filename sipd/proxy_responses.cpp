@@ -30,7 +30,7 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
         ct->transport != arrival_transport_ || !(ct->dest == source)) {
         const std::string details = std::to_string(code) + " " + method +
                                     (ct == nullptr ? " matches no transaction of ours"
-                                                   : " from another address than the request went to");
+                                                   : " from another address or transport than the request went to");
         refused("forged-response", source, details.c_str(), "forged response");
         return;
     }
