@@ -482,6 +482,36 @@ const std::vector<KeyHandler>& handlers() {
              return set_count(v, 1, 100000, c.sip_max_transactions_per_source, e);
          },
          [](const Config& c) { return std::to_string(c.sip_max_transactions_per_source); }},
+        {"tcp_timeout", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 10, 86400, c.tcp_timeout, e);
+         },
+         [](const Config& c) { return std::to_string(c.tcp_timeout); }},
+        {"tcp_connect_timeout", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 50, 60000, c.tcp_connect_timeout, e);
+         },
+         [](const Config& c) { return std::to_string(c.tcp_connect_timeout); }},
+        {"tcp_keepalive", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 0, 3600, c.tcp_keepalive, e);
+         },
+         [](const Config& c) { return std::to_string(c.tcp_keepalive); }},
+        {"sip_tcp_max_connections", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 1, 100000, c.sip_tcp_max_connections, e);
+         },
+         [](const Config& c) { return std::to_string(c.sip_tcp_max_connections); }},
+        {"sip_tcp_max_connections_per_source", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 1, 100000, c.sip_tcp_max_connections_per_source, e);
+         },
+         [](const Config& c) { return std::to_string(c.sip_tcp_max_connections_per_source); }},
+        {"sip_tcp_max_message", false,
+         [](Config& c, std::string_view v, std::string& e) {
+             return set_count(v, 1024, 1048576, c.sip_tcp_max_message, e);
+         },
+         [](const Config& c) { return std::to_string(c.sip_tcp_max_message); }},
         {"user", false,
          [](Config& c, std::string_view v, std::string&) {
              c.user = std::string(v);  // checked with getpwnam once the file is read

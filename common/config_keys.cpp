@@ -20,7 +20,7 @@ std::vector<ConfigKeyInfo> make_table() {
          "interface name or address of the public (outbound) side; required"},
         {"host_outbound", "", kReload, true,
          "public address or name advertised outside when sipmasq runs behind a NAT router"},
-        {"sip_listen_port", "5060", kRestart, true, "UDP port for SIP on both sides"},
+        {"sip_listen_port", "5060", kRestart, true, "UDP and TCP port for SIP on both sides"},
         {"dns_server", "", kRestart, true,
          "numeric address of the DNS server for next hops that are names (empty: resolv.conf)"},
         // Access control.
@@ -55,6 +55,18 @@ std::vector<ConfigKeyInfo> make_table() {
          "SIP transactions in progress at once; requests beyond are dropped"},
         {"sip_max_transactions_per_source", "64", kReload, true,
          "SIP transactions in progress per source address (an IPv6 /64 counts as one)"},
+        // SIP over TCP: siproxd's three keys with siproxd's meaning, and the limits.
+        {"tcp_timeout", "600", kReload, true,
+         "seconds a SIP TCP connection may stay without traffic before it is closed"},
+        {"tcp_connect_timeout", "500", kReload, true,
+         "milliseconds an outgoing SIP TCP connection may take to open"},
+        {"tcp_keepalive", "20", kReload, true,
+         "seconds between CRLF keep-alives on TCP connections sipmasq opened (0: none)"},
+        {"sip_tcp_max_connections", "256", kReload, true, "SIP TCP connections at once, in all"},
+        {"sip_tcp_max_connections_per_source", "8", kReload, true,
+         "SIP TCP connections per peer address (an IPv6 /64 counts as one)"},
+        {"sip_tcp_max_message", "65535", kReload, true,
+         "largest SIP message accepted on a TCP connection, bytes; larger closes it"},
         // Privileges.
         {"user", "nobody", kRestart, true, "unprivileged user the children run as (not root)"},
         {"rtp_user", "", kRestart, true,
@@ -127,9 +139,6 @@ std::vector<ConfigKeyInfo> make_table() {
         {"obscure_loops", "", kReload, false, "siproxd: obscure loop detection branch"},
         {"plugindir", "", kReload, false, "siproxd: plugin directory"},
         {"load_plugin", "", kReload, false, "siproxd: plugin to load"},
-        {"tcp_timeout", "", kReload, false, "siproxd: idle timeout of SIP over TCP"},
-        {"tcp_connect_timeout", "", kReload, false, "siproxd: TCP connect timeout"},
-        {"tcp_keepalive", "", kReload, false, "siproxd: TCP keepalive interval"},
         {"thread_stack_size", "", kReload, false, "siproxd: stack size of its threads"},
     };
 }

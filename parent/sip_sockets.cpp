@@ -6,6 +6,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "message.h"
+#include "side_interfaces.h"
+
 namespace sipmasq {
 
 int set_dscp(int fd, bool v6, uint8_t dscp) noexcept {
@@ -15,6 +18,54 @@ int set_dscp(int fd, bool v6, uint8_t dscp) noexcept {
 }
 
 namespace {
+
+// Pending connections the kernel queues for sipd before it accepts them.
+constexpr int kListenBacklog = 64;
+
+bool open_listener(const SockAddr& addr_in, uint16_t port, uint8_t dscp, uint8_t side,
+                   const InterfaceRef* device, std::vector<SipSocket>& out, std::string& error) {
+    SockAddr addr = addr_in;
+    addr.set_port(port);
+    UniqueFd fd(::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        error = std::string("cannot create a TCP socket: ") + std::strerror(errno);
+        return false;
+    }
+    const int one = 1;
+    if (addr.is_v6()) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    // A restarted sipmasq binds again while old connections linger in TIME_WAIT.
+    if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+        error = "SO_REUSEADDR on " + addr.to_string() + ": " + std::strerror(errno);
+        return false;
+    }
+    if (device != nullptr &&
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, device->name.c_str(),
+                     static_cast<socklen_t>(device->name.size())) != 0) {
+        error = "cannot bind the TCP listener " + addr.to_string() + " to " + device->name +
+                ": " + std::strerror(errno);
+        return false;
+    }
+    // Accepted connections inherit the listener's DSCP marking.
+    if (dscp != 0 && set_dscp(fd.get(), addr.is_v6(), dscp) != 0) {
+        error = "sip_dscp on the TCP listener " + addr.to_string() + ": " + std::strerror(errno);
+        return false;
+    }
+    if (::bind(fd.get(), addr.sa(), addr.len()) != 0) {
+        error = "cannot bind SIP TCP listener " + addr.to_string() + ": " + std::strerror(errno);
+        return false;
+    }
+    if (::listen(fd.get(), kListenBacklog) != 0) {
+        error = "cannot listen on " + addr.to_string() + ": " + std::strerror(errno);
+        return false;
+    }
+    SipSocket sock;
+    sock.fd = std::move(fd);
+    sock.side = side;
+    sock.transport = proto::kSipTcpListener;
+    sock.local = addr;
+    out.push_back(std::move(sock));
+    return true;
+}
 
 bool open_one(const SockAddr& addr_in, uint16_t port, uint8_t dscp, uint8_t side,
               std::vector<SipSocket>& out, std::string& error) {
@@ -63,6 +114,16 @@ bool open_sip_sockets(const Config& config, std::vector<SipSocket>& out, std::st
     // one address on both sides is refused by bind() here rather than merged.
     for (const auto& addr : config.outbound_addrs)
         if (!open_one(addr, config.sip_listen_port, config.sip_dscp, 1, out, error)) return false;
+    const SideInterfaces sides = side_interfaces(config.if_inbound, config.if_outbound);
+    const bool bind_device = sides.distinct();
+    for (const auto& addr : config.inbound_addrs)
+        if (!open_listener(addr, config.sip_listen_port, config.sip_dscp, 0,
+                           bind_device ? &sides.inside : nullptr, out, error))
+            return false;
+    for (const auto& addr : config.outbound_addrs)
+        if (!open_listener(addr, config.sip_listen_port, config.sip_dscp, 1,
+                           bind_device ? &sides.outside : nullptr, out, error))
+            return false;
     return true;
 }
 

@@ -258,6 +258,7 @@ void Supervisor::send_configuration(Child& child) {
         for (const auto& sock : sip_sockets_) {
             proto::SipSocketMsg payload{};
             payload.side = sock.side;
+            payload.transport = sock.transport;
             payload.local = proto::to_wire(sock.local);
             const int rc =
                 child.channel->send(proto::MsgType::SipSocket, 0, payload, sock.fd.get());

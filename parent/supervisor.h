@@ -25,6 +25,7 @@ namespace sipmasq {
 struct SipSocket {
     UniqueFd fd;
     uint8_t side = 0;  // 0 inside, 1 outside
+    uint8_t transport = 0;  // proto::kSipUdp, or proto::kSipTcpListener
     SockAddr local;
 };
 

@@ -53,7 +53,9 @@ bool fields_ok(const Message& msg, Process sender) noexcept {
         }
         case MsgType::SipSocket: {
             const auto s = payload_as<SipSocketMsg>(msg);
-            return (s.side == kSideInside || s.side == kSideOutside) && wire_addr_ok(s.local, true);
+            return (s.side == kSideInside || s.side == kSideOutside) &&
+                   (s.transport == kSipUdp || s.transport == kSipTcpListener) &&
+                   wire_addr_ok(s.local, true);
         }
         case MsgType::StartFwd:
             return start_fwd_ok(payload_as<StartFwd>(msg), false);

@@ -121,12 +121,16 @@ struct PingMsg {
     uint64_t nonce;
 };
 
-// SIP_SOCKET parent->sipd, with the socket as the fd.
+// SIP_SOCKET parent->sipd, with the socket as the fd: a UDP socket, or a
+// TCP listener (listen() done, bound to its side's interface).
 inline constexpr uint8_t kSideInside = 0;
 inline constexpr uint8_t kSideOutside = 1;
+inline constexpr uint8_t kSipUdp = 0;
+inline constexpr uint8_t kSipTcpListener = 1;
 struct SipSocketMsg {
-    uint8_t side;  // kSideInside / kSideOutside
-    uint8_t pad[3];
+    uint8_t side;       // kSideInside / kSideOutside
+    uint8_t transport;  // kSipUdp / kSipTcpListener
+    uint8_t pad[2];
     WireAddr local;
 };
 

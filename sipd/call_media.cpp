@@ -37,6 +37,8 @@ struct SipProxy::Pending {
     SdpMessagePtr sdp;
     Side arrival = Side::Inside;
     Side departure = Side::Outside;
+    Transport arrival_transport = Transport::Udp;
+    Transport departure_transport = Transport::Udp;
     SockAddr dest;
     SockAddr source;
     std::string call_id;
@@ -126,7 +128,8 @@ uint32_t SipProxy::allocate_forward_id() {
     }
 }
 
-bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure, const SockAddr& dest,
+bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
+                           Transport departure_transport, const SockAddr& dest,
                            const SockAddr& source, const std::string& txn_key, int64_t /*now*/) {
     const bool is_request = MSG_IS_REQUEST(msg.get());
     const std::string method =
@@ -207,6 +210,8 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure, co
     auto p = std::make_shared<Pending>();
     p->arrival = arrival;
     p->departure = departure;
+    p->arrival_transport = arrival_transport_;
+    p->departure_transport = departure_transport;
     p->dest = dest;
     p->source = source;
     p->call_id = call_id;
@@ -293,6 +298,7 @@ bool SipProxy::no_codec_left(OsipMessagePtr& msg, sdp_message_t* sdp, Side arriv
 
 void SipProxy::finish_media(const std::shared_ptr<Pending>& p) {
     osip_message_t* msg = p->msg.get();
+    arrival_transport_ = p->arrival_transport;  // rtpd answered later: resume its message
     if (!p->failed) {
         const SdpStatus st = sdp_rewrite(p->sdp.get(), p->targets);
         if (st != SdpStatus::Ok) {
@@ -325,7 +331,7 @@ void SipProxy::finish_media(const std::shared_ptr<Pending>& p) {
         }
     }
     if (p->txn_key.empty())
-        send_message(msg, p->departure, p->dest);
+        send_message(msg, p->departure, p->departure_transport, p->dest);
     else if (p->is_request)
         send_request(msg, p->txn_key);
     else

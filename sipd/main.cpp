@@ -31,6 +31,7 @@
 #include "sandbox_policy.h"
 #include "sip_proxy.h"
 #include "sip_socket.h"
+#include "tcp_transport.h"
 
 using namespace sipmasq;
 
@@ -125,6 +126,18 @@ ProxyLimits proxy_limits(const Config& cfg) {
     return l;
 }
 
+// The TCP transport's limits and timers (sipmasq.conf(5)).
+TcpSettings tcp_settings(const Config& cfg) {
+    TcpSettings t;
+    t.limits.max_total = cfg.sip_tcp_max_connections;
+    t.limits.max_per_source = cfg.sip_tcp_max_connections_per_source;
+    t.max_message = cfg.sip_tcp_max_message;
+    t.idle_ms = static_cast<int64_t>(cfg.tcp_timeout) * 1000;
+    t.connect_timeout_ms = cfg.tcp_connect_timeout;
+    t.keepalive_ms = static_cast<int64_t>(cfg.tcp_keepalive) * 1000;
+    return t;
+}
+
 std::string base_name(const std::string& path) {
     const size_t slash = path.rfind('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -149,7 +162,11 @@ class SipdProcess {
           auth_(std::move(auth)),
           networks_(std::move(networks)),
           advertised_(adv),
-          link_(runtime.base()) {
+          link_(runtime.base()),
+          tcp_(runtime.base(), tcp_settings(runtime.config()),
+               [this](std::string_view message, Side side, const SockAddr& peer) {
+                   receive_stream(message, side, peer);
+               }) {
         link_.on_timeout([this](uint32_t id, const char* reason) {
             if (proxy_) proxy_->on_media_timeout(id, reason);
         });
@@ -179,6 +196,14 @@ class SipdProcess {
                 const int flags = ::fcntl(fd.get(), F_GETFL);
                 if (flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
                 const Side side = p.side == proto::kSideOutside ? Side::Outside : Side::Inside;
+                if (p.transport == proto::kSipTcpListener) {
+                    if (!tcp_.add_listener(std::move(fd), side, *local))
+                        log_error("cannot watch the TCP listener %s", local->to_string().c_str());
+                    else
+                        log_debug("SIP TCP listener %s on the %s", local->to_string().c_str(),
+                                  side_name(side));
+                    break;
+                }
                 auto entry = std::make_unique<SipSocketEntry>(SipSocketEntry{
                     this, SipSideSocket(std::move(fd), side, *local, interfaces_), {}});
                 entry->event.reset(event_new(runtime_.base(), entry->sock.fd(),
@@ -273,6 +298,15 @@ class SipdProcess {
         if (monotonic_ms() - last_save_ms_ >= 1000) save_now();
     }
 
+    // One framed message from a TCP connection.
+    void receive_stream(std::string_view message, Side side, const SockAddr& peer) {
+        if (!proxy_) return;
+        log_debug("%zu bytes over TCP from %s on the %s", message.size(), peer.to_string().c_str(),
+                  side_name(side));
+        proxy_->handle_message(message, side, Transport::Tcp, peer, wall_now());
+        if (monotonic_ms() - last_save_ms_ >= 1000) save_now();
+    }
+
     void send(Side side, const SockAddr& dest, std::string_view data) {
         for (const auto& s : sockets_) {
             if (s->sock.side() != side || s->sock.local().family() != dest.family()) continue;
@@ -341,6 +375,12 @@ class SipdProcess {
                            "set-up, peers are not told apart by network");
         }
         s.timers_changed = [this] { arm_transaction_timer(); };
+        s.tcp_sender = [this](Side side, const SockAddr& dest, std::string_view data) {
+            return tcp_.send(side, dest, data);
+        };
+        s.tcp_connected = [this](Side side, const SockAddr& peer) {
+            return tcp_.connected_to(side, peer);
+        };
         proxy_ = std::make_unique<SipProxy>(
             std::move(s), link_, [this](Side side, const SockAddr& dest, std::string_view data) {
                 send(side, dest, data);
@@ -357,6 +397,7 @@ class SipdProcess {
         adopt_listed();
         for (auto& sock : sockets_)
             if (event_add(sock->event.get(), nullptr) != 0) log_error("cannot watch a SIP socket");
+        tcp_.start();
         txn_timer_.reset(event_new(runtime_.base(), -1, 0, &on_transaction_timer, this));
         tick_.reset(event_new(runtime_.base(), -1, EV_PERSIST, &on_tick, this));
         const timeval one_second{1, 0};
@@ -399,6 +440,7 @@ class SipdProcess {
     std::vector<Cidr> networks_;
     std::optional<SockAddr> advertised_;
     RtpdLink link_;
+    TcpTransport tcp_;
     std::unique_ptr<SipProxy> proxy_;
     std::vector<std::unique_ptr<SipSocketEntry>> sockets_;
     UniqueFd state_dir_;

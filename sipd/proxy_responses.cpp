@@ -27,12 +27,13 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
     ClientTransaction* ct = transactions_.find_client(ct_key);
     const auto* top = static_cast<const osip_via_t*>(osip_list_get(&resp->vias, 0));
     // The address, not the port: a next hop may answer from another socket
-    // of its own (RFC 3261 sends responses to the Via, from anywhere).
+    // of its own (RFC 3261 sends responses to the Via, from anywhere); over
+    // TCP, the connection it went on.
     if (ct == nullptr || !is_own_via(top, us) || ct->side != arrival ||
-        !ct->dest.same_host(source)) {
+        ct->transport != arrival_transport_ || !ct->dest.same_host(source)) {
         const std::string details = std::to_string(code) + " " + method +
                                     (ct == nullptr ? " matches no transaction of ours"
-                                                   : " from another address than the request went to");
+                                                   : " from another address or transport than the request went to");
         refused("forged-response", source, details.c_str(), "forged response");
         return;
     }
@@ -99,7 +100,8 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
             if (code >= 300 && !call.established) failed_call = true;
         }
     }
-    if (arrival != out && code < 300 && relay_media(msg, arrival, out, dest, source, st_key, now))
+    if (arrival != out && code < 300 &&
+        relay_media(msg, arrival, out, st->transport, dest, source, st_key, now))
         return;
     send_response(msg.get(), st_key);
     if (failed_call) end_call(call_id, ("final response " + std::to_string(code)).c_str());
@@ -109,7 +111,7 @@ void SipProxy::send_ack_for(const ClientTransaction& ct, const osip_message_t* r
     OsipMessagePtr invite = parse_sip_message(ct.request);
     OsipMessagePtr ack = build_ack(invite.get(), resp);
     if (ack == nullptr) return;
-    send_message(ack.get(), ct.side, ct.dest);
+    send_message(ack.get(), ct.side, ct.transport, ct.dest);
 }
 
 void SipProxy::send_cancel_for(ClientTransaction& ct) {
@@ -124,6 +126,7 @@ void SipProxy::send_cancel_for(ClientTransaction& ct) {
     c.method = "CANCEL";
     c.key = client_transaction_key(ct.branch, "CANCEL");
     c.side = ct.side;
+    c.transport = ct.transport;
     c.dest = ct.dest;
     // No server transaction: the caller's CANCEL was answered already. The
     // CANCEL's own transaction ends with its INVITE's.
@@ -138,7 +141,7 @@ void SipProxy::run_timers() {
     for (const std::string& key : due.client_retransmit) {
         ClientTransaction* ct = transactions_.find_client(key);
         if (ct == nullptr || ct->request.empty()) continue;
-        (void)send_bytes(ct->side, ct->dest, ct->request, "a retransmission");
+        (void)send_bytes(ct->side, ct->transport, ct->dest, ct->request, "a retransmission");
         ct->interval_ms = ct->method == "INVITE" ? ct->interval_ms * 2
                                                  : std::min(ct->interval_ms * 2, kT2Ms);
         ct->retransmit_at_ms = now + ct->interval_ms;
@@ -146,7 +149,8 @@ void SipProxy::run_timers() {
     for (const std::string& key : due.server_retransmit) {
         ServerTransaction* st = transactions_.find_server(key);
         if (st == nullptr || st->last_response.empty()) continue;
-        (void)send_bytes(st->side, st->source, st->last_response, "a retransmission");
+        (void)send_bytes(st->side, st->transport, st->source, st->last_response,
+                         "a retransmission");
         st->interval_ms = std::min(st->interval_ms * 2, kT2Ms);
         st->retransmit_at_ms = now + st->interval_ms;
     }

@@ -154,10 +154,11 @@ void stamp_received_rport(osip_message_t* req, const SockAddr& source) noexcept 
     }
 }
 
-int add_own_via(osip_message_t* req, const HostPort& me, std::string_view branch) {
+int add_own_via(osip_message_t* req, const HostPort& me, std::string_view branch,
+                Transport transport) {
     std::string host = me.host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    const std::string text = "SIP/2.0/UDP " + host + ":" + std::to_string(me.port) +
+    const std::string text = std::string("SIP/2.0/") + transport_name(transport) + " " + host + ":" + std::to_string(me.port) +
                              ";branch=" + std::string(branch) + ";rport";
     OsipViaPtr via = parse_via(text);
     if (via == nullptr) return -1;
@@ -166,11 +167,13 @@ int add_own_via(osip_message_t* req, const HostPort& me, std::string_view branch
     return 0;
 }
 
-int add_record_route(osip_message_t* req, const ProxyAddresses& us, Side arrival, Side departure) {
-    auto prepend = [req](const HostPort& hp) -> int {
+int add_record_route(osip_message_t* req, const ProxyAddresses& us, Leg arrival, Leg departure) {
+    auto prepend = [req, &us](Leg leg) -> int {
+        const HostPort& hp = us.on(leg.side);
         std::string host = hp.host;
         if (host.find(':') != std::string::npos) host = "[" + host + "]";
-        const std::string text = "<sip:" + host + ":" + std::to_string(hp.port) + ";lr>";
+        const std::string text = "<sip:" + host + ":" + std::to_string(hp.port) +
+                                 (leg.transport == Transport::Tcp ? ";transport=tcp" : "") + ";lr>";
         osip_record_route_t* raw = nullptr;
         if (osip_record_route_init(&raw) != 0) return -1;
         OsipRecordRoutePtr rr(raw);
@@ -180,8 +183,10 @@ int add_record_route(osip_message_t* req, const ProxyAddresses& us, Side arrival
         return 0;
     };
     // The arrival side's entry goes in first so that it ends up below.
-    if (arrival != departure && prepend(us.on(arrival)) != 0) return -1;
-    return prepend(us.on(departure));
+    if ((arrival.side != departure.side || arrival.transport != departure.transport) &&
+        prepend(arrival) != 0)
+        return -1;
+    return prepend(departure);
 }
 
 int pop_own_routes(osip_message_t* req, const ProxyAddresses& us) {

@@ -60,14 +60,28 @@ struct ProxyAddresses {
 // rport=<source port> when the client asked for it.
 void stamp_received_rport(osip_message_t* req, const SockAddr& source) noexcept;
 
-// Prepends our Via (SIP/2.0/UDP host:port;branch=...;rport). 0 or -1.
-[[nodiscard]] int add_own_via(osip_message_t* req, const HostPort& me, std::string_view branch);
+// Prepends our Via (SIP/2.0/UDP or SIP/2.0/TCP host:port;branch=...;rport),
+// written for the leg the request leaves by. 0 or -1.
+[[nodiscard]] int add_own_via(osip_message_t* req, const HostPort& me, std::string_view branch,
+                              Transport transport = Transport::Udp);
 
-// Record-Route <sip:host:port;lr> with our address on the side the request
-// leaves by; when it crosses sides, also the one on the side it came from
-// (double record-routing), so each side's route set names our address there.
-[[nodiscard]] int add_record_route(osip_message_t* req, const ProxyAddresses& us, Side arrival,
-                                   Side departure);
+// One leg of a request through sipmasq: the side and the transport.
+struct Leg {
+    Side side = Side::Inside;
+    Transport transport = Transport::Udp;
+};
+
+// Record-Route <sip:host:port;lr> (with ;transport=tcp on a TCP leg) with
+// our address on the leg the request leaves by; when it crosses sides or
+// transports, also the one for the leg it came in on (double
+// record-routing), so each leg's route set names our address there the
+// way that leg reaches us.
+[[nodiscard]] int add_record_route(osip_message_t* req, const ProxyAddresses& us, Leg arrival,
+                                   Leg departure);
+[[nodiscard]] inline int add_record_route(osip_message_t* req, const ProxyAddresses& us,
+                                          Side arrival, Side departure) {
+    return add_record_route(req, us, Leg{arrival, Transport::Udp}, Leg{departure, Transport::Udp});
+}
 
 // RFC 3261 §16.4: a Request-URI that is one of our Record-Route URIs (from a
 // strict router) is replaced by the last Route, and every Route naming us on

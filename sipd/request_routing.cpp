@@ -53,6 +53,17 @@ std::optional<HostPort> host_port_of(std::string_view uri_text) {
     return hp;
 }
 
+// transport=tcp among a URI's parameters (RFC 3261 §19.1.1).
+Transport transport_of(const osip_uri_t* uri) {
+    if (uri == nullptr) return Transport::Udp;
+    osip_uri_param_t* param = nullptr;
+    if (osip_uri_uparam_get_byname(const_cast<osip_uri_t*>(uri), const_cast<char*>("transport"),
+                                   &param) == 0 &&
+        param != nullptr && iequals(osip_sv(param->gvalue), "tcp"))
+        return Transport::Tcp;
+    return Transport::Udp;
+}
+
 // To a phone inside: its true Contact (RFC 3261), which may name another
 // port than the one it registered from; but a phone behind a further NAT
 // (its Contact is another host than the source of its registration, or not
@@ -68,6 +79,11 @@ RouteDecision to_inside(const RoutingPolicy& p, const osip_message_t* req,
     d.new_request_uri = contact;
     d.next_hop = *hp;
     d.reason = "to inside phone";
+    OsipUriPtr contact_uri = parse_uri(contact);
+    d.transport = transport_of(contact_uri.get());
+    // A phone on TCP is reached over the connection it registered (or
+    // called) from while that is open; else a new one to the hop below.
+    if (d.transport == Transport::Tcp && source != nullptr) d.flow = *source;
     if (source != nullptr && source->valid()) {
         const auto at = SockAddr::parse(hp->host);
         if (!at || !at->same_host(*source) || !is_inside_host(p, hp->host)) {
@@ -152,6 +168,7 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
             return d;
         }
         RouteDecision d = outward(p, req, host, port);
+        d.transport = transport_of(uri);
         d.relayed_register = d.action == RouteAction::Forward;
         return d;
     }
@@ -173,6 +190,7 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
         RouteDecision d;
         d.action = RouteAction::Forward;
         d.next_hop = {top_route->url->host, parse_sip_port(osip_sv(top_route->url->port))};
+        d.transport = transport_of(top_route->url);
         if (d.next_hop.port == 0) return respond(req, 400, "bad Route port");
         d.out_side = is_inside_host(p, d.next_hop.host) ? Side::Inside : Side::Outside;
         d.reason = "loose route";
@@ -184,10 +202,13 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
         d.action = RouteAction::Forward;
         d.out_side = Side::Inside;
         d.next_hop = {std::string(host), port};
+        d.transport = transport_of(uri);
         d.reason = "inside to inside";
         return d;
     }
-    return outward(p, req, host, port);
+    RouteDecision d = outward(p, req, host, port);
+    d.transport = transport_of(uri);
+    return d;
 }
 
 }  // namespace sipmasq

@@ -49,7 +49,13 @@ struct RouteDecision {
     int status = 0;
     const char* reason = "";  // for the log line
     Side out_side = Side::Outside;
+    // TCP when the URI that names the next hop says transport=tcp (a
+    // Route, the Request-URI, or a phone's Contact).
+    Transport transport = Transport::Udp;
     HostPort next_hop;
+    // TCP to a phone: the connection its registration (or dialog) came
+    // over, preferred to next_hop while it is open.
+    SockAddr flow;
     std::string new_request_uri;    // "" = keep; else the phone's true contact
     bool relayed_register = false;  // a REGISTER going to a third-party registrar
 };

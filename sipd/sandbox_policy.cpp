@@ -1,11 +1,13 @@
 // sipd: a single-threaded libevent (epoll) + libosip2 process that parses
 // untrusted SIP, keeps the registration file in its jail, resolves names
 // with libevent's evdns and its own SRV queries (UDP only; glibc's resolver
-// runs only before the filter, for host_outbound) and talks to rtpd and the
-// parent over inherited Unix sockets. Everything it opens or creates itself
-// is in its jail; it never executes, forks, or opens a TCP, Unix, netlink or
-// raw socket, and sets no socket option. The event base and evdns's
-// nameserver sockets exist before the filter is loaded.
+// runs only before the filter, for host_outbound), carries SIP over TCP
+// (accepts on the listeners the parent bound, connects out to next hops)
+// and talks to rtpd and the parent over inherited Unix sockets. Everything
+// it opens or creates itself is in its jail; it never executes, forks,
+// binds, or opens a Unix, netlink or raw socket, and sets no socket option.
+// The event base and evdns's nameserver sockets exist before the filter is
+// loaded.
 #include "sandbox_policy.h"
 
 #include <fcntl.h>
@@ -41,9 +43,17 @@ constexpr SyscallRule kSipdRules[] = {
              arg_masked_eq(1, kSockTypeMask, SOCK_DGRAM), arg_eq(2, 0)),
     allow_if("socket", "SRV queries and evdns over UDP (IPv6)", arg_eq(0, AF_INET6),
              arg_masked_eq(1, kSockTypeMask, SOCK_DGRAM), arg_eq(2, 0)),
-    allow("connect", "an SRV query's socket hears only its DNS server"),
+    // SIP over TCP: plain TCP sockets to next hops, accepted connections
+    // non-blocking and close-on-exec like every descriptor sipd opens.
+    allow_if("socket", "SIP over TCP to a next hop (IPv4)", arg_eq(0, AF_INET),
+             arg_masked_eq(1, kSockTypeMask, SOCK_STREAM), arg_eq(2, 0)),
+    allow_if("socket", "SIP over TCP to a next hop (IPv6)", arg_eq(0, AF_INET6),
+             arg_masked_eq(1, kSockTypeMask, SOCK_STREAM), arg_eq(2, 0)),
+    allow_if("accept4", "SIP TCP connections on the parent's listeners, non-blocking",
+             arg_eq(3, SOCK_NONBLOCK | SOCK_CLOEXEC)),
+    allow("connect", "TCP to a next hop, and an SRV query's socket hears only its DNS server"),
     allow("getsockname", "its own SIP addresses"),
-    allow_if("getsockopt", "SO_ERROR after a failed send", arg_eq(1, SOL_SOCKET),
+    allow_if("getsockopt", "SO_ERROR after a failed send or a TCP connect", arg_eq(1, SOL_SOCKET),
              arg_eq(2, SO_ERROR)),
     // The event loop (libevent, epoll backend; the base is created before the filter).
     allow("epoll_create1", "a second event base (e.g. after a restart of a module)"),

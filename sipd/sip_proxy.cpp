@@ -93,8 +93,9 @@ bool SipProxy::is_provider(const SockAddr& source) const {
     return false;
 }
 
-void SipProxy::handle_datagram(std::string_view data, Side arrival, const SockAddr& source,
-                               int64_t now) {
+void SipProxy::handle_message(std::string_view data, Side arrival, Transport transport,
+                              const SockAddr& source, int64_t now) {
+    arrival_transport_ = transport;
     const PrecheckResult pre = precheck_datagram(data);
     if (pre.reason == PrecheckReason::KeepAlive) return;
     uint64_t suppressed = 0;
@@ -179,10 +180,10 @@ void SipProxy::refused(const char* event, const SockAddr& source, const char* de
     log_notice("%s", line.c_str());
 }
 
-// The one send-side policy: whatever a header said, a datagram goes only to
-// a peer the policy allows on that side.
-bool SipProxy::send_bytes(Side side, const SockAddr& dest, std::string_view data,
-                          const char* what) {
+// The one send-side policy: whatever a header said, a message goes only to
+// a peer the policy allows on that side, over UDP or TCP alike.
+bool SipProxy::send_bytes(Side side, Transport transport, const SockAddr& dest,
+                          std::string_view data, const char* what) {
     if (const char* why = settings_.peers.refuse(side, dest)) {
         ++refusals_by_reason_["destination"];
         uint64_t suppressed = 0;
@@ -191,17 +192,27 @@ bool SipProxy::send_bytes(Side side, const SockAddr& dest, std::string_view data
                         what, addr_text(dest).c_str(), side_name(side), why, suppressed);
         return false;
     }
+    if (transport == Transport::Tcp) {
+        if (settings_.tcp_sender && settings_.tcp_sender(side, dest, data)) return true;
+        ++refusals_by_reason_["tcp"];
+        uint64_t suppressed = 0;
+        if (send_refused_log_.allow(monotonic_ms(), suppressed))
+            log_warning("cannot send %s to %s over TCP on the %s (%" PRIu64 " similar suppressed)",
+                        what, addr_text(dest).c_str(), side_name(side), suppressed);
+        return false;
+    }
     sender_(side, dest, data);
     return true;
 }
 
-void SipProxy::send_message(osip_message_t* msg, Side side, const SockAddr& dest) {
+void SipProxy::send_message(osip_message_t* msg, Side side, Transport transport,
+                            const SockAddr& dest) {
     const std::string text = sip_message_to_string(msg);
     if (text.empty()) {
         log_error("could not serialise a message for %s", dest.to_string().c_str());
         return;
     }
-    (void)send_bytes(side, dest, text, MSG_IS_REQUEST(msg) ? "a request" : "a response");
+    (void)send_bytes(side, transport, dest, text, MSG_IS_REQUEST(msg) ? "a request" : "a response");
 }
 
 void SipProxy::send_request(osip_message_t* msg, const std::string& ct_key) {
@@ -212,10 +223,11 @@ void SipProxy::send_request(osip_message_t* msg, const std::string& ct_key) {
         log_error("could not serialise a request for %s", ct->dest.to_string().c_str());
         return;
     }
-    if (!send_bytes(ct->side, ct->dest, text, "a request")) return;
+    if (!send_bytes(ct->side, ct->transport, ct->dest, text, "a request")) return;
     const int64_t now = clock_ms();
     ct->interval_ms = kT1Ms;
-    ct->retransmit_at_ms = now + kT1Ms;  // timer A / E (UDP)
+    // Timer A / E: UDP only, TCP is reliable (RFC 3261 §17.1.1.2).
+    ct->retransmit_at_ms = ct->transport == Transport::Udp ? now + kT1Ms : 0;
     ct->expires_at_ms = now + kTimerBMs;  // timer B / F
     transactions_.set_request(*ct, std::move(text));
     if (settings_.timers_changed) settings_.timers_changed();
@@ -227,7 +239,7 @@ void SipProxy::send_response(osip_message_t* resp, const std::string& st_key) {
     std::string text = sip_message_to_string(resp);
     if (text.empty()) return;
     ++responses_by_class_[std::to_string(resp->status_code / 100) + "xx-sent"];
-    (void)send_bytes(st->side, st->source, text, "a response");
+    (void)send_bytes(st->side, st->transport, st->source, text, "a response");
     const int status = resp->status_code;
     transactions_.set_response(*st, status, std::move(text));
     if (status >= 200) finish_server(*st, status);
@@ -240,7 +252,7 @@ void SipProxy::finish_server(ServerTransaction& st, int status) {
     const int64_t now = clock_ms();
     transactions_.mark_completed(st);
     st.expires_at_ms = now + kTimerBMs;
-    if (st.method == "INVITE" && status >= 300 && !st.acked) {
+    if (st.method == "INVITE" && status >= 300 && !st.acked && st.transport == Transport::Udp) {
         st.interval_ms = kT1Ms;
         st.retransmit_at_ms = now + kT1Ms;
     } else {
@@ -251,7 +263,7 @@ void SipProxy::finish_server(ServerTransaction& st, int status) {
 
 void SipProxy::send_response_to(osip_message_t* resp, Side arrival, const SockAddr& source) {
     ++responses_by_class_[std::to_string(resp->status_code / 100) + "xx-sent"];
-    send_message(resp, arrival, source);
+    send_message(resp, arrival, arrival_transport_, source);
 }
 
 void SipProxy::respond(const osip_message_t* req, int status, Side arrival, const SockAddr& source,
@@ -347,7 +359,8 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
     } else if (ServerTransaction* st = transactions_.find_server(key)) {
         // A retransmission: the last answer again, from its transaction.
         if (st->side == arrival && st->source == source && !st->last_response.empty())
-            (void)send_bytes(st->side, st->source, st->last_response, "a response");
+            (void)send_bytes(st->side, st->transport, st->source, st->last_response,
+                             "a response");
         return;
     } else {
         switch (transactions_.admit(source, is_provider(source))) {
@@ -367,6 +380,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
         fresh.key = key;
         fresh.method = ascii_upper(osip_sv(req->sip_method));
         fresh.side = arrival;
+        fresh.transport = arrival_transport_;
         fresh.source = source;
         fresh.expires_at_ms =
             clock_ms() + (fresh.method == "INVITE" ? kTimerCMs + 2 * kTimerBMs : 3 * kTimerBMs);
@@ -449,6 +463,9 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
     const bool stateless = MSG_IS_ACK(req);
     if (auto numeric = SockAddr::parse(d.next_hop.host)) {
         numeric->set_port(d.next_hop.port);
+        if (d.transport == Transport::Tcp && d.flow.valid() && settings_.tcp_connected &&
+            settings_.tcp_connected(d.out_side, d.flow))
+            *numeric = d.flow;  // the phone's own connection (it may sit behind a NAT)
         if (stateless)
             forward_stateless(std::move(msg), d, branch, arrival, source, *numeric, now);
         else
@@ -467,9 +484,12 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
             if (iequals(h, d.next_hop.host)) return true;
         return false;
     }();
+    const Transport transport = arrival_transport_;
     settings_.resolver->resolve_hop(
-        d.next_hop, [this, held, d, branch, key, arrival, source, now, stateless, provider_hop](
-                        std::optional<SockAddr> addr, const char* error) {
+        d.next_hop,
+        [this, held, d, branch, key, arrival, source, now, stateless, provider_hop, transport](
+            std::optional<SockAddr> addr, const char* error) {
+            arrival_transport_ = transport;
             osip_message_t* m = held->get();
             if (!addr) {
                 log_warning("next hop %s: %s; %s %s %s", d.next_hop.to_string().c_str(), error,
@@ -565,11 +585,12 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
         for (const auto& ev :
              note_relayed_register(req, source, settings_.policy, settings_.registrar, table_, now))
             log_registration(ev, ", relayed");
-    if (!has_to_tag(req) && !MSG_IS_REGISTER(req) && add_record_route(req, us, arrival, out) != 0) {
+    if (!has_to_tag(req) && !MSG_IS_REGISTER(req) &&
+        add_record_route(req, us, {arrival, arrival_transport_}, {out, d.transport}) != 0) {
         respond(req, 500, arrival, source, nullptr, "Record-Route");
         return;
     }
-    if (add_own_via(req, us.on(out), branch) != 0) {
+    if (add_own_via(req, us.on(out), branch, d.transport) != 0) {
         respond(req, 500, arrival, source, nullptr, "Via");
         return;
     }
@@ -590,6 +611,7 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     ct.method = ascii_upper(osip_sv(req->sip_method));
     ct.key = client_transaction_key(branch, ct.method);
     ct.side = out;
+    ct.transport = d.transport;
     ct.dest = dest;
     ct.server_key = st_key;
     ct.expires_at_ms = clock_ms() + kTimerBMs;
@@ -598,7 +620,9 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     transactions_.find_server(st_key)->client_key = ct_key;
 
     const bool bye = MSG_IS_BYE(req);
-    if (arrival != out && !bye && relay_media(msg, arrival, out, dest, source, ct_key, now)) return;
+    if (arrival != out && !bye &&
+        relay_media(msg, arrival, out, d.transport, dest, source, ct_key, now))
+        return;
     send_request(msg.get(), ct_key);
     if (bye) end_call(call_id, "BYE");
 }
@@ -619,7 +643,7 @@ void SipProxy::forward_stateless(OsipMessagePtr msg, const RouteDecision& d,
                 ("ACK not of the dialog of call " + call_id).c_str(), "not in dialog");
         return;
     }
-    if (add_own_via(req, us.on(out), branch) != 0) return;
+    if (add_own_via(req, us.on(out), branch, d.transport) != 0) return;
     if (arrival == Side::Inside && out == Side::Outside) {
         const size_t before = contacts_.size();
         if (masquerade_contacts(req, us.outside, contacts_, source, now) < 0) return;
@@ -628,8 +652,9 @@ void SipProxy::forward_stateless(OsipMessagePtr msg, const RouteDecision& d,
         restore_contacts(req, us.outside, contacts_, table_, now);
     }
     apply_header_fixes(req, settings_.fixes.headers, out);
-    if (arrival != out && relay_media(msg, arrival, out, dest, source, "", now)) return;
-    send_message(msg.get(), out, dest);
+    if (arrival != out && relay_media(msg, arrival, out, d.transport, dest, source, "", now))
+        return;
+    send_message(msg.get(), out, d.transport, dest);
 }
 
 }  // namespace sipmasq

@@ -65,6 +65,11 @@ struct SipProxySettings {
     std::vector<std::string> provider_hosts;
     // Milliseconds for the transaction timers (monotonic); tests set their own.
     std::function<int64_t()> clock_ms;
+    // Sends over TCP to `dest` on `side` (its connection, or a new one);
+    // false when it cannot. Unset: TCP next hops are answered 503.
+    std::function<bool(Side side, const SockAddr& dest, std::string_view data)> tcp_sender;
+    // Is a TCP connection with `peer` on `side` open now?
+    std::function<bool(Side side, const SockAddr& peer)> tcp_connected;
     // Called when a transaction timer was set, so the process re-arms its
     // event timer for next_timer_ms().
     std::function<void()> timers_changed;
@@ -104,7 +109,13 @@ class SipProxy {
     SipProxy(SipProxySettings settings, MediaLink& media, Sender sender);
 
     // `now` is wall-clock seconds (registrations outlive the process).
-    void handle_datagram(std::string_view data, Side arrival, const SockAddr& source, int64_t now);
+    void handle_datagram(std::string_view data, Side arrival, const SockAddr& source, int64_t now) {
+        handle_message(data, arrival, Transport::Udp, source, now);
+    }
+    // One whole message from a UDP datagram or a framed TCP stream; over
+    // TCP `source` is the connection's peer, and answers go back over it.
+    void handle_message(std::string_view data, Side arrival, Transport transport,
+                        const SockAddr& source, int64_t now);
 
     // Transaction timers (retransmissions, timeouts): run what is due; the
     // next deadline in clock_ms() time, 0 when nothing waits.
@@ -153,8 +164,9 @@ class SipProxy {
     void respond(const osip_message_t* req, int status, Side arrival, const SockAddr& source,
                  const char* event, const char* reason);
     // Every datagram leaves through here: the peer policy decides.
-    bool send_bytes(Side side, const SockAddr& dest, std::string_view data, const char* what);
-    void send_message(osip_message_t* msg, Side side, const SockAddr& dest);
+    bool send_bytes(Side side, Transport transport, const SockAddr& dest, std::string_view data,
+                    const char* what);
+    void send_message(osip_message_t* msg, Side side, Transport transport, const SockAddr& dest);
     // A request leaving on its client transaction (kept for retransmission).
     void send_request(osip_message_t* msg, const std::string& ct_key);
     // A response leaving on its server transaction (to the request's source).
@@ -171,8 +183,9 @@ class SipProxy {
                        int64_t now, const std::string& st_key);
     // Media: rewrites the SDP through rtpd, then sends; false when it did
     // nothing (no SDP, or not crossing sides) and the caller sends.
-    bool relay_media(OsipMessagePtr& msg, Side arrival, Side departure, const SockAddr& dest,
-                     const SockAddr& source, const std::string& txn_key, int64_t now);
+    bool relay_media(OsipMessagePtr& msg, Side arrival, Side departure, Transport departure_transport,
+                     const SockAddr& dest, const SockAddr& source, const std::string& txn_key,
+                     int64_t now);
     void finish_media(const std::shared_ptr<Pending>& p);
     // codec_allow/codec_deny left no stream: true when handled (488 or dropped).
     bool no_codec_left(OsipMessagePtr& msg, sdp_message_t* sdp, Side arrival,
@@ -211,6 +224,10 @@ class SipProxy {
     std::vector<SockAddr> provider_addrs_;
     uint32_t next_forward_id_ = 1;
     bool dirty_ = false;
+    // The transport of the message being handled: answers that belong to
+    // no transaction go back the way it came (set by handle_message and by
+    // the callbacks that resume one).
+    Transport arrival_transport_ = Transport::Udp;
 
     // Counters for `sipmasqctl stats`; every key comes from a fixed set.
     std::map<std::string, uint64_t> requests_by_method_;

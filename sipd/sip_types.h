@@ -9,6 +9,14 @@
 
 namespace sipmasq {
 
+// The transport a message arrived on or leaves by (RFC 3261 §18); TLS is
+// not supported. Over TCP the peer address names one connection.
+enum class Transport : uint8_t { Udp, Tcp };
+
+[[nodiscard]] inline const char* transport_name(Transport t) noexcept {
+    return t == Transport::Tcp ? "TCP" : "UDP";
+}
+
 // A SIP host (name or numeric address) and port as written in a URI or Via.
 struct HostPort {
     std::string host;

@@ -36,7 +36,8 @@ struct ServerTransaction {
     std::string key;
     std::string method;  // INVITE, BYE, ... (never ACK)
     Side side = Side::Inside;  // where the request came from: its responses go back there
-    SockAddr source;           // the packet's source: every response goes here
+    Transport transport = Transport::Udp;  // TCP: responses go back over its connection
+    SockAddr source;           // the packet's source (the connection's peer): every response goes here
     std::string client_key;    // our client transaction ("" until forwarded)
     int last_status = 0;       // 0: nothing sent yet
     std::string last_response; // what a retransmitted request gets again
@@ -52,6 +53,7 @@ struct ClientTransaction {
     std::string branch;  // ours, in our Via
     std::string method;
     Side side = Side::Outside;  // the side it was sent to
+    Transport transport = Transport::Udp;  // its responses must come back the same way
     SockAddr dest;              // the only address its responses may come from
     std::string server_key;
     std::string request;  // the bytes sent, for retransmissions, CANCEL and ACK

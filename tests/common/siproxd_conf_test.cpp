@@ -143,7 +143,6 @@ TEST(SiproxdConf, ReadAsItIsAndOnlyWhatIsMissingWarns) {
     }
     const std::multiset<std::string> expected = {
         "rtp_proxy_enable",  "rtp_input_dejitter",       "rtp_output_dejitter",
-        "tcp_timeout",       "tcp_connect_timeout",      "tcp_keepalive",
         "debug_port",        "mask_host",                "masked_host",
         "obscure_loops",     "plugindir",                "load_plugin",
         "load_plugin",       "load_plugin",              "plugin_demo_string",

@@ -76,8 +76,10 @@ TEST_F(RecordsTest, EveryCallHasItsStartAndEndAtFourHundredCallsASecond) {
     // SIPp's own count of completed calls: its statistics file, a header
     // line of ';'-separated names and then one line per period.
     const size_t successful = sipp_stat(read_file(dir_.file("caller.csv")), "SuccessfulCall(C)");
-    EXPECT_TRUE(caller_ok || successful >= kCalls * 9 / 10) << log.substr(0, 1000);
-    EXPECT_GE(successful, static_cast<size_t>(kCalls * 9 / 10)) << "a loaded machine?";
+    // On a loaded machine SIPp itself loses calls; enough must complete for
+    // the records to outrun the 500 lines a second other lines get.
+    EXPECT_TRUE(caller_ok || successful >= kCalls * 6 / 10) << log.substr(0, 1000);
+    EXPECT_GE(successful, static_cast<size_t>(kCalls * 6 / 10)) << "a loaded machine?";
     // Every call SIPp completed was recorded, its start and its end; no
     // record was suppressed.
     EXPECT_GE(starts, successful);

@@ -32,7 +32,8 @@ TEST(SipSockets, SipDscpMarksBothSides) {
     std::vector<SipSocket> sockets;
     std::string error;
     ASSERT_TRUE(open_sip_sockets(loopback(26), sockets, error)) << error;
-    ASSERT_EQ(sockets.size(), 2u);
+    // A UDP socket and a TCP listener (whose connections inherit it) per side.
+    ASSERT_EQ(sockets.size(), 4u);
     for (const SipSocket& s : sockets) EXPECT_EQ(tos_of(s.fd.get()), 26 << 2);
 }
 

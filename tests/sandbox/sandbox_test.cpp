@@ -245,6 +245,21 @@ TEST(SipdSandbox, AllowedTwinsExitZero) {
     calls.push_back({"openat", [] {
                          return ::syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC);
                      }});
+    // SIP over TCP: the twins of the forbidden variants below.
+    calls.push_back({"socket(AF_INET, SOCK_STREAM)", [] {
+                         return ::syscall(SYS_socket, AF_INET,
+                                          SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                     }});
+    calls.push_back({"socket(AF_INET6, SOCK_STREAM)",
+                     [] { return raw_socket(AF_INET6, SOCK_STREAM); }});
+    calls.push_back({"accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)", [] {
+                         const int fd = socket(AF_INET, SOCK_STREAM, 0);
+                         // Not listening: EINVAL, but the call itself is let through.
+                         return ::syscall(SYS_accept4, fd, nullptr, nullptr,
+                                          SOCK_NONBLOCK | SOCK_CLOEXEC) < 0 && errno == EINVAL
+                                    ? 0
+                                    : -1;
+                     }});
     calls.push_back({"connect(UDP)", [] {
                          const int fd = socket(AF_INET, SOCK_DGRAM, 0);
                          sockaddr_in to{};
@@ -261,8 +276,12 @@ TEST(SipdSandbox, AllowedTwinsExitZero) {
 TEST(SipdSandbox, WhatOnlyGlibcsResolverNeededDiesBySigsys) {
     expect_all_killed(
         sipd_syscall_rules(),
-        {{"socket(AF_INET, SOCK_STREAM)", [] { return raw_socket(AF_INET, SOCK_STREAM); }},
-         {"socket(AF_INET6, SOCK_STREAM)", [] { return raw_socket(AF_INET6, SOCK_STREAM); }},
+        {{"socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP)",
+          [] { return ::syscall(SYS_socket, AF_INET, SOCK_STREAM, IPPROTO_SCTP); }},
+         {"socket(AF_INET, SOCK_SEQPACKET)", [] { return raw_socket(AF_INET, SOCK_SEQPACKET); }},
+         {"accept", [] { return ::syscall(SYS_accept, 0, nullptr, nullptr); }},
+         {"accept4 blocking", [] { return ::syscall(SYS_accept4, 0, nullptr, nullptr, 0); }},
+         {"listen", [] { return ::syscall(SYS_listen, 0, 1); }},
          {"nscd probe",
           [] {
               return ::syscall(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
