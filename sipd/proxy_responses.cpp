@@ -40,7 +40,7 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
     const bool invite = method == "INVITE";
     if (ct->server_key.empty()) {  // our own CANCEL: its answer ends here
         if (code >= 200) {
-            ct->retransmit_at_ms = 0;
+            transactions_.set_timers(*ct, 0, ct->expires_at_ms);
             ct->last_status = code;
         }
         return;
@@ -57,8 +57,8 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
     if (code < 200) {
         if (ct->last_status < 200) ct->last_status = std::max(ct->last_status, code);
         if (invite) {
-            ct->retransmit_at_ms = 0;  // timer A stops at the first provisional
-            ct->expires_at_ms = now_ms + kTimerCMs;
+            // Timer A stops at the first provisional; timer C runs.
+            transactions_.set_timers(*ct, 0, now_ms + kTimerCMs);
         } else {
             ct->interval_ms = kT2Ms;
         }
@@ -66,8 +66,7 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
         if (code == 100) return;  // hop by hop: ours went upstream already
     } else if (ct->last_status < 200) {
         ct->last_status = code;
-        ct->retransmit_at_ms = 0;
-        ct->expires_at_ms = now_ms + kTimerBMs;
+        transactions_.set_timers(*ct, 0, now_ms + kTimerBMs);
         if (invite && code >= 300) send_ack_for(*ct, resp);
     }
     if (!pop_own_via(resp, us)) return;
@@ -144,7 +143,7 @@ void SipProxy::run_timers() {
         (void)send_bytes(ct->side, ct->transport, ct->dest, ct->request, "a retransmission");
         ct->interval_ms = ct->method == "INVITE" ? ct->interval_ms * 2
                                                  : std::min(ct->interval_ms * 2, kT2Ms);
-        ct->retransmit_at_ms = now + ct->interval_ms;
+        transactions_.set_timers(*ct, now + ct->interval_ms, ct->expires_at_ms);
     }
     for (const std::string& key : due.server_retransmit) {
         ServerTransaction* st = transactions_.find_server(key);
@@ -152,7 +151,7 @@ void SipProxy::run_timers() {
         (void)send_bytes(st->side, st->transport, st->source, st->last_response,
                          "a retransmission");
         st->interval_ms = std::min(st->interval_ms * 2, kT2Ms);
-        st->retransmit_at_ms = now + st->interval_ms;
+        transactions_.set_timers(*st, now + st->interval_ms, st->expires_at_ms);
     }
     for (const std::string& key : due.client_expired) {
         ClientTransaction* ct = transactions_.find_client(key);

@@ -226,9 +226,9 @@ void SipProxy::send_request(osip_message_t* msg, const std::string& ct_key) {
     if (!send_bytes(ct->side, ct->transport, ct->dest, text, "a request")) return;
     const int64_t now = clock_ms();
     ct->interval_ms = kT1Ms;
-    // Timer A / E: UDP only, TCP is reliable (RFC 3261 §17.1.1.2).
-    ct->retransmit_at_ms = ct->transport == Transport::Udp ? now + kT1Ms : 0;
-    ct->expires_at_ms = now + kTimerBMs;  // timer B / F
+    // Timer A / E: UDP only, TCP is reliable (RFC 3261 §17.1.1.2); B / F.
+    transactions_.set_timers(*ct, ct->transport == Transport::Udp ? now + kT1Ms : 0,
+                             now + kTimerBMs);
     transactions_.set_request(*ct, std::move(text));
     if (settings_.timers_changed) settings_.timers_changed();
 }
@@ -251,13 +251,10 @@ void SipProxy::send_response(osip_message_t* resp, const std::string& st_key) {
 void SipProxy::finish_server(ServerTransaction& st, int status) {
     const int64_t now = clock_ms();
     transactions_.mark_completed(st);
-    st.expires_at_ms = now + kTimerBMs;
-    if (st.method == "INVITE" && status >= 300 && !st.acked && st.transport == Transport::Udp) {
-        st.interval_ms = kT1Ms;
-        st.retransmit_at_ms = now + kT1Ms;
-    } else {
-        st.retransmit_at_ms = 0;
-    }
+    const bool timer_g =
+        st.method == "INVITE" && status >= 300 && !st.acked && st.transport == Transport::Udp;
+    st.interval_ms = kT1Ms;
+    transactions_.set_timers(st, timer_g ? now + kT1Ms : 0, now + kTimerBMs);
     if (settings_.timers_changed) settings_.timers_changed();
 }
 
@@ -349,8 +346,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
             st != nullptr && st->side == arrival && st->source == source &&
             st->last_status >= 300) {
             st->acked = true;
-            st->retransmit_at_ms = 0;
-            st->expires_at_ms = clock_ms() + kT2Ms;  // timer I
+            transactions_.set_timers(*st, 0, clock_ms() + kT2Ms);  // timer I
             return;
         }
     } else if (MSG_IS_CANCEL(req)) {

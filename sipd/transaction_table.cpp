@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace sipmasq {
 
@@ -85,7 +86,7 @@ TransactionTable::Admission TransactionTable::admit(const SockAddr& source, bool
            !completed_.empty()) {
         const std::string oldest = std::move(completed_.front());
         completed_.pop_front();
-        remove_server(oldest);
+        remove_completed(oldest);
     }
     if (servers_.size() >= limits_.max_total || bytes_ >= limits_.max_bytes)
         return Admission::Full;
@@ -109,29 +110,67 @@ ClientTransaction* TransactionTable::find_client(const std::string& key) {
     return it == clients_.end() ? nullptr : &it->second;
 }
 
+void TransactionTable::index_timer(int64_t old_at, int64_t new_at, TimerKind kind,
+                                   const std::string& key) {
+    if (old_at == new_at) return;
+    if (old_at != 0) timers_.erase(TimerEntry{old_at, kind, key});
+    if (new_at != 0) timers_.insert(TimerEntry{new_at, kind, key});
+}
+
+void TransactionTable::set_timers(ServerTransaction& st, int64_t retransmit_at_ms,
+                                  int64_t expires_at_ms) {
+    index_timer(st.retransmit_at_ms, retransmit_at_ms, TimerKind::ServerRetransmit, st.key);
+    index_timer(st.expires_at_ms, expires_at_ms, TimerKind::ServerExpiry, st.key);
+    st.retransmit_at_ms = retransmit_at_ms;
+    st.expires_at_ms = expires_at_ms;
+}
+
+void TransactionTable::set_timers(ClientTransaction& ct, int64_t retransmit_at_ms,
+                                  int64_t expires_at_ms) {
+    index_timer(ct.retransmit_at_ms, retransmit_at_ms, TimerKind::ClientRetransmit, ct.key);
+    index_timer(ct.expires_at_ms, expires_at_ms, TimerKind::ClientExpiry, ct.key);
+    ct.retransmit_at_ms = retransmit_at_ms;
+    ct.expires_at_ms = expires_at_ms;
+}
+
 ServerTransaction& TransactionTable::add_server(ServerTransaction st) {
+    if (servers_.find(st.key) != servers_.end()) remove_server(st.key);
     ++per_source_[source_key(st.source)];
     bytes_ += st.last_response.size();
+    const int64_t retransmit = std::exchange(st.retransmit_at_ms, 0);
+    const int64_t expires = std::exchange(st.expires_at_ms, 0);
     std::string key = st.key;
-    auto [it, inserted] = servers_.insert_or_assign(std::move(key), std::move(st));
+    auto [it, inserted] = servers_.emplace(std::move(key), std::move(st));
     (void)inserted;
+    set_timers(it->second, retransmit, expires);
     return it->second;
 }
 
 ClientTransaction& TransactionTable::add_client(ClientTransaction ct) {
+    if (clients_.find(ct.key) != clients_.end()) remove_client(ct.key);
     bytes_ += ct.request.size();
+    const int64_t retransmit = std::exchange(ct.retransmit_at_ms, 0);
+    const int64_t expires = std::exchange(ct.expires_at_ms, 0);
     std::string key = ct.key;
-    if (auto old = clients_.find(key); old != clients_.end()) bytes_ -= old->second.request.size();
-    auto [it, inserted] = clients_.insert_or_assign(std::move(key), std::move(ct));
+    auto [it, inserted] = clients_.emplace(std::move(key), std::move(ct));
     (void)inserted;
+    set_timers(it->second, retransmit, expires);
     return it->second;
 }
 
 void TransactionTable::remove_client(const std::string& key) {
     auto it = clients_.find(key);
     if (it == clients_.end()) return;
+    set_timers(it->second, 0, 0);
     bytes_ -= it->second.request.size();
     clients_.erase(it);
+}
+
+// A key in the queue may name a newer transaction by now (the same key
+// made again): only a completed one goes.
+void TransactionTable::remove_completed(const std::string& key) {
+    auto it = servers_.find(key);
+    if (it != servers_.end() && it->second.completed) remove_server(key);
 }
 
 void TransactionTable::mark_completed(ServerTransaction& st) {
@@ -145,7 +184,7 @@ void TransactionTable::mark_completed(ServerTransaction& st) {
     while (completed_.size() > 2 * limits_.max_total) {
         const std::string oldest = std::move(completed_.front());
         completed_.pop_front();
-        remove_server(oldest);
+        remove_completed(oldest);
     }
 }
 
@@ -153,6 +192,7 @@ void TransactionTable::remove_server(const std::string& key) {
     auto it = servers_.find(key);
     if (it == servers_.end()) return;
     if (!it->second.client_key.empty()) remove_client(it->second.client_key);
+    set_timers(it->second, 0, 0);
     bytes_ -= it->second.last_response.size();
     if (!it->second.completed)
         if (auto s = per_source_.find(source_key(it->second.source)); s != per_source_.end())
@@ -176,35 +216,35 @@ void TransactionTable::set_request(ClientTransaction& ct, std::string bytes) {
 
 TransactionTable::Due TransactionTable::due(int64_t now_ms) const {
     Due d;
-    for (const auto& [key, st] : servers_) {
-        if (st.expires_at_ms != 0 && st.expires_at_ms <= now_ms)
-            d.server_expired.push_back(key);
-        else if (st.retransmit_at_ms != 0 && st.retransmit_at_ms <= now_ms)
-            d.server_retransmit.push_back(key);
+    // An expiry wins over a retransmission of the same transaction.
+    std::set<std::pair<TimerKind, std::string>> expiring;
+    for (auto it = timers_.begin(); it != timers_.end() && std::get<0>(*it) <= now_ms; ++it) {
+        const auto& [at, kind, key] = *it;
+        switch (kind) {
+            case TimerKind::ServerExpiry:
+                d.server_expired.push_back(key);
+                expiring.emplace(TimerKind::ServerRetransmit, key);
+                break;
+            case TimerKind::ClientExpiry:
+                d.client_expired.push_back(key);
+                expiring.emplace(TimerKind::ClientRetransmit, key);
+                break;
+            case TimerKind::ServerRetransmit:
+            case TimerKind::ClientRetransmit:
+                break;
+        }
     }
-    for (const auto& [key, ct] : clients_) {
-        if (ct.expires_at_ms != 0 && ct.expires_at_ms <= now_ms)
-            d.client_expired.push_back(key);
-        else if (ct.retransmit_at_ms != 0 && ct.retransmit_at_ms <= now_ms)
-            d.client_retransmit.push_back(key);
+    for (auto it = timers_.begin(); it != timers_.end() && std::get<0>(*it) <= now_ms; ++it) {
+        const auto& [at, kind, key] = *it;
+        if (expiring.count({kind, key}) != 0) continue;
+        if (kind == TimerKind::ServerRetransmit) d.server_retransmit.push_back(key);
+        if (kind == TimerKind::ClientRetransmit) d.client_retransmit.push_back(key);
     }
     return d;
 }
 
 int64_t TransactionTable::next_deadline_ms() const {
-    int64_t next = 0;
-    auto consider = [&next](int64_t t) {
-        if (t != 0 && (next == 0 || t < next)) next = t;
-    };
-    for (const auto& [key, st] : servers_) {
-        consider(st.expires_at_ms);
-        consider(st.retransmit_at_ms);
-    }
-    for (const auto& [key, ct] : clients_) {
-        consider(ct.expires_at_ms);
-        consider(ct.retransmit_at_ms);
-    }
-    return next;
+    return timers_.empty() ? 0 : std::get<0>(*timers_.begin());
 }
 
 }  // namespace sipmasq

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <set>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -98,6 +100,11 @@ class TransactionTable {
     void remove_server(const std::string& key);
     void remove_client(const std::string& key);
 
+    // Sets a transaction's timers (0 = none); the table keeps them ordered,
+    // so finding what is due costs no scan of the whole table.
+    void set_timers(ServerTransaction& st, int64_t retransmit_at_ms, int64_t expires_at_ms);
+    void set_timers(ClientTransaction& ct, int64_t retransmit_at_ms, int64_t expires_at_ms);
+
     // The kept bytes of a transaction changed (request or last response).
     void set_response(ServerTransaction& st, int status, std::string bytes);
     void set_request(ClientTransaction& ct, std::string bytes);
@@ -109,7 +116,7 @@ class TransactionTable {
         std::vector<std::string> client_expired;  // no final answer in time
         std::vector<std::string> server_expired;  // done: forget them
     };
-    [[nodiscard]] Due due(int64_t now_ms) const;
+    [[nodiscard]] Due due(int64_t now_ms) const;  // O(what is due)
     // The earliest deadline of any transaction, or 0 when there is none.
     [[nodiscard]] int64_t next_deadline_ms() const;
 
@@ -128,6 +135,12 @@ class TransactionTable {
     std::unordered_map<std::string, size_t> per_source_;
     // Completed transactions, oldest first (keys may be gone already).
     std::deque<std::string> completed_;
+    // Every timer of every transaction, earliest first.
+    enum class TimerKind : uint8_t { ServerRetransmit, ServerExpiry, ClientRetransmit, ClientExpiry };
+    using TimerEntry = std::tuple<int64_t, TimerKind, std::string>;
+    std::set<TimerEntry> timers_;
+    void index_timer(int64_t old_at, int64_t new_at, TimerKind kind, const std::string& key);
+    void remove_completed(const std::string& key);
     size_t bytes_ = 0;
 };
 

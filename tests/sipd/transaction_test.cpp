@@ -446,5 +446,34 @@ Content-Length: 0
     }
 }
 
+// The table keeps its timers ordered: the next deadline and what is due
+// come without a scan, and a removed or rescheduled transaction leaves no
+// stale timer behind.
+TEST(TransactionTimers, OrderedAndNeverStale) {
+    TransactionTable table({100000, 100000, 1, 1u << 30});
+    for (int i = 0; i < 20000; ++i) {
+        ServerTransaction st;
+        st.key = "s" + std::to_string(i);
+        st.source = *SockAddr::parse("192.0.2.10:5060");
+        st.expires_at_ms = 100000 + (i * 7919) % 20000;
+        table.add_server(std::move(st));
+    }
+    EXPECT_EQ(table.next_deadline_ms(), 100000);
+    EXPECT_EQ(table.due(100009).server_expired.size(), 10u);
+    // Rescheduled: its old deadline is gone.
+    ServerTransaction* first = table.find_server("s0");
+    ASSERT_NE(first, nullptr);
+    table.set_timers(*first, 100001, 200000);
+    EXPECT_EQ(table.due(100001).server_retransmit, std::vector<std::string>{"s0"});
+    EXPECT_EQ(table.due(100000).server_expired.size(), 0u);
+    // Expiry wins over a retransmission due at the same time.
+    table.set_timers(*first, 200000, 200000);
+    const auto both = table.due(200000);
+    EXPECT_TRUE(both.server_retransmit.empty());
+    EXPECT_EQ(both.server_expired.size(), 20000u);
+    for (int i = 0; i < 20000; ++i) table.remove_server("s" + std::to_string(i));
+    EXPECT_EQ(table.next_deadline_ms(), 0);
+}
+
 }  // namespace
 }  // namespace sipmasq
