@@ -130,17 +130,55 @@ def wait_rusage(p, deadline):
         time.sleep(0.05)
 
 
-def cpu_ns(pids):
-    """Run time of every thread of `pids`, ns (schedstat's first field)."""
-    total = 0
+def sched_ns(pids):
+    """(run time, run-queue wait) of every thread of `pids`, ns: the first
+    two fields of schedstat. The wait is time runnable but not running:
+    what a loaded machine takes from a process."""
+    run_ns = wait_ns = 0
     for pid in pids:
         try:
             for task in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{task}/schedstat") as f:
-                    total += int(f.read().split()[0])
+                    fields = f.read().split()
+                run_ns += int(fields[0])
+                wait_ns += int(fields[1])
         except (FileNotFoundError, ProcessLookupError):
             pass
-    return total
+    return run_ns, wait_ns
+
+
+def udp_counters(topo):
+    """Per namespace: RcvbufErrors (every UDP socket, live or gone) and the
+    drops of each live socket by "ip:port" (/proc/net/udp)."""
+    out = {}
+    for ns in (topo.inside, topo.fw, topo.outside):
+        text = run(topo.ns(ns) + ["cat", "/proc/net/snmp", "/proc/net/udp"]).stdout
+        rows = [line.split() for line in text.splitlines()]
+        udp = [r for r in rows if r and r[0] == "Udp:"]
+        total = int(dict(zip(udp[0][1:], udp[1][1:]))["RcvbufErrors"])
+        sockets = {}
+        for r in rows:
+            if len(r) > 12 and re.fullmatch(r"\d+:", r[0]):
+                hexip, hexport = r[1].split(":")
+                ip = ".".join(str(int(hexip[i:i + 2], 16)) for i in (6, 4, 2, 0))
+                sockets[f"{ip}:{int(hexport, 16)}"] = int(r[-1])
+        out[ns] = (total, sockets)
+    return out
+
+
+def drops_between(topo, before, after, proxy_port):
+    """Datagrams dropped for a full receive buffer during a trial: at the
+    proxy's SIP sockets, at the phones' (UAS) sockets, and elsewhere (the
+    callers' sockets, gone with their SIPp, or any other)."""
+    proxy = sum(after[topo.fw][1].get(k, 0) - before[topo.fw][1].get(k, 0)
+                for k in (f"{FW_IN}:{proxy_port}", f"{FW_OUT}:{proxy_port}")) if proxy_port else 0
+    uas = 0
+    for ns in (topo.inside, topo.outside):
+        for k, v in after[ns][1].items():
+            if k.endswith(f":{UAS_PORT}"):
+                uas += v - before[ns][1].get(k, 0)
+    total = sum(after[ns][0] - before[ns][0] for ns in after)
+    return {"proxy": proxy, "phones": uas, "other": total - proxy - uas}
 
 
 def descendants(root):
@@ -190,8 +228,11 @@ class Topology:
         self.pairs = pairs
         self.created = False
 
+    nice = 0  # --nice: for the systems under test and SIPp alike
+
     def ns(self, name):
-        return ["ip", "netns", "exec", name]
+        prefix = ["ip", "netns", "exec", name]
+        return prefix + (["nice", "-n", str(self.nice)] if self.nice else [])
 
     def create(self):
         self.created = True
@@ -392,7 +433,8 @@ class Phones:
                                 (self.topo.outside, outside_ip(p), f"bob{p}")):
                 self.uas.append(self.started.spawn(
                     self.topo.ns(ns) + ["sipp", "-sf", str(SCENARIOS / "call_uas.xml"), "-i", ip,
-                                        "-p", str(UAS_PORT), "-nostdin", "-trace_err",
+                                        "-p", str(UAS_PORT), "-nostdin", "-buff_size",
+                                        "4194304", "-trace_err",
                                         "-error_file", str(self.work / f"uas-{who}.err")],
                     self.work / f"uas-{who}.log"))
         time.sleep(1.0)
@@ -425,6 +467,9 @@ def uac_argv(topo, system, direction, pair, rate, calls, seconds, stat):
         "-l", str(max(200, rate * 4)),  # open calls at once: far above rate x setup time
         "-recv_timeout", "10000",  # a lost answer fails the call after 10 s
         "-timeout", f"{seconds + 60}s", "-timeout_error", "-nostdin",
+        # SIPp's sockets as large as the host allows (its default is
+        # 64 KiB): the callers must not be where datagrams are dropped.
+        "-buff_size", "4194304",
         "-trace_stat", "-stf", str(stat), "-fd", "1", "-trace_rtt", "-rtt_freq", "1",
         "-trace_err", "-error_file", str(stat.with_suffix(".err"))]
 
@@ -456,7 +501,8 @@ def run_step(topo, started, phones, system, direction, rate, seconds, per_pair, 
     groups = dict(system.pids)
     groups["sipp"] = phones.pids()
     topo.forwarding(system.name == "direct")
-    before = {g: cpu_ns(p) for g, p in groups.items()}
+    udp_before = udp_counters(topo)
+    before = {g: sched_ns(p) for g, p in groups.items()}
     t0 = time.monotonic()
     uacs = []
     for p in range(pairs):
@@ -472,7 +518,8 @@ def run_step(topo, started, phones, system, direction, rate, seconds, per_pair, 
         codes.append(rc)
         uac_cpu += ns_used
     wall = time.monotonic() - t0
-    after = {g: cpu_ns(p) for g, p in groups.items()}
+    after = {g: sched_ns(p) for g, p in groups.items()}
+    drops = drops_between(topo, udp_before, udp_counters(topo), getattr(system, "port", 0))
     topo.forwarding(False)
 
     ok = failed = retrans = 0
@@ -494,7 +541,8 @@ def run_step(topo, started, phones, system, direction, rate, seconds, per_pair, 
     # SIPp's ElapsedTime has 1 s resolution: the wall time of the UACs is
     # the finer measure (it includes SIPp's start, about 0.1 s).
     achieved = ok / wall if wall > 0 else 0.0
-    cpu = {g: after[g] - before[g] for g in groups}
+    cpu = {g: after[g][0] - before[g][0] for g in groups}
+    waited = {g: after[g][1] - before[g][1] for g in groups}
     cpu["sipp"] += uac_cpu
     lost = (pairs * calls) - ok - failed
     clean = (failed == 0 and lost == 0 and all(c == 0 for c in codes)
@@ -510,10 +558,11 @@ def run_step(topo, started, phones, system, direction, rate, seconds, per_pair, 
     return {
         "system": system.name, "direction": direction, "rate": pairs * pair_rate,
         "pairs": pairs, "calls": pairs * calls, "ok": ok, "failed": failed, "lost": lost,
-        "exit_codes": codes, "retransmissions": retrans, "wall_s": wall,
+        "exit_codes": codes, "retransmissions": retrans, "drops": drops, "wall_s": wall,
         "sipp_elapsed_s": elapsed, "achieved": achieved, "clean": clean, "why": why,
         "cpu_ms_per_call": {g: (v / 1e6 / ok if ok else float("nan")) for g, v in cpu.items()},
         "cpu_pct": {g: v / 1e9 / wall * 100 for g, v in cpu.items()},
+        "wait_pct": {g: v / 1e9 / wall * 100 for g, v in waited.items()},
         "setup_ms": {"n": len(rtts), "mean": statistics.fmean(rtts) if rtts else float("nan"),
                      "p50": percentile(rtts, 0.5), "p90": percentile(rtts, 0.9),
                      "p99": percentile(rtts, 0.99), "max": rtts[-1] if rtts else float("nan")},
@@ -538,18 +587,20 @@ def total_cpu(r):
 def report(results, ladder_end):
     log("\n## Every trial\n")
     log("| system | direction | rate (pairs) | ok / failed / lost | carried calls/s | retrans "
-        "| setup ms p50 / p90 / p99 / max | CPU ms per call | CPU % of a core | SIPp CPU % "
-        "| load |")
-    log("|---|---|---|---|---|---|---|---|---|---|---|")
+        "| drops proxy / phones / other | setup ms p50 / p90 / p99 / max | CPU ms per call | CPU % of a core | run-queue wait % "
+        "| SIPp CPU % | load |")
+    log("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         procs = PROCS[r["system"]]
         per_call = ", ".join(f"{g} {fmt(r['cpu_ms_per_call'][g])}" for g in procs) or "-"
         pct = ", ".join(f"{g} {r['cpu_pct'][g]:.0f}" for g in procs) or "-"
+        wait = ", ".join(f"{g} {r['wait_pct'][g]:.0f}" for g in procs) or "-"
         s = r["setup_ms"]
         log(f"| {r['system']} | {r['direction']} | {r['rate']} ({r['pairs']}) | {r['ok']} / "
             f"{r['failed']} / {r['lost']} | {r['achieved']:.0f} | {r['retransmissions']} | "
+            f"{r['drops']['proxy']} / {r['drops']['phones']} / {r['drops']['other']} | "
             f"{fmt(s['p50'], 0)} / {fmt(s['p90'], 0)} / {fmt(s['p99'], 0)} / {fmt(s['max'], 0)} "
-            f"| {per_call} | {pct} | {r['cpu_pct']['sipp']:.0f} | {r['load'][0]} |"
+            f"| {per_call} | {pct} | {wait} | {r['cpu_pct']['sipp']:.0f} | {r['load'][0]} |"
             + ("" if r["clean"] else f" **{r['why']}**"))
 
     best = {}
@@ -616,7 +667,7 @@ def report(results, ladder_end):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rates", default="100,200,400,800,1600,3200",
+    ap.add_argument("--rates", default="100,200,300,400,600,800,1200,1600,2400,3200",
                     help="calls/s steps, ascending (default %(default)s)")
     ap.add_argument("--max-rate", type=int, default=6400)
     ap.add_argument("--seconds", type=int, default=8, help="seconds of calls per step")
@@ -629,6 +680,9 @@ def main():
     ap.add_argument("--kamailio-children", type=int, default=4)
     ap.add_argument("--max-minutes", type=float, default=20, help="stop stepping after this")
     ap.add_argument("--rest", type=float, default=2.0, help="seconds between trials")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="niceness of every process started (systems and SIPp alike); "
+                         "a negative value shields them from other load on the machine")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--json", help="write every trial's figures here")
     args = ap.parse_args()
@@ -646,6 +700,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="call_rate_bench."))
     started = Started()
     topo = Topology(args.max_pairs)
+    topo.nice = args.nice
     log(f"call_rate_bench: nproc {os.cpu_count()}, load {' '.join(loadavg())}, work {work}")
     log(f"  rates {rates}, {args.seconds} s per step, <= {args.per_pair} calls/s per SIPp pair, "
         f"<= {args.max_pairs} pairs, sipmasq rtp_quarantine {args.quarantine}")
@@ -684,7 +739,9 @@ def main():
                     f"{r['failed']} lost {r['lost']} carried {r['achieved']:.0f}/s setup p50 "
                     f"{fmt(sm['p50'], 0)} p99 {fmt(sm['p99'], 0)} ms; cpu % "
                     + " ".join(f"{g} {v:.0f}" for g, v in r["cpu_pct"].items())
-                    + f"; load {r['load'][0]}" + ("" if r["clean"] else f"  -> END: {r['why']}"))
+                    + "; run-queue wait % "
+                    + " ".join(f"{g} {v:.0f}" for g, v in r["wait_pct"].items())
+                    + f"; drops {r['drops']}; retrans {r['retransmissions']}; load {r['load'][0]}" + ("" if r["clean"] else f"  -> END: {r['why']}"))
                 if not r["clean"]:
                     ladder_end[(s, d)] = f"{r['rate']}/s: {r['why']}"
                     active.remove((s, d))
