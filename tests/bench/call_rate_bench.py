@@ -587,7 +587,7 @@ def total_cpu(r):
 def report(results, ladder_end):
     log("\n## Every trial\n")
     log("| system | direction | rate (pairs) | ok / failed / lost | carried calls/s | retrans "
-        "| drops proxy / phones / other | setup ms p50 / p90 / p99 / max | CPU ms per call | CPU % of a core | run-queue wait % "
+        "| drops proxy / phones / other | setup ms mean / p50 / p90 / p99 / max | CPU ms per call | CPU % of a core | run-queue wait % "
         "| SIPp CPU % | load |")
     log("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
@@ -599,7 +599,8 @@ def report(results, ladder_end):
         log(f"| {r['system']} | {r['direction']} | {r['rate']} ({r['pairs']}) | {r['ok']} / "
             f"{r['failed']} / {r['lost']} | {r['achieved']:.0f} | {r['retransmissions']} | "
             f"{r['drops']['proxy']} / {r['drops']['phones']} / {r['drops']['other']} | "
-            f"{fmt(s['p50'], 0)} / {fmt(s['p90'], 0)} / {fmt(s['p99'], 0)} / {fmt(s['max'], 0)} "
+            f"{fmt(s['mean'], 2)} / {fmt(s['p50'], 0)} / {fmt(s['p90'], 0)} / {fmt(s['p99'], 0)} / "
+            f"{fmt(s['max'], 0)} "
             f"| {per_call} | {pct} | {wait} | {r['cpu_pct']['sipp']:.0f} | {r['load'][0]} |"
             + ("" if r["clean"] else f" **{r['why']}**"))
 
@@ -611,7 +612,7 @@ def report(results, ladder_end):
                 best[key] = r
     log("\n## Highest clean rate\n")
     log("| system | direction | highest clean rate, calls/s | CPU ms per call there | setup ms "
-        "p50 / p99 there | ended by |")
+        "mean / p50 / p99 there | ended by |")
     log("|---|---|---|---|---|---|")
     for sysname in SYSTEMS:
         for d in DIRECTIONS:
@@ -624,7 +625,8 @@ def report(results, ladder_end):
                 continue
             per_call = ", ".join(f"{g} {fmt(b['cpu_ms_per_call'][g])}"
                                  for g in PROCS[sysname]) or "-"
-            log(f"| {sysname} | {d} | {b['rate']} | {per_call} | {fmt(b['setup_ms']['p50'], 0)} "
+            log(f"| {sysname} | {d} | {b['rate']} | {per_call} | {fmt(b['setup_ms']['mean'], 2)} / "
+                f"{fmt(b['setup_ms']['p50'], 0)} "
                 f"/ {fmt(b['setup_ms']['p99'], 0)} | {end} |")
 
     log("\n## Ratios\n")
