@@ -689,6 +689,15 @@ def main():
     ap.add_argument("--json", help="write every trial's figures here")
     args = ap.parse_args()
 
+    # Stopped by a signal (even in the background, where SIGINT starts
+    # ignored): unwind, so that every process is stopped and the
+    # namespaces deleted.
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupted)
+
     if os.geteuid() != 0:
         sys.exit("call_rate_bench: needs root (network namespaces)")
     build = Path(os.environ.get("SIPMASQ_BUILD_ROOT", SOURCE_ROOT / "build"))
