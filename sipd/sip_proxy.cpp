@@ -634,6 +634,13 @@ void SipProxy::forward_stateless(OsipMessagePtr msg, const RouteDecision& d,
     if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out).port) return;
     const std::string call_id = call_key(call_id_of(req));
     auto it = calls_.find(call_id);
+    // From outside, an ACK goes in only for a call sipmasq knows (it has no
+    // transaction to budget it by).
+    if (arrival == Side::Outside && it == calls_.end()) {
+        ++refusals_by_reason_["ACK without a call"];
+        log_debug("ACK from %s for no call dropped", source.to_string().c_str());
+        return;
+    }
     if (it != calls_.end() && !in_dialog(it->second, req, arrival, source)) {
         refused(arrival == Side::Outside ? "relay-refused" : "bad-request", source,
                 ("ACK not of the dialog of call " + call_id).c_str(), "not in dialog");

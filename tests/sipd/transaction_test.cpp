@@ -475,5 +475,23 @@ TEST(TransactionTimers, OrderedAndNeverStale) {
     EXPECT_EQ(table.next_deadline_ms(), 0);
 }
 
+// An ACK from outside has no transaction to budget it by: it goes in only
+// for a call sipmasq knows.
+TEST_F(TransactionTest, AnAckFromOutsideForNoCallGoesNowhere) {
+    register_alice();
+    proxy_.handle_datagram(samples::crlf(R"(ACK sip:alice@203.0.113.1 SIP/2.0
+Via: SIP/2.0/UDP 198.51.100.66:5060;branch=z9hG4bKack1
+Max-Forwards: 70
+To: <sip:alice@203.0.113.1>;tag=x
+From: <sip:m@198.51.100.66>;tag=1
+Call-ID: nocall@198.51.100.66
+CSeq: 1 ACK
+Content-Length: 0
+
+)"),
+                           Side::Outside, mallory_, 1001);
+    EXPECT_TRUE(sent_.empty()) << sent_[0].data;
+}
+
 }  // namespace
 }  // namespace sipmasq
