@@ -237,6 +237,19 @@ def check_jail():
             print('FAIL: the jail does not ban the RTP range %d-%d of %s: %r'
                   % (ports['rtp_port_low'], ports['rtp_port_high'], source, ranges))
             failures += 1
+    parser = configparser.RawConfigParser()
+    parser.read(JAIL, encoding='utf-8')
+    tcp = [int(p) for p in parser.get('sipmasq', 'tcp_port', fallback='').split(',') if p]
+    actions = parser.get('sipmasq', 'action', fallback='')
+    for source, ports in port_settings():
+        if ports['sip_listen_port'] not in tcp:
+            print('FAIL: the jail does not ban TCP sip_listen_port %d of %s'
+                  % (ports['sip_listen_port'], source))
+            failures += 1
+    for proto, option in (('udp', '%(port)s'), ('tcp', '%(tcp_port)s')):
+        if 'port="%s", protocol="%s"' % (option, proto) not in actions:
+            print('FAIL: the jail has no %s action on %s: %r' % (proto, option, actions))
+            failures += 1
     with open(JAIL, encoding='utf-8') as f:
         text = f.read()
     if not all(k in text for k in ('sipmasq.conf', 'rtp_port_low', 'rtp_port_high')):
@@ -246,8 +259,44 @@ def check_jail():
     return failures
 
 
+def check_jail_with_fail2ban():
+    """fail2ban itself reads the jail: one ban action for UDP (SIP and the
+    relay range) and one for TCP (SIP), in a copy of the system's config."""
+    client = shutil.which('fail2ban-client')
+    if not client or not os.path.isdir('/etc/fail2ban/action.d'):
+        print('jail: fail2ban-client or /etc/fail2ban missing; parse check skipped')
+        return 0
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = os.path.join(tmp, 'fail2ban')
+        shutil.copytree('/etc/fail2ban', conf)
+        log = os.path.join(tmp, 'sipmasq.log')
+        open(log, 'w').close()
+        shutil.copy(os.path.join(SOURCE_ROOT, 'etc', 'fail2ban', 'filter.d', 'sipmasq.conf'),
+                    os.path.join(conf, 'filter.d', 'sipmasq.conf'))
+        with open(JAIL, encoding='utf-8') as f:
+            jail = f.read()
+        jail = jail.replace('enabled  = false', 'enabled  = true')
+        jail = jail.replace('backend  = systemd', 'backend  = auto\nlogpath  = ' + log)
+        with open(os.path.join(conf, 'jail.d', 'sipmasq.conf'), 'w', encoding='utf-8') as f:
+            f.write(jail)
+        out = subprocess.run([client, '-c', conf, '-d'], capture_output=True, text=True,
+                             timeout=60)
+        dump = out.stdout + out.stderr
+        for name, port in (('sipmasq-udp', "['port', '5060,30000:39999'], ['protocol', 'udp']"),
+                           ('sipmasq-tcp', "['port', '5060'], ['protocol', 'tcp']")):
+            if "['name', '%s']" % name not in dump or port not in dump:
+                print('FAIL: fail2ban does not read the jail\'s %s action as %s' % (name, port))
+                failures += 1
+        if out.returncode != 0:
+            print('FAIL: fail2ban-client -d: %s' % dump[-2000:])
+            failures += 1
+    print('jail: fail2ban reads its UDP and TCP actions')
+    return failures
+
+
 def main():
-    failures = check_jail()
+    failures = check_jail() + check_jail_with_fail2ban()
     samples = lines_with_seconds()
     regexes = python_failregex()
     for line, want in samples:
