@@ -119,8 +119,7 @@ void add_rule(void* ctx, const SyscallRule& rule) noexcept {
     scmp_arg_cmp cmps[kMaxArgChecks] = {};
     for (std::size_t i = 0; i < rule.check_count; ++i) {
         const ArgCheck& check = rule.checks[i];
-        const uint32_t value =
-            check.self_pid ? static_cast<uint32_t>(::getpid()) : check.value;
+        const uint32_t value = check.self_pid ? static_cast<uint32_t>(::getpid()) : check.value;
         cmps[i] = scmp_arg_cmp{check.arg, SCMP_CMP_MASKED_EQ, check.mask, value};
     }
     const uint32_t action = rule.fail_errno != 0

@@ -150,10 +150,11 @@ UniqueFd open_state_dir(const Config& config, std::string& error) {
     struct stat st {};
     if (::fstat(fd.get(), &st) == 0 && !(st.st_uid == config.uid && (st.st_mode & S_IWUSR)) &&
         !(st.st_gid == config.gid && (st.st_mode & S_IWGRP))) {
-        log_warning("%s exists and is not writable by %s; sipmasq changes the owner only of a "
-                    "directory it created, so registrations will not be saved until it is "
-                    "(chown %s %s)",
-                    dir.c_str(), config.user.c_str(), config.user.c_str(), dir.c_str());
+        log_warning(
+            "%s exists and is not writable by %s; sipmasq changes the owner only of a "
+            "directory it created, so registrations will not be saved until it is "
+            "(chown %s %s)",
+            dir.c_str(), config.user.c_str(), config.user.c_str(), dir.c_str());
     }
     return fd;
 }

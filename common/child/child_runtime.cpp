@@ -28,7 +28,8 @@ void send_log_frame(LogLevel level, const char* text, size_t len, bool record = 
     uint8_t payload[1 + 1024];
     len = std::min(len, sizeof payload - 1);
     if (len == 0) return;
-    payload[0] = static_cast<uint8_t>(static_cast<uint8_t>(level) | (record ? proto::kLogRecord : 0));
+    payload[0] =
+        static_cast<uint8_t>(static_cast<uint8_t>(level) | (record ? proto::kLogRecord : 0));
     std::memcpy(payload + 1, text, len);
     uint8_t frame[sizeof(proto::Header) + sizeof payload];
     const size_t n = proto::encode(frame, proto::MsgType::Log, 0, 0,
