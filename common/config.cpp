@@ -23,7 +23,7 @@ namespace sipmasq {
 namespace {
 
 constexpr size_t kMaxLineLength = 4096;
-constexpr size_t kMaxFileSize = 1024 * 1024;
+constexpr size_t kMaxFileSize = size_t{1024} * 1024;
 constexpr uint32_t kMaxSeconds = 31536000;  // a year: keeps ms arithmetic in range
 constexpr uint32_t kMaxLatchWindowMs = 60000;
 constexpr uint32_t kMaxRestartBackoff = 3600;  // a child is never left down longer
@@ -1048,7 +1048,7 @@ class Validator {
 
     static std::string mode_string(mode_t mode) {
         char buf[8];
-        std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+        (void)std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
         return buf;
     }
 

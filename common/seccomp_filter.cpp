@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "build_config.h"
+#include "c_ptr.h"
 #include "log.h"
 
 namespace sipmasq {
@@ -38,10 +39,9 @@ static_assert(std::atomic<SeccompTrapReporter>::is_always_lock_free);
 void resolve_syscall_names() noexcept {
     const uint32_t arch = seccomp_arch_native();
     for (int nr = 0; nr < kNamedSyscalls; ++nr) {
-        char* name = seccomp_syscall_resolve_num_arch(arch, nr);
+        const CMallocPtr<char> name(seccomp_syscall_resolve_num_arch(arch, nr));
         if (name == nullptr) continue;
-        std::strncpy(g_syscall_names[nr], name, kNameSize - 1);
-        std::free(name);
+        std::strncpy(g_syscall_names[nr], name.get(), kNameSize - 1);
     }
 }
 

@@ -83,7 +83,7 @@ Supervisor::Supervisor(Config config, SupervisorOptions options, std::vector<Sip
         signal_events_.push_back(std::move(ev));
     }
     // A write to a child that just died must be an error, not a signal.
-    ::signal(SIGPIPE, SIG_IGN);
+    (void)::signal(SIGPIPE, SIG_IGN);
 
     auto make_child = [this](proto::Process kind, const char* name, const char* binary) {
         auto child = std::make_unique<Child>();
@@ -450,10 +450,10 @@ void Supervisor::child_died(Child& child, int status) {
     }
     char how[64];
     if (WIFSIGNALED(status)) {
-        std::snprintf(how, sizeof how, "was killed by signal %d (%s)", WTERMSIG(status),
-                      strsignal(WTERMSIG(status)));
+        (void)std::snprintf(how, sizeof how, "was killed by signal %d (%s)", WTERMSIG(status),
+                            strsignal(WTERMSIG(status)));
     } else {
-        std::snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+        (void)std::snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
     }
 
     const int64_t now = monotonic_ms();
@@ -566,28 +566,28 @@ std::string Supervisor::control_status(bool json) {
     std::string out;
     char line[256];
     if (json) {
-        std::snprintf(line, sizeof line,
-                      "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,\"children\":[",
-                      SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime);
+        (void)std::snprintf(line, sizeof line,
+                            "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,\"children\":[",
+                            SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime);
         out = line;
         bool first = true;
         for (const Child* child : {sipd_.get(), rtpd_.get()}) {
-            std::snprintf(line, sizeof line,
-                          "%s{\"name\":\"%s\",\"pid\":%d,\"ready\":%s,\"restarts\":%u}",
-                          first ? "" : ",", child->name, static_cast<int>(child->pid),
-                          child->ready ? "true" : "false", child->restarts);
+            (void)std::snprintf(line, sizeof line,
+                                "%s{\"name\":\"%s\",\"pid\":%d,\"ready\":%s,\"restarts\":%u}",
+                                first ? "" : ",", child->name, static_cast<int>(child->pid),
+                                child->ready ? "true" : "false", child->restarts);
             out += line;
             first = false;
         }
         out += "]}\n";
         return out;
     }
-    std::snprintf(line, sizeof line, "sipmasq %s, pid %d, up %lld s\n%-6s %8s %-9s %8s\n",
-                  SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime, "CHILD", "PID", "STATE",
-                  "RESTARTS");
+    (void)std::snprintf(line, sizeof line, "sipmasq %s, pid %d, up %lld s\n%-6s %8s %-9s %8s\n",
+                        SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime, "CHILD", "PID",
+                        "STATE", "RESTARTS");
     out = line;
     for (const Child* child : {sipd_.get(), rtpd_.get()}) {
-        std::snprintf(
+        (void)std::snprintf(
             line, sizeof line, "%-6s %8d %-9s %8u\n", child->name, static_cast<int>(child->pid),
             child->ready ? "ready" : (child->pid > 0 ? "starting" : "down"), child->restarts);
         out += line;

@@ -53,7 +53,7 @@ struct SipProxySettings {
     // Registrar mode: REGISTERs must authenticate when set (proxy_auth_realm).
     std::shared_ptr<const DigestAuth> auth;
     // Dialog contacts unused this long are forgotten.
-    int64_t contact_idle_seconds = 4 * 3600;
+    int64_t contact_idle_seconds = int64_t{4} * 3600;
     // Where sipd may send and which media peers an SDP may name; empty
     // inside_networks: taken from policy.inside_networks and the addresses above.
     PeerPolicy peers;
