@@ -13,7 +13,7 @@
 namespace sipmasq {
 
 class SockAddr {
-public:
+  public:
     SockAddr() noexcept;
     SockAddr(const sockaddr* sa, socklen_t len) noexcept;
 
@@ -26,14 +26,20 @@ public:
     [[nodiscard]] int family() const noexcept { return storage_.ss_family; }
     [[nodiscard]] bool is_v4() const noexcept { return family() == AF_INET; }
     [[nodiscard]] bool is_v6() const noexcept { return family() == AF_INET6; }
-    [[nodiscard]] bool valid() const noexcept { return family() == AF_INET || family() == AF_INET6; }
+    [[nodiscard]] bool valid() const noexcept {
+        return family() == AF_INET || family() == AF_INET6;
+    }
     [[nodiscard]] uint16_t port() const noexcept;  // host order
     void set_port(uint16_t port) noexcept;
 
-    [[nodiscard]] const sockaddr* sa() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
+    [[nodiscard]] const sockaddr* sa() const noexcept {
+        return reinterpret_cast<const sockaddr*>(&storage_);
+    }
     [[nodiscard]] sockaddr* sa() noexcept { return reinterpret_cast<sockaddr*>(&storage_); }
     [[nodiscard]] socklen_t len() const noexcept;
-    [[nodiscard]] static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_storage); }
+    [[nodiscard]] static constexpr socklen_t capacity() noexcept {
+        return sizeof(sockaddr_storage);
+    }
 
     // Pointer to the 4 or 16 address bytes, and their count.
     [[nodiscard]] const uint8_t* addr_bytes() const noexcept;
@@ -41,7 +47,7 @@ public:
 
     [[nodiscard]] bool is_unspecified() const noexcept;  // 0.0.0.0 or ::
     [[nodiscard]] bool is_multicast() const noexcept;
-    [[nodiscard]] bool is_broadcast() const noexcept;    // 255.255.255.255
+    [[nodiscard]] bool is_broadcast() const noexcept;  // 255.255.255.255
     [[nodiscard]] bool is_loopback() const noexcept;
 
     // "192.0.2.1" / "2001:db8::1" (no port).
@@ -53,7 +59,7 @@ public:
     [[nodiscard]] bool operator==(const SockAddr& other) const noexcept;
     [[nodiscard]] bool same_host(const SockAddr& other) const noexcept;
 
-private:
+  private:
     sockaddr_storage storage_;
 };
 
@@ -69,7 +75,7 @@ struct Cidr {
 
 // A comma-separated list of CIDRs, as siproxd's hosts_allow_reg takes.
 class Acl {
-public:
+  public:
     // Empty list: `matches` is false for every address.
     [[nodiscard]] static std::optional<Acl> parse(std::string_view text, std::string* error);
     [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
@@ -77,7 +83,7 @@ public:
     [[nodiscard]] const std::vector<Cidr>& entries() const noexcept { return entries_; }
     [[nodiscard]] std::string to_string() const;
 
-private:
+  private:
     std::vector<Cidr> entries_;
 };
 

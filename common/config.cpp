@@ -23,7 +23,7 @@ namespace sipmasq {
 namespace {
 
 constexpr size_t kMaxLineLength = 4096;
-constexpr size_t kMaxFileSize = 1024 * 1024;
+constexpr size_t kMaxFileSize = size_t{1024} * 1024;
 constexpr uint32_t kMaxSeconds = 31536000;  // a year: keeps ms arithmetic in range
 constexpr uint32_t kMaxLatchWindowMs = 60000;
 constexpr uint32_t kMaxRestartBackoff = 3600;  // a child is never left down longer
@@ -79,8 +79,7 @@ bool set_seconds(std::string_view v, uint32_t& field, std::string& err) {
     return true;
 }
 
-bool set_count(std::string_view v, uint64_t min, uint64_t max, uint32_t& field,
-               std::string& err) {
+bool set_count(std::string_view v, uint64_t min, uint64_t max, uint32_t& field, std::string& err) {
     uint64_t n = 0;
     if (!parse_number(v, min, max, n)) {
         err = quoted(v) + " is not a number (" + std::to_string(min) + ".." + std::to_string(max) +
@@ -226,7 +225,6 @@ std::string join_addrs(const std::vector<SockAddr>& addrs) {
     return out;
 }
 
-
 // Splits a list on commas and blanks.
 std::vector<std::string> split_list(std::string_view v) {
     std::vector<std::string> items;
@@ -262,14 +260,14 @@ bool add_codecs(std::string_view v, std::vector<std::string>& field, std::string
         return false;
     }
     for (const std::string& item : items) {
-        const bool number = std::all_of(item.begin(), item.end(),
-                                        [](char c) { return c >= '0' && c <= '9'; });
+        const bool number =
+            std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; });
         uint64_t pt = 0;
-        const bool name = !number && item.size() <= 32 &&
-                          std::all_of(item.begin(), item.end(), [](char c) {
-                              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                     (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
-                          });
+        const bool name =
+            !number && item.size() <= 32 && std::all_of(item.begin(), item.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '-' || c == '.' || c == '_';
+            });
         if (!(number && parse_number(item, 0, 127, pt)) && !name) {
             err = quoted(item) + " is not a codec name or a payload type (0..127)";
             return false;
@@ -294,7 +292,8 @@ bool add_did_range(std::string_view v, std::vector<DidRange>& field, std::string
         return false;
     }
     std::string account = items[0];
-    if (account.size() > 4 && (account.compare(0, 4, "sip:") == 0 || account.compare(0, 4, "SIP:") == 0))
+    if (account.size() > 4 &&
+        (account.compare(0, 4, "sip:") == 0 || account.compare(0, 4, "SIP:") == 0))
         account.erase(0, 4);
     const size_t at = account.find('@');
     if (at == 0 || at == std::string::npos || at + 1 == account.size() ||
@@ -304,7 +303,8 @@ bool add_did_range(std::string_view v, std::vector<DidRange>& field, std::string
     }
     const std::string& range = items[1];
     const size_t dash = range.find('-');
-    DidRange r{account, range.substr(0, dash), dash == std::string::npos ? range : range.substr(dash + 1)};
+    DidRange r{account, range.substr(0, dash),
+               dash == std::string::npos ? range : range.substr(dash + 1)};
     if (!valid_number(r.first) || !valid_number(r.last) || r.first.size() != r.last.size() ||
         (r.first.front() == '+') != (r.last.front() == '+') || r.first > r.last) {
         err = quoted(range) +
@@ -684,7 +684,9 @@ const std::vector<KeyHandler>& handlers() {
              return true;
          },
          // Never printed by sipmasq -t or a reload's report.
-         [](const Config& c) { return std::string(c.proxy_auth_passwd.empty() ? "" : "********"); }},
+         [](const Config& c) {
+             return std::string(c.proxy_auth_passwd.empty() ? "" : "********");
+         }},
         {"autosave_registrations", false,
          [](Config& c, std::string_view v, std::string& e) {
              return set_count(v, 0, kMaxSeconds, c.autosave_registrations, e);
@@ -756,15 +758,20 @@ const std::vector<KeyHandler>& handlers() {
              return out;
          }},
         {"codec_allow", true,
-         [](Config& c, std::string_view v, std::string& e) { return add_codecs(v, c.codec_allow, e); },
+         [](Config& c, std::string_view v, std::string& e) {
+             return add_codecs(v, c.codec_allow, e);
+         },
          [](const Config& c) { return join(c.codec_allow); }},
         {"codec_deny", true,
-         [](Config& c, std::string_view v, std::string& e) { return add_codecs(v, c.codec_deny, e); },
+         [](Config& c, std::string_view v, std::string& e) {
+             return add_codecs(v, c.codec_deny, e);
+         },
          [](const Config& c) { return join(c.codec_deny); }},
         {"default_target", false,
          [](Config& c, std::string_view v, std::string& e) {
              // Checked as a URI (and as inside) by sipd, with libosip2.
-             const bool sip = v.size() > 4 && (v.substr(0, 4) == "sip:" || v.substr(0, 4) == "SIP:");
+             const bool sip =
+                 v.size() > 4 && (v.substr(0, 4) == "sip:" || v.substr(0, 4) == "SIP:");
              if (!sip || v.find_first_of(" <>\"") != std::string_view::npos) {
                  e = quoted(v) + " is not a sip: URI";
                  return false;
@@ -774,7 +781,9 @@ const std::vector<KeyHandler>& handlers() {
          },
          [](const Config& c) { return c.default_target; }},
         {"did_range", true,
-         [](Config& c, std::string_view v, std::string& e) { return add_did_range(v, c.did_range, e); },
+         [](Config& c, std::string_view v, std::string& e) {
+             return add_did_range(v, c.did_range, e);
+         },
          [](const Config& c) {
              std::string out;
              for (const auto& r : c.did_range)
@@ -892,7 +901,8 @@ class Validator {
         const size_t ports = c.outbound_domain_port.size();
         c.outbound_domains.clear();
         if (names == 0 && hosts == 0) {
-            if (ports != 0) error("outbound_domain_port", "outbound_domain_port needs outbound_domain_name");
+            if (ports != 0)
+                error("outbound_domain_port", "outbound_domain_port needs outbound_domain_name");
             return;
         }
         if (hosts == 0) {
@@ -983,8 +993,9 @@ class Validator {
         const std::string& jail = c.chrootjail;
         const char* key = "chrootjail";
         if (jail.find_first_not_of('/') == std::string::npos) {
-            error(key, "chrootjail / is no jail: the children would see the whole file system; "
-                       "give them an empty directory such as /var/lib/sipmasq");
+            error(key,
+                  "chrootjail / is no jail: the children would see the whole file system; "
+                  "give them an empty directory such as /var/lib/sipmasq");
             return;
         }
         struct stat st {};
@@ -1037,7 +1048,7 @@ class Validator {
 
     static std::string mode_string(mode_t mode) {
         char buf[8];
-        std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+        (void)std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
         return buf;
     }
 

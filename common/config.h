@@ -94,9 +94,9 @@ struct Config {
     uint32_t sip_max_transactions_per_source = 64;
 
     // SIP over TCP (siproxd's keys and meanings, and sipmasq's limits).
-    uint32_t tcp_timeout = 600;           // seconds a connection may stay idle
-    uint32_t tcp_connect_timeout = 500;   // milliseconds an outgoing connect may take
-    uint32_t tcp_keepalive = 20;          // seconds between keep-alives on our connections, 0 off
+    uint32_t tcp_timeout = 600;          // seconds a connection may stay idle
+    uint32_t tcp_connect_timeout = 500;  // milliseconds an outgoing connect may take
+    uint32_t tcp_keepalive = 20;         // seconds between keep-alives on our connections, 0 off
     uint32_t sip_tcp_max_connections = 256;
     uint32_t sip_tcp_max_connections_per_source = 8;
     uint32_t sip_tcp_max_message = 65535;  // bytes of one message on a connection

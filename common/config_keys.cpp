@@ -106,7 +106,8 @@ std::vector<ConfigKeyInfo> make_table() {
         {"outbound_domain_port", "5060", kReload, true,
          "port of the outbound_domain_host of the same position"},
         {"proxy_auth_passwd", "", kRestart, true,
-         "one digest password for every user (siproxd's); proxy_auth_pwfile wins when both are set"},
+         "one digest password for every user (siproxd's); proxy_auth_pwfile wins when both are "
+         "set"},
         {"autosave_registrations", "0", kReload, true,
          "siproxd's save interval; accepted, no effect: sipmasq saves on every change"},
         {"use_rport", "0", kReload, true,

@@ -14,7 +14,7 @@ std::string json_escape(std::string_view text) {
             out += ch;
         } else if (c < 0x20 || c == 0x7f) {
             char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            (void)std::snprintf(buf, sizeof buf, "\\u%04x", c);
             out += buf;
         } else {
             out += ch;

@@ -55,7 +55,8 @@ LogRecordSink g_record_sink = nullptr;
 
 // One formatted line with control characters escaped; false when the
 // format failed.
-bool format_line(char (&buf)[1024], const char* fmt, va_list ap) noexcept {
+__attribute__((format(printf, 2, 0))) bool format_line(char (&buf)[1024], const char* fmt,
+                                                       va_list ap) noexcept {
     const int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
     if (n < 0) return false;
     escape_controls(buf);
@@ -99,15 +100,15 @@ void log_sink_stderr(LogLevel level, std::string_view line) noexcept {
     tm parts{};
     localtime_r(&ts.tv_sec, &parts);
     char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &parts);
-    std::fprintf(stderr, "%s.%03ld %s[%d] %s: %.*s\n", stamp, ts.tv_nsec / 1000000, g_ident,
-                 static_cast<int>(getpid()), log_level_name(level), static_cast<int>(line.size()),
-                 line.data());
+    (void)strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &parts);
+    (void)std::fprintf(stderr, "%s.%03ld %s[%d] %s: %.*s\n", stamp, ts.tv_nsec / 1000000, g_ident,
+                       static_cast<int>(getpid()), log_level_name(level),
+                       static_cast<int>(line.size()), line.data());
 }
 
 void log_sink_journal(LogLevel level, std::string_view line) noexcept {
-    std::fprintf(stderr, "<%d>%s: %.*s\n", static_cast<int>(level), log_level_name(level),
-                 static_cast<int>(line.size()), line.data());
+    (void)std::fprintf(stderr, "<%d>%s: %.*s\n", static_cast<int>(level), log_level_name(level),
+                       static_cast<int>(line.size()), line.data());
 }
 
 void log_sink_syslog(LogLevel level, std::string_view line) noexcept {

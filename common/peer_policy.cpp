@@ -22,12 +22,12 @@ bool is_v4_mapped(const SockAddr& a) noexcept {
 
 // The network and broadcast addresses of an IPv4 subnet larger than /31.
 bool is_subnet_edge(const Cidr& net, const SockAddr& a) noexcept {
-    if (!a.is_v4() || !net.network.is_v4() || net.prefix_len > 30 || !net.contains(a))
-        return false;
+    if (!a.is_v4() || !net.network.is_v4() || net.prefix_len > 30 || !net.contains(a)) return false;
     uint32_t addr = 0;
     std::memcpy(&addr, a.addr_bytes(), 4);
     addr = ntohl(addr);
-    const uint32_t host_mask = (net.prefix_len == 0) ? 0xffffffffu : (0xffffffffu >> net.prefix_len);
+    const uint32_t host_mask =
+        (net.prefix_len == 0) ? 0xffffffffu : (0xffffffffu >> net.prefix_len);
     return (addr & host_mask) == 0 || (addr & host_mask) == host_mask;
 }
 

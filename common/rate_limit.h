@@ -7,7 +7,7 @@
 namespace sipmasq {
 
 class RateLimit {
-public:
+  public:
     constexpr RateLimit(uint32_t burst, int64_t interval_ms) noexcept
         : burst_(burst), interval_ms_(interval_ms) {}
 
@@ -28,7 +28,7 @@ public:
         return false;
     }
 
-private:
+  private:
     uint32_t burst_;
     int64_t interval_ms_;
     int64_t window_start_ms_ = INT64_MIN / 2;

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "build_config.h"
+#include "c_ptr.h"
 #include "log.h"
 
 namespace sipmasq {
@@ -38,10 +39,9 @@ static_assert(std::atomic<SeccompTrapReporter>::is_always_lock_free);
 void resolve_syscall_names() noexcept {
     const uint32_t arch = seccomp_arch_native();
     for (int nr = 0; nr < kNamedSyscalls; ++nr) {
-        char* name = seccomp_syscall_resolve_num_arch(arch, nr);
+        const CMallocPtr<char> name(seccomp_syscall_resolve_num_arch(arch, nr));
         if (name == nullptr) continue;
-        std::strncpy(g_syscall_names[nr], name, kNameSize - 1);
-        std::free(name);
+        std::strncpy(g_syscall_names[nr], name.get(), kNameSize - 1);
     }
 }
 
@@ -119,8 +119,7 @@ void add_rule(void* ctx, const SyscallRule& rule) noexcept {
     scmp_arg_cmp cmps[kMaxArgChecks] = {};
     for (std::size_t i = 0; i < rule.check_count; ++i) {
         const ArgCheck& check = rule.checks[i];
-        const uint32_t value =
-            check.self_pid ? static_cast<uint32_t>(::getpid()) : check.value;
+        const uint32_t value = check.self_pid ? static_cast<uint32_t>(::getpid()) : check.value;
         cmps[i] = scmp_arg_cmp{check.arg, SCMP_CMP_MASKED_EQ, check.mask, value};
     }
     const uint32_t action = rule.fail_errno != 0

@@ -23,12 +23,12 @@ constexpr const char* kDefaultSocket = "/run/sipmasq/control";
 constexpr int kTimeoutMs = 10000;
 
 void usage(FILE* out) {
-    std::fprintf(out,
-                 "usage: sipmasqctl [-j] [-s socket] command\n"
-                 "commands: status, registrations, calls, streams, stats, reload\n"
-                 "  -j         answer in JSON\n"
-                 "  -s socket  control socket (default %s)\n",
-                 kDefaultSocket);
+    (void)std::fprintf(out,
+                       "usage: sipmasqctl [-j] [-s socket] command\n"
+                       "commands: status, registrations, calls, streams, stats, reload\n"
+                       "  -j         answer in JSON\n"
+                       "  -s socket  control socket (default %s)\n",
+                       kDefaultSocket);
 }
 
 }  // namespace
@@ -69,22 +69,23 @@ int main(int argc, char** argv) {
     sockaddr_un sun{};
     sun.sun_family = AF_UNIX;
     if (socket_path.size() >= sizeof sun.sun_path) {
-        std::fprintf(stderr, "sipmasqctl: socket path too long\n");
+        (void)std::fprintf(stderr, "sipmasqctl: socket path too long\n");
         return 2;
     }
     std::memcpy(sun.sun_path, socket_path.c_str(), socket_path.size() + 1);
     sipmasq::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
-        std::fprintf(stderr, "sipmasqctl: cannot connect to %s: %s%s\n", socket_path.c_str(),
-                     std::strerror(errno),
-                     errno == EACCES                            ? " (only root may control sipmasq)"
-                     : errno == ENOENT || errno == ECONNREFUSED ? " (is sipmasq running?)"
-                                                                : "");
+        (void)std::fprintf(stderr, "sipmasqctl: cannot connect to %s: %s%s\n", socket_path.c_str(),
+                           std::strerror(errno),
+                           errno == EACCES ? " (only root may control sipmasq)"
+                           : errno == ENOENT || errno == ECONNREFUSED ? " (is sipmasq running?)"
+                                                                      : "");
         return EXIT_FAILURE;
     }
     if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
         static_cast<ssize_t>(request.size())) {
-        std::fprintf(stderr, "sipmasqctl: cannot send the request: %s\n", std::strerror(errno));
+        (void)std::fprintf(stderr, "sipmasqctl: cannot send the request: %s\n",
+                           std::strerror(errno));
         return EXIT_FAILURE;
     }
     std::string reply;
@@ -93,13 +94,13 @@ int main(int argc, char** argv) {
         pollfd pfd{fd.get(), POLLIN, 0};
         const int ready = ::poll(&pfd, 1, kTimeoutMs);
         if (ready == 0) {
-            std::fprintf(stderr, "sipmasqctl: no answer within %d s\n", kTimeoutMs / 1000);
+            (void)std::fprintf(stderr, "sipmasqctl: no answer within %d s\n", kTimeoutMs / 1000);
             return EXIT_FAILURE;
         }
         const ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            std::fprintf(stderr, "sipmasqctl: read failed: %s\n", std::strerror(errno));
+            (void)std::fprintf(stderr, "sipmasqctl: read failed: %s\n", std::strerror(errno));
             return EXIT_FAILURE;
         }
         if (n == 0) break;
@@ -111,14 +112,14 @@ int main(int argc, char** argv) {
         // programs, so it is passed on as it is.
         const std::string_view body = std::string_view(reply).substr(3);
         const std::string shown = json ? std::string(body) : escape_for_terminal(body);
-        std::fwrite(shown.data(), 1, shown.size(), stdout);
+        (void)std::fwrite(shown.data(), 1, shown.size(), stdout);
         return EXIT_SUCCESS;
     }
     if (reply.rfind("ERR ", 0) == 0) {
-        std::fprintf(stderr, "sipmasqctl: %s",
-                     escape_for_terminal(std::string_view(reply).substr(4)).c_str());
+        (void)std::fprintf(stderr, "sipmasqctl: %s",
+                           escape_for_terminal(std::string_view(reply).substr(4)).c_str());
         return EXIT_FAILURE;
     }
-    std::fprintf(stderr, "sipmasqctl: unexpected answer from sipmasq\n");
+    (void)std::fprintf(stderr, "sipmasqctl: unexpected answer from sipmasq\n");
     return EXIT_FAILURE;
 }

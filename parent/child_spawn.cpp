@@ -33,7 +33,7 @@ std::string child_binary_path(const char* name) {
 
 namespace {
 
-constexpr rlim_t kMiB = 1024 * 1024;
+constexpr rlim_t kMiB = rlim_t{1024} * 1024;
 
 // Async-signal-safe: called between fork and exec.
 bool set_limit(int resource, rlim_t value) noexcept {
@@ -91,7 +91,7 @@ pid_t spawn_child(const std::string& path, const std::vector<std::string>& args,
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
+    for (int sig = 1; sig < NSIG; ++sig) (void)signal(sig, SIG_DFL);
     // Output first: the parent's descriptors 0-2 are open, so neither pipe
     // nor channel is below 3, and the channel may then take 3.
     if (::dup2(output_fd, STDOUT_FILENO) < 0 || ::dup2(output_fd, STDERR_FILENO) < 0) _exit(126);

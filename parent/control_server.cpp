@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "c_ptr.h"
 #include "fs_util.h"
 #include "log.h"
 #include "unique_fd.h"
@@ -122,13 +123,12 @@ void ControlServer::handle_request(Connection& conn) {
     if (conn.answered) return;
     evbuffer* input = bufferevent_get_input(conn.bev);
     size_t len = 0;
-    char* line = evbuffer_readln(input, &len, EVBUFFER_EOL_LF);
+    const CMallocPtr<char> line(evbuffer_readln(input, &len, EVBUFFER_EOL_LF));
     if (line == nullptr) {
         if (evbuffer_get_length(input) > kCtlMaxRequest) answer(conn, false, "request too long");
         return;
     }
-    const std::string text(line, len);
-    std::free(line);
+    const std::string text(line.get(), len);
     const auto request = len <= kCtlMaxRequest ? parse_ctl_request(text) : std::nullopt;
     if (!request) {
         answer(conn, false,

@@ -30,16 +30,16 @@ using namespace sipmasq;
 constexpr const char* kDefaultConfig = SIPMASQ_SYSCONFDIR "/sipmasq.conf";
 
 void usage(FILE* out) {
-    std::fprintf(out,
-                 "usage: sipmasq [-fht] [-c file] [-d level] [-p pidfile] [--version]\n"
-                 "  -c file     configuration file (default %s)\n"
-                 "  -f          stay in the foreground and log to stderr\n"
-                 "  -t          check the configuration and exit\n"
-                 "  -d level    log level: error, warning, notice, info, debug\n"
-                 "  -p pidfile  pid file (overrides pid_file)\n"
-                 "  -h          this help\n"
-                 "  --version   print the version\n",
-                 kDefaultConfig);
+    (void)std::fprintf(out,
+                       "usage: sipmasq [-fht] [-c file] [-d level] [-p pidfile] [--version]\n"
+                       "  -c file     configuration file (default %s)\n"
+                       "  -f          stay in the foreground and log to stderr\n"
+                       "  -t          check the configuration and exit\n"
+                       "  -d level    log level: error, warning, notice, info, debug\n"
+                       "  -p pidfile  pid file (overrides pid_file)\n"
+                       "  -h          this help\n"
+                       "  --version   print the version\n",
+                       kDefaultConfig);
 }
 
 struct Options {
@@ -150,10 +150,11 @@ UniqueFd open_state_dir(const Config& config, std::string& error) {
     struct stat st {};
     if (::fstat(fd.get(), &st) == 0 && !(st.st_uid == config.uid && (st.st_mode & S_IWUSR)) &&
         !(st.st_gid == config.gid && (st.st_mode & S_IWGRP))) {
-        log_warning("%s exists and is not writable by %s; sipmasq changes the owner only of a "
-                    "directory it created, so registrations will not be saved until it is "
-                    "(chown %s %s)",
-                    dir.c_str(), config.user.c_str(), config.user.c_str(), dir.c_str());
+        log_warning(
+            "%s exists and is not writable by %s; sipmasq changes the owner only of a "
+            "directory it created, so registrations will not be saved until it is "
+            "(chown %s %s)",
+            dir.c_str(), config.user.c_str(), config.user.c_str(), dir.c_str());
     }
     return fd;
 }
@@ -172,7 +173,7 @@ int main(int argc, char** argv) {
     if (!opts.log_level.empty()) {
         LogLevel level{};
         if (!log_level_from_string(opts.log_level, level)) {
-            std::fprintf(stderr, "sipmasq: unknown log level '%s'\n", opts.log_level.c_str());
+            (void)std::fprintf(stderr, "sipmasq: unknown log level '%s'\n", opts.log_level.c_str());
             return 2;
         }
         log_set_max_level(level);
@@ -180,15 +181,16 @@ int main(int argc, char** argv) {
 
     ConfigResult result = load_config_file(opts.config_path);
     for (const auto& warning : result.warnings)
-        std::fprintf(stderr, "%s: warning: %s\n", "sipmasq", warning.to_string().c_str());
+        (void)std::fprintf(stderr, "%s: warning: %s\n", "sipmasq", warning.to_string().c_str());
     for (const auto& error : result.errors)
-        std::fprintf(stderr, "%s: %s\n", "sipmasq", error.to_string().c_str());
+        (void)std::fprintf(stderr, "%s: %s\n", "sipmasq", error.to_string().c_str());
     if (opts.check_only) {
         if (!result.ok()) {
-            std::fprintf(stderr, "configuration has %zu error(s)\n", result.errors.size());
+            (void)std::fprintf(stderr, "configuration has %zu error(s)\n", result.errors.size());
             return EXIT_FAILURE;
         }
-        if (log_enabled(LogLevel::Debug)) std::fputs(format_config(result.config).c_str(), stdout);
+        if (log_enabled(LogLevel::Debug))
+            (void)std::fputs(format_config(result.config).c_str(), stdout);
         std::printf("configuration OK\n");
         return EXIT_SUCCESS;
     }
@@ -197,9 +199,9 @@ int main(int argc, char** argv) {
     if (!opts.pid_file.empty()) config.pid_file = opts.pid_file;
 
     if (::geteuid() != 0) {
-        std::fprintf(stderr,
-                     "sipmasq: must be started as root (it drops to '%s' in its children)\n",
-                     config.user.c_str());
+        (void)std::fprintf(stderr,
+                           "sipmasq: must be started as root (it drops to '%s' in its children)\n",
+                           config.user.c_str());
         return EXIT_FAILURE;
     }
 

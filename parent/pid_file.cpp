@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "c_ptr.h"
 #include "fs_util.h"
 #include "unique_fd.h"
 
@@ -22,10 +23,9 @@ bool PidFile::write(const std::string& path, pid_t pid, std::string& error) {
         !make_directories(path.substr(0, slash), 0755, error))
         return false;
 
-    if (FILE* old = std::fopen(path.c_str(), "re"); old != nullptr) {
+    if (const FilePtr old(std::fopen(path.c_str(), "re")); old != nullptr) {
         long other = 0;
-        const bool parsed = std::fscanf(old, "%ld", &other) == 1;
-        std::fclose(old);
+        const bool parsed = std::fscanf(old.get(), "%ld", &other) == 1;
         if (parsed && other > 0 && other != pid && ::kill(static_cast<pid_t>(other), 0) == 0) {
             error = "pid file " + path + " names a running process " + std::to_string(other) +
                     "; is sipmasq already running?";

@@ -41,8 +41,8 @@ bool open_listener(const SockAddr& addr_in, uint16_t port, uint8_t dscp, uint8_t
     if (device != nullptr &&
         ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, device->name.c_str(),
                      static_cast<socklen_t>(device->name.size())) != 0) {
-        error = "cannot bind the TCP listener " + addr.to_string() + " to " + device->name +
-                ": " + std::strerror(errno);
+        error = "cannot bind the TCP listener " + addr.to_string() + " to " + device->name + ": " +
+                std::strerror(errno);
         return false;
     }
     // Accepted connections inherit the listener's DSCP marking.

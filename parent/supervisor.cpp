@@ -23,7 +23,7 @@ namespace sipmasq {
 
 namespace {
 
-constexpr int64_t kFirstBackoffMs = 200;  // audio resumes within a second
+constexpr int64_t kFirstBackoffMs = 200;   // audio resumes within a second
 constexpr int64_t kStableAfterMs = 60000;  // up this long: backoff starts over
 constexpr int kStopGraceSeconds = 5;
 constexpr uint32_t kChildLogBurst = 500;  // lines per second and child
@@ -49,7 +49,7 @@ struct Supervisor::Child {
     UniqueFd output;  // read end of the pipe on its stdout and stderr
     EventPtr output_event;
     std::string output_line;  // a line not yet ended by a newline
-    UniqueFd pending_peer;  // its end of the newest sipd<->rtpd pair
+    UniqueFd pending_peer;    // its end of the newest sipd<->rtpd pair
     bool ready = false;
     bool restart_to_reload = false;  // stopped on purpose: start again at once
     // A child (say, one turned by an attacker) cannot flood the log.
@@ -83,7 +83,7 @@ Supervisor::Supervisor(Config config, SupervisorOptions options, std::vector<Sip
         signal_events_.push_back(std::move(ev));
     }
     // A write to a child that just died must be an error, not a signal.
-    ::signal(SIGPIPE, SIG_IGN);
+    (void)::signal(SIGPIPE, SIG_IGN);
 
     auto make_child = [this](proto::Process kind, const char* name, const char* binary) {
         auto child = std::make_unique<Child>();
@@ -194,10 +194,8 @@ void Supervisor::start_child(Child& child) {
     // The child's end blocks: a child that prints faster than we read
     // waits instead of losing its line.
     ::fcntl(child_output.get(), F_SETFL, 0);
-    const ChildLimits limits =
-        child.kind == proto::Process::Sipd ? sipd_limits() : rtpd_limits();
-    const pid_t pid =
-        spawn_child(child.binary, args, theirs.get(), child_output.get(), limits);
+    const ChildLimits limits = child.kind == proto::Process::Sipd ? sipd_limits() : rtpd_limits();
+    const pid_t pid = spawn_child(child.binary, args, theirs.get(), child_output.get(), limits);
     if (pid < 0) {
         log_error("cannot start %s (%s): %s", child.name, child.binary.c_str(),
                   std::strerror(-pid));
@@ -315,8 +313,8 @@ void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueF
         case proto::MsgType::Log: {
             // proto allows syslog's 0..7; anything above error stays an error.
             const uint8_t raw = proto::payload_as<proto::LogHead>(msg).level;
-            const auto level = std::max(
-                static_cast<LogLevel>(raw & ~proto::kLogRecord), LogLevel::Error);
+            const auto level =
+                std::max(static_cast<LogLevel>(raw & ~proto::kLogRecord), LogLevel::Error);
             relay_child_line(child, level, proto::payload_text(msg, sizeof(proto::LogHead)),
                              (raw & proto::kLogRecord) != 0);
             break;
@@ -348,16 +346,16 @@ void Supervisor::relay_child_line(Child& child, LogLevel level, std::string_view
         // them out, and a turned child still cannot flood without bound.
         if (!child.record_limit.allow(monotonic_ms(), suppressed)) {
             if (!child.record_suppressing)
-                log_warning("%s[%d]: more than %u call records a second; suppressing",
-                            child.name, static_cast<int>(child.pid), kChildRecordBurst);
+                log_warning("%s[%d]: more than %u call records a second; suppressing", child.name,
+                            static_cast<int>(child.pid), kChildRecordBurst);
             child.record_suppressing = true;
             return;
         }
         child.record_suppressing = false;
         if (suppressed > 0)
-            log_warning("%s[%d]: %llu call records suppressed (more than %u a second)",
-                        child.name, static_cast<int>(child.pid),
-                        static_cast<unsigned long long>(suppressed), kChildRecordBurst);
+            log_warning("%s[%d]: %llu call records suppressed (more than %u a second)", child.name,
+                        static_cast<int>(child.pid), static_cast<unsigned long long>(suppressed),
+                        kChildRecordBurst);
         log_write(LogLevel::Notice, "%s[%d]: %.*s", child.name, static_cast<int>(child.pid),
                   static_cast<int>(text.size()), text.data());
         return;
@@ -452,10 +450,10 @@ void Supervisor::child_died(Child& child, int status) {
     }
     char how[64];
     if (WIFSIGNALED(status)) {
-        std::snprintf(how, sizeof how, "was killed by signal %d (%s)", WTERMSIG(status),
-                      strsignal(WTERMSIG(status)));
+        (void)std::snprintf(how, sizeof how, "was killed by signal %d (%s)", WTERMSIG(status),
+                            strsignal(WTERMSIG(status)));
     } else {
-        std::snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+        (void)std::snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
     }
 
     const int64_t now = monotonic_ms();
@@ -464,18 +462,19 @@ void Supervisor::child_died(Child& child, int status) {
     while (!child.deaths.empty() && now - child.deaths.front() > options_.death_window_ms)
         child.deaths.pop_front();
     ++child.restarts;
-    log_error("%s (pid %d) %s; %zu deaths in the last %lld s; restarting it in %lld ms (restart %u)",
-              child.name, static_cast<int>(pid), how, child.deaths.size(),
-              static_cast<long long>(options_.death_window_ms / 1000),
-              static_cast<long long>(child.backoff_ms), child.restarts);
+    log_error(
+        "%s (pid %d) %s; %zu deaths in the last %lld s; restarting it in %lld ms (restart %u)",
+        child.name, static_cast<int>(pid), how, child.deaths.size(),
+        static_cast<long long>(options_.death_window_ms / 1000),
+        static_cast<long long>(child.backoff_ms), child.restarts);
     const timeval delay{static_cast<time_t>(child.backoff_ms / 1000),
                         static_cast<suseconds_t>((child.backoff_ms % 1000) * 1000)};
     evtimer_add(child.restart_timer.get(), &delay);
     // A child that keeps dying is retried for ever, at most
     // restart_backoff_max apart: giving up would stop the other child and
     // every running call with it.
-    child.backoff_ms = std::min(child.backoff_ms * 2,
-                                static_cast<int64_t>(config_.restart_backoff_max) * 1000);
+    child.backoff_ms =
+        std::min(child.backoff_ms * 2, static_cast<int64_t>(config_.restart_backoff_max) * 1000);
 }
 
 void Supervisor::begin_stop(int exit_code) {
@@ -567,28 +566,28 @@ std::string Supervisor::control_status(bool json) {
     std::string out;
     char line[256];
     if (json) {
-        std::snprintf(line, sizeof line,
-                      "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,\"children\":[",
-                      SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime);
+        (void)std::snprintf(line, sizeof line,
+                            "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,\"children\":[",
+                            SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime);
         out = line;
         bool first = true;
         for (const Child* child : {sipd_.get(), rtpd_.get()}) {
-            std::snprintf(line, sizeof line,
-                          "%s{\"name\":\"%s\",\"pid\":%d,\"ready\":%s,\"restarts\":%u}",
-                          first ? "" : ",", child->name, static_cast<int>(child->pid),
-                          child->ready ? "true" : "false", child->restarts);
+            (void)std::snprintf(line, sizeof line,
+                                "%s{\"name\":\"%s\",\"pid\":%d,\"ready\":%s,\"restarts\":%u}",
+                                first ? "" : ",", child->name, static_cast<int>(child->pid),
+                                child->ready ? "true" : "false", child->restarts);
             out += line;
             first = false;
         }
         out += "]}\n";
         return out;
     }
-    std::snprintf(line, sizeof line, "sipmasq %s, pid %d, up %lld s\n%-6s %8s %-9s %8s\n",
-                  SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime, "CHILD", "PID", "STATE",
-                  "RESTARTS");
+    (void)std::snprintf(line, sizeof line, "sipmasq %s, pid %d, up %lld s\n%-6s %8s %-9s %8s\n",
+                        SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime, "CHILD", "PID",
+                        "STATE", "RESTARTS");
     out = line;
     for (const Child* child : {sipd_.get(), rtpd_.get()}) {
-        std::snprintf(
+        (void)std::snprintf(
             line, sizeof line, "%-6s %8d %-9s %8u\n", child->name, static_cast<int>(child->pid),
             child->ready ? "ready" : (child->pid > 0 ? "starting" : "down"), child->restarts);
         out += line;

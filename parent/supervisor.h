@@ -24,7 +24,7 @@ namespace sipmasq {
 // Descriptors the parent opened for sipd and keeps for its restarts.
 struct SipSocket {
     UniqueFd fd;
-    uint8_t side = 0;  // 0 inside, 1 outside
+    uint8_t side = 0;       // 0 inside, 1 outside
     uint8_t transport = 0;  // proto::kSipUdp, or proto::kSipTcpListener
     SockAddr local;
 };
@@ -67,8 +67,7 @@ class Supervisor final : public ControlBackend {
     // What a child wrote to stdout/stderr, line by line into the log.
     void read_output(Child& child, bool drain);
     // A LOG line of a child, within its budget (call records have their own).
-    void relay_child_line(Child& child, LogLevel level, std::string_view text,
-                          bool record = false);
+    void relay_child_line(Child& child, LogLevel level, std::string_view text, bool record = false);
     void reap_children();
     void child_died(Child& child, int status);
     void start_child(Child& child);

@@ -23,8 +23,8 @@ struct PortPoolStats {
     uint32_t total_pairs = 0;
     uint32_t free = 0;
     uint32_t used = 0;
-    uint32_t quarantined = 0;      // includes pairs set aside as held elsewhere
-    uint64_t set_aside_total = 0;  // pairs found bound by another process
+    uint32_t quarantined = 0;         // includes pairs set aside as held elsewhere
+    uint64_t set_aside_total = 0;     // pairs found bound by another process
     uint64_t reused_early_total = 0;  // quarantined pairs handed out before their time
 };
 

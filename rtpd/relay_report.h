@@ -18,5 +18,4 @@ using TagLookup = std::function<const std::string&(uint32_t id)>;
                                          const TagLookup& tag_of, int64_t now_ms, bool json);
 [[nodiscard]] std::string format_stats(const RelayStats& stats, bool json);
 
-
 }  // namespace sipmasq

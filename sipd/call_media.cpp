@@ -376,8 +376,8 @@ void SipProxy::adopt_forward(uint32_t id, const MediaStart& entry) {
     // What rtpd lists is bounded by its port range; still, never more than
     // the call table may hold.
     const size_t cap = settings_.limits.max_calls * settings_.limits.max_media_streams;
-    if (forward_owner_.size() >= cap || (calls_.find(entry.tag) == calls_.end() &&
-                                         calls_.size() >= settings_.limits.max_calls)) {
+    if (forward_owner_.size() >= cap ||
+        (calls_.find(entry.tag) == calls_.end() && calls_.size() >= settings_.limits.max_calls)) {
         log_warning("forward %u of %s not adopted: the call table is full; stopping it", id,
                     entry.tag.c_str());
         media_.stop(id);

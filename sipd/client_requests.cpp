@@ -4,8 +4,7 @@ namespace sipmasq {
 
 namespace {
 
-OsipMessagePtr hop_request(const osip_message_t* invite, const char* method,
-                           const osip_to_t* to) {
+OsipMessagePtr hop_request(const osip_message_t* invite, const char* method, const osip_to_t* to) {
     if (invite == nullptr || invite->req_uri == nullptr || invite->from == nullptr ||
         to == nullptr || invite->call_id == nullptr || invite->cseq == nullptr ||
         osip_list_size(&invite->vias) < 1)

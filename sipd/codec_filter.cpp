@@ -15,10 +15,10 @@ struct StaticType {
 
 // RFC 3551 tables 4 and 5: payload types that need no a=rtpmap.
 constexpr StaticType kStatic[] = {
-    {0, "PCMU"},  {3, "GSM"},   {4, "G723"},  {5, "DVI4"},  {6, "DVI4"},  {7, "LPC"},
+    {0, "PCMU"},  {3, "GSM"},   {4, "G723"},  {5, "DVI4"},  {6, "DVI4"},   {7, "LPC"},
     {8, "PCMA"},  {9, "G722"},  {10, "L16"},  {11, "L16"},  {12, "QCELP"}, {13, "CN"},
-    {14, "MPA"},  {15, "G728"}, {16, "DVI4"}, {17, "DVI4"}, {18, "G729"}, {25, "CelB"},
-    {26, "JPEG"}, {28, "nv"},   {31, "H261"}, {32, "MPV"},  {33, "MP2T"}, {34, "H263"},
+    {14, "MPA"},  {15, "G728"}, {16, "DVI4"}, {17, "DVI4"}, {18, "G729"},  {25, "CelB"},
+    {26, "JPEG"}, {28, "nv"},   {31, "H261"}, {32, "MPV"},  {33, "MP2T"},  {34, "H263"},
 };
 
 // "96 opus/48000/2" -> ("96", "opus")
@@ -34,8 +34,7 @@ bool attribute_of_format(const sdp_attribute_t* a, std::string_view format) {
     return first_token(osip_sv(a->a_att_value)) == format;
 }
 
-bool matches(const std::vector<std::string>& list, std::string_view format,
-             std::string_view name) {
+bool matches(const std::vector<std::string>& list, std::string_view format, std::string_view name) {
     return std::any_of(list.begin(), list.end(), [&](const std::string& entry) {
         return entry == format || iequals(entry, name);
     });
@@ -50,7 +49,8 @@ std::string codec_name(const sdp_media_t* media, std::string_view format) {
         const std::string_view value = osip_sv(a->a_att_value);
         if (first_token(value) != format) continue;
         std::string_view rest = value.substr(std::min(value.size(), format.size()));
-        while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+        while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t'))
+            rest.remove_prefix(1);
         return std::string(rest.substr(0, rest.find('/')));
     }
     for (const StaticType& s : kStatic)

@@ -147,9 +147,9 @@ DigestAuth::DigestAuth(std::string realm, std::unordered_map<std::string, std::s
 
 std::string DigestAuth::make_nonce(int64_t now) const {
     char signed_part[34];
-    std::snprintf(signed_part, sizeof signed_part, "%016llx.%016llx",
-                  static_cast<unsigned long long>(now),
-                  static_cast<unsigned long long>(++nonce_serial_));
+    (void)std::snprintf(signed_part, sizeof signed_part, "%016llx.%016llx",
+                        static_cast<unsigned long long>(now),
+                        static_cast<unsigned long long>(++nonce_serial_));
     return std::string(signed_part) + "." + hmac_md5_hex(secret_, signed_part);
 }
 

@@ -76,9 +76,10 @@ std::shared_ptr<const DigestAuth> digest_auth(const Config& config) {
             std::exit(1);
         }
         // siproxd's proxy_auth_passwd: one password, whatever the user.
-        log_notice("REGISTER needs digest authentication in realm %s (one password for every "
-                   "user)",
-                   config.proxy_auth_realm.c_str());
+        log_notice(
+            "REGISTER needs digest authentication in realm %s (one password for every "
+            "user)",
+            config.proxy_auth_realm.c_str());
         return std::make_shared<DigestAuth>(config.proxy_auth_realm,
                                             std::unordered_map<std::string, std::string>{},
                                             std::move(secret), config.proxy_auth_passwd);
@@ -371,8 +372,9 @@ class SipdProcess {
             if (advertised_) adv.push_back(*advertised_);
             s.peers = make_peer_policy(s.policy.inside_networks, ins, outs, adv);
             if (s.peers.loopback_only)
-                log_notice("inside and outside are both on loopback: a test or development "
-                           "set-up, peers are not told apart by network");
+                log_notice(
+                    "inside and outside are both on loopback: a test or development "
+                    "set-up, peers are not told apart by network");
         }
         s.timers_changed = [this] { arm_transaction_timer(); };
         s.tcp_sender = [this](Side side, const SockAddr& dest, std::string_view data) {

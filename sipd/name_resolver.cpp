@@ -217,7 +217,7 @@ bool EvdnsResolver::srv_send(SrvLookup* lookup) {
                    std::strerror(errno));
         return false;
     }
-    const timeval wait{kSrvTryMs / 1000, (kSrvTryMs % 1000) * 1000};
+    const timeval wait{kSrvTryMs / 1000, suseconds_t{kSrvTryMs % 1000} * 1000};
     return event_add(lookup->ev.get(), &wait) == 0;
 }
 

@@ -62,8 +62,8 @@ std::optional<RouteDecision> route_unregistered(const RoutingPolicy& p, const os
     // (the number the provider called) goes on unchanged.
     if (auto account = did_account(t.did_ranges, osip_sv(req->req_uri->username))) {
         const size_t at = account->find('@');
-        return to_binding(table, normalise_aor(account->substr(0, at), account->substr(at + 1)), now,
-                          "did_range account");
+        return to_binding(table, normalise_aor(account->substr(0, at), account->substr(at + 1)),
+                          now, "did_range account");
     }
     if (t.default_target.empty()) return {};
     OsipUriPtr target = parse_uri(t.default_target);
@@ -71,8 +71,9 @@ std::optional<RouteDecision> route_unregistered(const RoutingPolicy& p, const os
     const std::string_view host = osip_sv(target->host);
     if (names_us(p, host)) {
         // An AOR of ours: whatever phone registered it.
-        const std::string_view aor_host =
-            p.us.is_own_host(host) && !p.public_host.empty() ? std::string_view(p.public_host) : host;
+        const std::string_view aor_host = p.us.is_own_host(host) && !p.public_host.empty()
+                                              ? std::string_view(p.public_host)
+                                              : host;
         return to_binding(table, normalise_aor(osip_sv(target->username), aor_host), now,
                           "default_target");
     }

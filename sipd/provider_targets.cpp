@@ -6,9 +6,9 @@ namespace sipmasq {
 
 std::optional<std::string> did_account(const std::vector<DidRange>& ranges,
                                        std::string_view number) {
-    const bool digits = !number.empty() &&
-                        std::all_of(number.begin() + (number.front() == '+' ? 1 : 0), number.end(),
-                                    [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        !number.empty() && std::all_of(number.begin() + (number.front() == '+' ? 1 : 0),
+                                       number.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits) return std::nullopt;
     for (const DidRange& r : ranges) {
         // Same length and sign: then text order is number order.

@@ -31,9 +31,10 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
     // TCP, the connection it went on.
     if (ct == nullptr || !is_own_via(top, us) || ct->side != arrival ||
         ct->transport != arrival_transport_ || !ct->dest.same_host(source)) {
-        const std::string details = std::to_string(code) + " " + method +
-                                    (ct == nullptr ? " matches no transaction of ours"
-                                                   : " from another address or transport than the request went to");
+        const std::string details =
+            std::to_string(code) + " " + method +
+            (ct == nullptr ? " matches no transaction of ours"
+                           : " from another address or transport than the request went to");
         refused("forged-response", source, details.c_str(), "forged response");
         return;
     }
@@ -141,8 +142,8 @@ void SipProxy::run_timers() {
         ClientTransaction* ct = transactions_.find_client(key);
         if (ct == nullptr || ct->request.empty()) continue;
         (void)send_bytes(ct->side, ct->transport, ct->dest, ct->request, "a retransmission");
-        ct->interval_ms = ct->method == "INVITE" ? ct->interval_ms * 2
-                                                 : std::min(ct->interval_ms * 2, kT2Ms);
+        ct->interval_ms =
+            ct->method == "INVITE" ? ct->interval_ms * 2 : std::min(ct->interval_ms * 2, kT2Ms);
         transactions_.set_timers(*ct, now + ct->interval_ms, ct->expires_at_ms);
     }
     for (const std::string& key : due.server_retransmit) {

@@ -158,8 +158,9 @@ int add_own_via(osip_message_t* req, const HostPort& me, std::string_view branch
                 Transport transport) {
     std::string host = me.host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    const std::string text = std::string("SIP/2.0/") + transport_name(transport) + " " + host + ":" + std::to_string(me.port) +
-                             ";branch=" + std::string(branch) + ";rport";
+    const std::string text = std::string("SIP/2.0/") + transport_name(transport) + " " + host +
+                             ":" + std::to_string(me.port) + ";branch=" + std::string(branch) +
+                             ";rport";
     OsipViaPtr via = parse_via(text);
     if (via == nullptr) return -1;
     if (osip_list_add(&req->vias, via.get(), 0) < 0) return -1;

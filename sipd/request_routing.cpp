@@ -10,9 +10,10 @@ namespace sipmasq {
 
 namespace {
 
+// No answer to an ACK, nor to a request that did not parse (req null).
 RouteDecision respond(const osip_message_t* req, int status, const char* reason) {
     RouteDecision d;
-    d.action = MSG_IS_ACK(req) ? RouteAction::Drop : RouteAction::Respond;
+    d.action = req == nullptr || MSG_IS_ACK(req) ? RouteAction::Drop : RouteAction::Respond;
     d.status = status;
     d.reason = reason;
     return d;

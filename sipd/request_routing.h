@@ -31,10 +31,10 @@ struct RoutingPolicy {
     Acl hosts_allow_reg;
     Acl hosts_allow_sip;
     Acl hosts_deny_sip;
-    HostPort outbound_proxy;  // host "" = none
+    HostPort outbound_proxy;                            // host "" = none
     std::vector<OutboundDomainRoute> outbound_domains;  // the first that names the host
-    std::vector<Cidr> inside_networks;  // next hops that are inside
-    ProviderTargets provider_targets;   // default_target, did_range
+    std::vector<Cidr> inside_networks;                  // next hops that are inside
+    ProviderTargets provider_targets;                   // default_target, did_range
 };
 
 enum class RouteAction : uint8_t {

@@ -41,8 +41,8 @@ const char* change_name(RegistrationTable::Change c) {
 // Statistics count these by name and every other method as "other", so a
 // flood of invented methods cannot grow the table.
 constexpr std::string_view kKnownMethods[] = {
-    "ACK",     "BYE",     "CANCEL",    "INFO",   "INVITE", "MESSAGE", "NOTIFY",
-    "OPTIONS", "PRACK",   "PUBLISH",   "REFER",  "REGISTER", "SUBSCRIBE", "UPDATE"};
+    "ACK",     "BYE",   "CANCEL",  "INFO",  "INVITE",   "MESSAGE",   "NOTIFY",
+    "OPTIONS", "PRACK", "PUBLISH", "REFER", "REGISTER", "SUBSCRIBE", "UPDATE"};
 
 }  // namespace
 
@@ -65,8 +65,9 @@ SipProxy::SipProxy(SipProxySettings settings, MediaLink& media, Sender sender)
     if (settings_.peers.inside_networks.empty()) {
         std::vector<SockAddr> adv;
         if (settings_.outside_advertised.valid()) adv.push_back(settings_.outside_advertised);
-        settings_.peers = make_peer_policy(settings_.policy.inside_networks,
-                                           {settings_.inside_local}, {settings_.outside_local}, adv);
+        settings_.peers =
+            make_peer_policy(settings_.policy.inside_networks, {settings_.inside_local},
+                             {settings_.outside_local}, adv);
     }
     if (!settings_.clock_ms) settings_.clock_ms = [] { return monotonic_ms(); };
     contacts_.set_capacity(settings_.limits.max_dialog_contacts);
@@ -188,8 +189,8 @@ bool SipProxy::send_bytes(Side side, Transport transport, const SockAddr& dest,
         ++refusals_by_reason_["destination"];
         uint64_t suppressed = 0;
         if (send_refused_log_.allow(monotonic_ms(), suppressed))
-            log_warning("not sending %s to %s on the %s: %s (%" PRIu64 " similar suppressed)",
-                        what, addr_text(dest).c_str(), side_name(side), why, suppressed);
+            log_warning("not sending %s to %s on the %s: %s (%" PRIu64 " similar suppressed)", what,
+                        addr_text(dest).c_str(), side_name(side), why, suppressed);
         return false;
     }
     if (transport == Transport::Tcp) {
@@ -355,8 +356,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
     } else if (ServerTransaction* st = transactions_.find_server(key)) {
         // A retransmission: the last answer again, from its transaction.
         if (st->side == arrival && st->source == source && !st->last_response.empty())
-            (void)send_bytes(st->side, st->transport, st->source, st->last_response,
-                             "a response");
+            (void)send_bytes(st->side, st->transport, st->source, st->last_response, "a response");
         return;
     } else {
         switch (transactions_.admit(source, is_provider(source))) {
@@ -368,8 +368,7 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
                 return;
             case TransactionTable::Admission::SourceBudget:
                 refused("request-limit", source,
-                        "too many transactions from this source: request dropped",
-                        "source budget");
+                        "too many transactions from this source: request dropped", "source budget");
                 return;
         }
         ServerTransaction fresh;
@@ -482,9 +481,8 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
     }();
     const Transport transport = arrival_transport_;
     settings_.resolver->resolve_hop(
-        d.next_hop,
-        [this, held, d, branch, key, arrival, source, now, stateless, provider_hop, transport](
-            std::optional<SockAddr> addr, const char* error) {
+        d.next_hop, [this, held, d, branch, key, arrival, source, now, stateless, provider_hop,
+                     transport](std::optional<SockAddr> addr, const char* error) {
             arrival_transport_ = transport;
             osip_message_t* m = held->get();
             if (!addr) {
@@ -516,7 +514,8 @@ void SipProxy::handle_cancel(const osip_message_t* cancel, Side arrival, const S
             send_response_to(resp.get(), arrival, source);
         return;
     }
-    if (OsipMessagePtr ok = build_response(cancel, 200)) send_response_to(ok.get(), arrival, source);
+    if (OsipMessagePtr ok = build_response(cancel, 200))
+        send_response_to(ok.get(), arrival, source);
     if (st->last_status >= 200) return;
     ClientTransaction* ct =
         st->client_key.empty() ? nullptr : transactions_.find_client(st->client_key);
@@ -552,8 +551,8 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     }
     if (const char* why = settings_.peers.refuse(out, dest)) {
         const std::string details = std::string("next hop ") + addr_text(dest) + ": " + why;
-        refused(arrival == Side::Outside ? "relay-refused" : "bad-request", source,
-                details.c_str(), "destination");
+        refused(arrival == Side::Outside ? "relay-refused" : "bad-request", source, details.c_str(),
+                "destination");
         respond(req, 403, arrival, source, nullptr, "destination");
         return;
     }

@@ -25,8 +25,8 @@
 #include "rate_limit.h"
 #include "registrar.h"
 #include "registration_table.h"
-#include "security_log.h"
 #include "request_routing.h"
+#include "security_log.h"
 #include "sip_types.h"
 #include "transaction_table.h"
 
@@ -35,11 +35,11 @@ namespace sipmasq {
 // The hard caps on what outside input can make sipd hold (sipmasq.conf(5)).
 struct ProxyLimits {
     TransactionLimits transactions;
-    size_t max_calls = 2500;                   // calls with media state, in all
-    size_t max_setup_calls_per_source = 8;     // unanswered INVITEs per source
-    size_t max_setup_streams = 1250;           // streams of unanswered calls, in all
-    size_t max_media_streams = 4;              // active m= lines in one SDP
-    size_t max_dialog_contacts = 16384;        // masqueraded dialog contacts
+    size_t max_calls = 2500;                // calls with media state, in all
+    size_t max_setup_calls_per_source = 8;  // unanswered INVITEs per source
+    size_t max_setup_streams = 1250;        // streams of unanswered calls, in all
+    size_t max_media_streams = 4;           // active m= lines in one SDP
+    size_t max_dialog_contacts = 16384;     // masqueraded dialog contacts
 };
 
 struct SipProxySettings {
@@ -53,7 +53,7 @@ struct SipProxySettings {
     // Registrar mode: REGISTERs must authenticate when set (proxy_auth_realm).
     std::shared_ptr<const DigestAuth> auth;
     // Dialog contacts unused this long are forgotten.
-    int64_t contact_idle_seconds = 4 * 3600;
+    int64_t contact_idle_seconds = int64_t{4} * 3600;
     // Where sipd may send and which media peers an SDP may name; empty
     // inside_networks: taken from policy.inside_networks and the addresses above.
     PeerPolicy peers;
@@ -89,10 +89,10 @@ struct Call {
     std::string call_id;
     std::string from;
     std::string to;
-    std::string from_tag;  // of the INVITE that made the call
-    std::string to_tag;    // of the first answer with one ("" until then)
-    SockAddr inside_addr;  // the inside phone's signalling address
-    SockAddr outside_hop;  // the outside signalling peer of the call
+    std::string from_tag;   // of the INVITE that made the call
+    std::string to_tag;     // of the first answer with one ("" until then)
+    SockAddr inside_addr;   // the inside phone's signalling address
+    SockAddr outside_hop;   // the outside signalling peer of the call
     SockAddr setup_source;  // where the INVITE came from (its setup budget)
     bool setup_counted = false;
     size_t setup_streams = 0;  // streams held while unanswered
@@ -179,13 +179,13 @@ class SipProxy {
     void finish_server(ServerTransaction& st, int status);
     // Registrar mode with proxy_auth_realm: false when the REGISTER was
     // challenged (401) instead of being accepted.
-    bool authenticated(const osip_message_t* req, Side arrival, const SockAddr& source,
-                       int64_t now, const std::string& st_key);
+    bool authenticated(const osip_message_t* req, Side arrival, const SockAddr& source, int64_t now,
+                       const std::string& st_key);
     // Media: rewrites the SDP through rtpd, then sends; false when it did
     // nothing (no SDP, or not crossing sides) and the caller sends.
-    bool relay_media(OsipMessagePtr& msg, Side arrival, Side departure, Transport departure_transport,
-                     const SockAddr& dest, const SockAddr& source, const std::string& txn_key,
-                     int64_t now);
+    bool relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
+                     Transport departure_transport, const SockAddr& dest, const SockAddr& source,
+                     const std::string& txn_key, int64_t now);
     void finish_media(const std::shared_ptr<Pending>& p);
     // codec_allow/codec_deny left no stream: true when handled (488 or dropped).
     bool no_codec_left(OsipMessagePtr& msg, sdp_message_t* sdp, Side arrival,

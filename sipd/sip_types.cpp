@@ -69,7 +69,7 @@ uint64_t stable_hash64(std::string_view data, uint64_t seed) noexcept {
 
 std::string hex64(uint64_t value) {
     char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(value));
+    (void)std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(value));
     return std::string(buf, 16);
 }
 

@@ -1,10 +1,10 @@
 #include "transaction_table.h"
 
-#include "message_fields.h"
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
+
+#include "message_fields.h"
 
 namespace sipmasq {
 
@@ -88,8 +88,7 @@ TransactionTable::Admission TransactionTable::admit(const SockAddr& source, bool
         completed_.pop_front();
         remove_completed(oldest);
     }
-    if (servers_.size() >= limits_.max_total || bytes_ >= limits_.max_bytes)
-        return Admission::Full;
+    if (servers_.size() >= limits_.max_total || bytes_ >= limits_.max_bytes) return Admission::Full;
     const size_t budget = limits_.max_per_source * (provider ? limits_.provider_factor : 1);
     if (from_source(source) >= budget) return Admission::SourceBudget;
     return Admission::Ok;

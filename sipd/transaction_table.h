@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <deque>
 #include <set>
-#include <tuple>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -36,15 +36,15 @@ inline constexpr int64_t kTimerCMs = 180000;      // an INVITE left without a fi
 
 struct ServerTransaction {
     std::string key;
-    std::string method;  // INVITE, BYE, ... (never ACK)
+    std::string method;        // INVITE, BYE, ... (never ACK)
     Side side = Side::Inside;  // where the request came from: its responses go back there
     Transport transport = Transport::Udp;  // TCP: responses go back over its connection
-    SockAddr source;           // the packet's source (the connection's peer): every response goes here
-    std::string client_key;    // our client transaction ("" until forwarded)
-    int last_status = 0;       // 0: nothing sent yet
-    std::string last_response; // what a retransmitted request gets again
-    bool acked = false;        // INVITE: the ACK of our non-2xx came
-    bool completed = false;    // a final answer went out: only absorbing retransmissions now
+    SockAddr source;  // the packet's source (the connection's peer): every response goes here
+    std::string client_key;        // our client transaction ("" until forwarded)
+    int last_status = 0;           // 0: nothing sent yet
+    std::string last_response;     // what a retransmitted request gets again
+    bool acked = false;            // INVITE: the ACK of our non-2xx came
+    bool completed = false;        // a final answer went out: only absorbing retransmissions now
     int64_t retransmit_at_ms = 0;  // timer G (non-2xx final to an INVITE), 0 = none
     int64_t interval_ms = 0;
     int64_t expires_at_ms = 0;
@@ -54,12 +54,12 @@ struct ClientTransaction {
     std::string key;     // branch + method
     std::string branch;  // ours, in our Via
     std::string method;
-    Side side = Side::Outside;  // the side it was sent to
+    Side side = Side::Outside;             // the side it was sent to
     Transport transport = Transport::Udp;  // its responses must come back the same way
-    SockAddr dest;              // the only address its responses may come from
+    SockAddr dest;                         // the only address its responses may come from
     std::string server_key;
-    std::string request;  // the bytes sent, for retransmissions, CANCEL and ACK
-    int last_status = 0;  // 0: no response yet
+    std::string request;         // the bytes sent, for retransmissions, CANCEL and ACK
+    int last_status = 0;         // 0: no response yet
     bool cancel_wanted = false;  // a CANCEL waits for the first provisional
     bool cancelled = false;
     int64_t retransmit_at_ms = 0;  // timer A / E, 0 = none
@@ -73,9 +73,9 @@ struct TransactionLimits {
     // Server transactions; each has at most one client one. When full, the
     // oldest completed one (only absorbing retransmissions) makes room.
     size_t max_total = 4096;
-    size_t max_per_source = 64;   // transactions in progress per source address
-    size_t provider_factor = 16;  // configured providers get this many times more
-    size_t max_bytes = 32u << 20; // kept request and response bytes, in all
+    size_t max_per_source = 64;    // transactions in progress per source address
+    size_t provider_factor = 16;   // configured providers get this many times more
+    size_t max_bytes = 32u << 20;  // kept request and response bytes, in all
 };
 
 class TransactionTable {
@@ -136,7 +136,12 @@ class TransactionTable {
     // Completed transactions, oldest first (keys may be gone already).
     std::deque<std::string> completed_;
     // Every timer of every transaction, earliest first.
-    enum class TimerKind : uint8_t { ServerRetransmit, ServerExpiry, ClientRetransmit, ClientExpiry };
+    enum class TimerKind : uint8_t {
+        ServerRetransmit,
+        ServerExpiry,
+        ClientRetransmit,
+        ClientExpiry
+    };
     using TimerEntry = std::tuple<int64_t, TimerKind, std::string>;
     std::set<TimerEntry> timers_;
     void index_timer(int64_t old_at, int64_t new_at, TimerKind kind, const std::string& key);

@@ -247,7 +247,8 @@ std::vector<KeyCase> key_cases() {
          },
          "[::1]:5060",
          {"outbound_domain_name = example.com"}},
-        {"outbound_domain_port", "5061",
+        {"outbound_domain_port",
+         "5061",
          [](const Config& c) {
              ASSERT_EQ(c.outbound_domains.size(), 1u);
              EXPECT_EQ(c.outbound_domains[0].port, 5061);
@@ -262,8 +263,7 @@ std::vector<KeyCase> key_cases() {
         {"use_rport", "3", [](const Config& c) { EXPECT_EQ(c.use_rport, 3); }, "4"},
         {"sip_dscp", "26", [](const Config& c) { EXPECT_EQ(c.sip_dscp, 26); }, "64"},
         {"ua_string", "sipmasq phone",
-         [](const Config& c) { EXPECT_EQ(c.ua_string, "sipmasq phone"); },
-         std::string(257, 'u')},
+         [](const Config& c) { EXPECT_EQ(c.ua_string, "sipmasq phone"); }, std::string(257, 'u')},
         {"strip_header", "User-Agent, Subject",
          [](const Config& c) {
              EXPECT_EQ(c.strip_header, (std::vector<std::string>{"User-Agent", "Subject"}));
@@ -282,7 +282,9 @@ std::vector<KeyCase> key_cases() {
          },
          "128"},
         {"codec_deny", "G729 18",
-         [](const Config& c) { EXPECT_EQ(c.codec_deny, (std::vector<std::string>{"G729", "18"})); },
+         [](const Config& c) {
+             EXPECT_EQ(c.codec_deny, (std::vector<std::string>{"G729", "18"}));
+         },
          "G7/29"},
         {"default_target", "sip:reception@sip.example.net",
          [](const Config& c) { EXPECT_EQ(c.default_target, "sip:reception@sip.example.net"); },
@@ -302,10 +304,9 @@ std::vector<KeyCase> key_cases() {
 // refused with the reason; two loopback addresses (a test set-up) are not.
 TEST(Config, OneArmedSetUpIsRefused) {
     for (const char* spec : {"127.0.0.1", "lo"}) {
-        const auto r = parse_config_text(
-            config_text(std::string("if_inbound = ") + spec,
-                        {std::string("if_outbound = ") + spec}),
-            kPath);
+        const auto r = parse_config_text(config_text(std::string("if_inbound = ") + spec,
+                                                     {std::string("if_outbound = ") + spec}),
+                                         kPath);
         EXPECT_FALSE(r.ok()) << spec;
         EXPECT_TRUE(has_message(r.errors, 2, "a one-armed set-up cannot be trusted")) << dump(r);
     }
@@ -371,9 +372,7 @@ TEST(Config, UnknownKeyIsAnErrorWithLine) {
 
 TEST(Config, UnsupportedSiproxdKeyIsAWarningWithLine) {
     const auto r = parse_config_text(
-        "\n\nrtp_proxy_enable = 1\nplugin_shortdial_akey = *00\n" +
-            config_text("# rest"),
-        kPath);
+        "\n\nrtp_proxy_enable = 1\nplugin_shortdial_akey = *00\n" + config_text("# rest"), kPath);
     ASSERT_TRUE(r.ok()) << dump(r);
     ASSERT_EQ(r.warnings.size(), 2u);
     EXPECT_EQ(r.warnings[0].to_string(),
@@ -479,7 +478,8 @@ TEST(Config, HeadersSipmasqNeedsCannotBeStripped) {
     for (const char* name : {"Via", "v", "Call-ID", "i", "CSeq", "Contact", "m", "Record-Route",
                              "Content-Length", "l", "Proxy-Authorization"}) {
         SCOPED_TRACE(name);
-        const auto strip = parse_config_text(config_text(std::string("strip_header = ") + name), kPath);
+        const auto strip =
+            parse_config_text(config_text(std::string("strip_header = ") + name), kPath);
         EXPECT_TRUE(has_message(strip.errors, 1, "sipmasq needs")) << dump(strip);
         const auto repl =
             parse_config_text(config_text(std::string("replace_header = ") + name + ": x"), kPath);
@@ -567,8 +567,7 @@ TEST(Config, UserRootAndUnknownUserRefused) {
     // rtp_user: the same two refusals, with its own name.
     const auto rtp_root = parse_config_text(config_text("rtp_user = root"), kPath);
     EXPECT_TRUE(has_message(rtp_root.errors, 1, "rtp_user 'root' has uid 0")) << dump(rtp_root);
-    const auto rtp_none =
-        parse_config_text(config_text("rtp_user = no_such_user_sipmasq"), kPath);
+    const auto rtp_none = parse_config_text(config_text("rtp_user = no_such_user_sipmasq"), kPath);
     EXPECT_TRUE(has_message(rtp_none.errors, 1, "rtp_user 'no_such_user_sipmasq' does not exist"))
         << dump(rtp_none);
     // Unset, rtpd runs as `user`.
@@ -652,8 +651,7 @@ TEST(Config, TheWholeFileSystemIsNoJail) {
 
 TEST(Config, TheRegistrationFileLiesInsideTheJail) {
     // Outside the jail, sipd would hold a directory the chroot should hide.
-    const auto outside =
-        parse_config_text(config_text("registration_file = /var/tmp/regs"), kPath);
+    const auto outside = parse_config_text(config_text("registration_file = /var/tmp/regs"), kPath);
     EXPECT_TRUE(has_message(outside.errors, 1,
                             "test.conf:1: registration_file /var/tmp/regs is outside chrootjail "
                             "/usr; put it in a directory inside the jail"))

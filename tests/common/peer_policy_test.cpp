@@ -39,8 +39,7 @@ TEST(PeerPolicy, SpecialAddressesAreNeverPeers) {
         EXPECT_STREQ(p.refuse(side, addr("192.0.2.0:5060")), "broadcast address");
         EXPECT_STREQ(p.refuse(side, addr("169.254.1.1:5060")), "link-local address");
         EXPECT_STREQ(p.refuse(side, addr("[fe80::1]:5060")), "link-local address");
-        EXPECT_STREQ(p.refuse(side, addr("[::ffff:192.0.2.10]:5060")),
-                     "IPv4-mapped IPv6 address");
+        EXPECT_STREQ(p.refuse(side, addr("[::ffff:192.0.2.10]:5060")), "IPv4-mapped IPv6 address");
         EXPECT_STREQ(p.refuse(side, addr("192.0.2.10:0")), "port 0");
     }
 }

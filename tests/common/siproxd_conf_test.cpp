@@ -18,7 +18,8 @@
 namespace sipmasq {
 namespace {
 
-const char* const kSiproxdConf = R"(######################################################################
+const char* const kSiproxdConf =
+    R"(######################################################################
 # siproxd.conf - siproxd configuration file
 ######################################################################
 #
@@ -142,13 +143,26 @@ TEST(SiproxdConf, ReadAsItIsAndOnlyWhatIsMissingWarns) {
         warned.insert(w.message.substr(open + 1, w.message.find('\'', open + 1) - open - 1));
     }
     const std::multiset<std::string> expected = {
-        "rtp_proxy_enable",  "rtp_input_dejitter",       "rtp_output_dejitter",
-        "debug_port",        "mask_host",                "masked_host",
-        "obscure_loops",     "plugindir",                "load_plugin",
-        "load_plugin",       "load_plugin",              "plugin_demo_string",
-        "plugin_shortdial_akey", "plugin_shortdial_entry", "plugin_logcall_log",
-        "plugin_defaulttarget_log", "plugin_fix_bogus_via_networks", "plugin_stun_server",
-        "plugin_stun_port",  "plugin_stun_period",
+        "rtp_proxy_enable",
+        "rtp_input_dejitter",
+        "rtp_output_dejitter",
+        "debug_port",
+        "mask_host",
+        "masked_host",
+        "obscure_loops",
+        "plugindir",
+        "load_plugin",
+        "load_plugin",
+        "load_plugin",
+        "plugin_demo_string",
+        "plugin_shortdial_akey",
+        "plugin_shortdial_entry",
+        "plugin_logcall_log",
+        "plugin_defaulttarget_log",
+        "plugin_fix_bogus_via_networks",
+        "plugin_stun_server",
+        "plugin_stun_port",
+        "plugin_stun_period",
     };
     EXPECT_EQ(warned, expected);
 

@@ -3,8 +3,8 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -199,7 +199,8 @@ TEST_F(DaemonTest, WhatAChildPrintsBecomesAParentLogLineNotRawOutput) {
             ASSERT_TRUE(child_err.is_open());
             child_err << marker << " first\n" << marker << "\x1b[31m second\n" << std::flush;
         }
-        const std::string prefix = std::string(name) + "\\[" + std::to_string(pid) + "\\]: output: ";
+        const std::string prefix =
+            std::string(name) + "\\[" + std::to_string(pid) + "\\]: output: ";
         EXPECT_TRUE(daemon_.wait_for_log(prefix + marker + " first\n", 5s, mark)) << daemon_.log();
         EXPECT_TRUE(daemon_.wait_for_log(prefix + marker + "\\?\\[31m second\n", 5s, mark))
             << daemon_.log();
@@ -223,8 +224,8 @@ TEST_F(DaemonTest, AChildsOutputHasTheSameLinesASecondBudget) {
         ASSERT_TRUE(child_err.is_open());
         for (int i = 0; i < 2000; ++i) child_err << "flood line " << i << "\n";
     }
-    EXPECT_TRUE(daemon_.wait_for_log("rtpd\\[[0-9]+\\]: more than 500 log lines a second", 5s,
-                                     mark))
+    EXPECT_TRUE(
+        daemon_.wait_for_log("rtpd\\[[0-9]+\\]: more than 500 log lines a second", 5s, mark))
         << daemon_.log().substr(mark, 2000);
     std::this_thread::sleep_for(300ms);
     const std::string text = daemon_.log().substr(mark);
@@ -252,7 +253,8 @@ TEST_F(DaemonTest, SipdHoldsNoDirectoryOutsideItsJail) {
     EXPECT_EQ(directories, 1);  // the registration file's directory
     // The parent created that directory, so it gave it to `user`; the jail
     // it did not create stays root's.
-    struct stat state {}, jail_st {};
+    struct stat state {
+    }, jail_st{};
     ASSERT_EQ(::stat((jail + "/state").c_str(), &state), 0);
     ASSERT_EQ(::stat(jail.c_str(), &jail_st), 0);
     const passwd* nobody = ::getpwnam("nobody");

@@ -118,7 +118,8 @@ TEST_F(AttackTest, AnSdpWithAHundredStreamsOpensNoForward) {
     std::string sdp = "v=0\no=m 1 1 IN IP4 203.0.113.66\ns=-\nc=IN IP4 203.0.113.66\nt=0 0\n";
     for (int i = 0; i < 100; ++i) sdp += "m=audio " + std::to_string(4000 + 2 * i) + " RTP/AVP 0\n";
     const size_t mark = daemon_.log_size();
-    send_to(mallory_, "203.0.113.1", 5060, with_body(R"(INVITE sip:alice@203.0.113.1 SIP/2.0
+    send_to(mallory_, "203.0.113.1", 5060,
+            with_body(R"(INVITE sip:alice@203.0.113.1 SIP/2.0
 Via: SIP/2.0/UDP 203.0.113.66:5099;branch=z9hG4bKstreams
 Max-Forwards: 70
 To: <sip:alice@203.0.113.1>
@@ -128,13 +129,15 @@ CSeq: 1 INVITE
 Contact: <sip:m@203.0.113.66:5099>
 Content-Type: application/sdp
 )",
-                                                     sdp));
+                      sdp));
     std::string answer;
-    for (int i = 0; i < 3 && answer.rfind("SIP/2.0 488", 0) != 0; ++i) answer = receive_any(mallory_);
+    for (int i = 0; i < 3 && answer.rfind("SIP/2.0 488", 0) != 0; ++i)
+        answer = receive_any(mallory_);
     EXPECT_EQ(answer.rfind("SIP/2.0 488 ", 0), 0u) << answer;
-    EXPECT_TRUE(daemon_.wait_for_log("security: media-refused from 203.0.113.66:5099: 100 media "
-                                     "streams, at most 4",
-                                     2s, mark))
+    EXPECT_TRUE(
+        daemon_.wait_for_log("security: media-refused from 203.0.113.66:5099: 100 media "
+                             "streams, at most 4",
+                             2s, mark))
         << daemon_.log();
     EXPECT_EQ(receive_any(alice, 1), "") << "the INVITE reached alice";
     const std::string streams = ctl_text("streams");
@@ -150,8 +153,8 @@ TEST_F(AttackTest, AHundredThousandMethodNamesLeaveSipdsMemoryFlat) {
                 "M" + n + " sip:alice@203.0.113.1 SIP/2.0\r\nVia: SIP/2.0/UDP " +
                     "203.0.113.66:5099;branch=z9hG4bKm" + n +
                     "\r\nMax-Forwards: 70\r\nTo: <sip:alice@203.0.113.1>\r\nFrom: "
-                    "<sip:m@203.0.113.66>;tag=1\r\nCall-ID: m" + n + "@x\r\nCSeq: 1 M" + n +
-                    "\r\nContent-Length: 0\r\n\r\n");
+                    "<sip:m@203.0.113.66>;tag=1\r\nCall-ID: m" +
+                    n + "@x\r\nCSeq: 1 M" + n + "\r\nContent-Length: 0\r\n\r\n");
         if (i % 200 == 199) std::this_thread::sleep_for(2ms);  // paced: most are read
     }
     std::this_thread::sleep_for(500ms);
@@ -171,19 +174,22 @@ TEST_F(AttackTest, AnInviteFloodFromOneSourceLeavesRoomForARealCall) {
     ASSERT_GE(carol, 0);
     for (int i = 0; i < 300; ++i) {
         const std::string n = std::to_string(i);
-        const std::string head = "INVITE sip:carol@203.0.113.1 SIP/2.0\n"
-                                 "Via: SIP/2.0/UDP 203.0.113.66:5099;branch=z9hG4bKflood" +
-                                 n + "\nMax-Forwards: 70\nTo: <sip:carol@203.0.113.1>\n" +
-                                 "From: <sip:m@203.0.113.66>;tag=1\nCall-ID: flood" + n +
-                                 "@203.0.113.66\nCSeq: 1 INVITE\n" +
-                                 "Contact: <sip:m@203.0.113.66:5099>\n" +
-                                 "Content-Type: application/sdp\n";
-        const std::string sdp = "v=0\no=m 1 1 IN IP4 203.0.113.66\ns=-\nc=IN IP4 203.0.113.66\n"
-                                "t=0 0\nm=audio " + std::to_string(4000 + 2 * i) + " RTP/AVP 0\n";
+        const std::string head =
+            "INVITE sip:carol@203.0.113.1 SIP/2.0\n"
+            "Via: SIP/2.0/UDP 203.0.113.66:5099;branch=z9hG4bKflood" +
+            n + "\nMax-Forwards: 70\nTo: <sip:carol@203.0.113.1>\n" +
+            "From: <sip:m@203.0.113.66>;tag=1\nCall-ID: flood" + n +
+            "@203.0.113.66\nCSeq: 1 INVITE\n" + "Contact: <sip:m@203.0.113.66:5099>\n" +
+            "Content-Type: application/sdp\n";
+        const std::string sdp =
+            "v=0\no=m 1 1 IN IP4 203.0.113.66\ns=-\nc=IN IP4 203.0.113.66\n"
+            "t=0 0\nm=audio " +
+            std::to_string(4000 + 2 * i) + " RTP/AVP 0\n";
         send_to(mallory_, "203.0.113.1", 5060, with_body(head, sdp));
         if (i % 50 == 49) std::this_thread::sleep_for(5ms);
     }
-    EXPECT_TRUE(daemon_.wait_for_log("security: call-limit from 203.0.113.66", 3s)) << daemon_.log();
+    EXPECT_TRUE(daemon_.wait_for_log("security: call-limit from 203.0.113.66", 3s))
+        << daemon_.log();
     const std::string calls = ctl_text("calls");
     EXPECT_LE(std::count(calls.begin(), calls.end(), '\n'), 1 + 8) << calls;
 

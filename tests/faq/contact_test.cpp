@@ -46,10 +46,9 @@ class NatContactTest : public FaqTest {
             "ip link add vp0 netns " + ph_ + " type veth peer name vp1 netns " + in_ + ";" +
             "ip -n " + ph_ + " addr add 198.51.100.10/24 dev vp0;" + "ip -n " + in_ +
             " addr add 198.51.100.1/24 dev vp1;" + "ip -n " + in_ +
-            " addr add 192.0.2.30/24 dev vi0;" + "ip -n " + ph_ + " link set vp0 up;" +
-            "ip -n " + in_ + " link set vp1 up;" + "ip -n " + ph_ +
-            " route add default via 198.51.100.1;" + "ip netns exec " + in_ +
-            " sysctl -qw net.ipv4.ip_forward=1;" + "ip netns exec " + in_ +
+            " addr add 192.0.2.30/24 dev vi0;" + "ip -n " + ph_ + " link set vp0 up;" + "ip -n " +
+            in_ + " link set vp1 up;" + "ip -n " + ph_ + " route add default via 198.51.100.1;" +
+            "ip netns exec " + in_ + " sysctl -qw net.ipv4.ip_forward=1;" + "ip netns exec " + in_ +
             " nft -f - <<'EOF'\n"
             "table ip nat {\n"
             "  chain post { type nat hook postrouting priority 100;\n"

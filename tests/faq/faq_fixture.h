@@ -26,7 +26,6 @@
 
 namespace sipmasq::test {
 
-
 using namespace std::chrono_literals;
 
 inline int sh(const std::string& cmd, std::string* out = nullptr) {
@@ -90,7 +89,7 @@ inline std::string receive_from(int fd, const std::string& data) {
 
 // RTP through the relay until one datagram gets across (rtpd may latch).
 inline std::string relay_once(int from_fd, const std::string& ip, uint16_t port, int to_fd,
-                       const std::string& tag) {
+                              const std::string& tag) {
     for (int i = 0; i < 10; ++i) {
         send_to(from_fd, ip, port, tag);
         const std::string src = receive_from(to_fd, tag);
@@ -134,8 +133,8 @@ class FaqTest : public ::testing::Test {
                    "if_outbound = 203.0.113.1\n"
                    "sip_listen_port = 5060\n" +
                        rtp_ports_ +
-                   "user = nobody\n"
-                   "chrootjail = " +
+                       "user = nobody\n"
+                       "chrootjail = " +
                        jail +
                        "\n"
                        "registration_file = " +
@@ -242,8 +241,7 @@ class FaqTest : public ::testing::Test {
                                       {"-p", "5060", "-key", "rtp_port", "40000"});
         call.callee_msg = bg_msg_;
         const size_t mark = daemon_.log_size();
-        const auto args = sipp_args(out_, "call_uac_media.xml", "203.0.113.10",
-                                    "203.0.113.1:5060",
+        const auto args = sipp_args(out_, "call_uac_media.xml", "203.0.113.10", "203.0.113.1:5060",
                                     {"-p", "5062", "-s", "alice", "-key", "target", "203.0.113.1",
                                      "-key", "from_user", "bob", "-key", "from_domain",
                                      "203.0.113.10", "-key", "rtp_port", "40002", "-d", pause_ms});

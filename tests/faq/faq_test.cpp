@@ -4,11 +4,11 @@
 //   smq-fw-<pid>   sipmasq  192.0.2.1 inside, 203.0.113.1 outside
 //   smq-out-<pid>  external host 203.0.113.10 (bob, a registrar)
 // SIPp plays the phones, the registrar and the callers.
-#include "faq_fixture.h"
-
 #include <atomic>
 #include <regex>
 #include <thread>
+
+#include "faq_fixture.h"
 
 namespace sipmasq::test {
 namespace {
@@ -197,10 +197,10 @@ class TinyDns {
             r[8] = r[9] = r[10] = r[11] = 0;
             if (srv) {
                 // Priority 0, weight 0, port 5070, target bob.example.test.
-                const unsigned char ans[] = {0xc0, 12, 0, 33, 0, 1, 0, 0, 0, 60, 0, 24,
-                                             0, 0, 0, 0, 0x13, 0xce,
-                                             3, 'b', 'o', 'b', 7, 'e', 'x', 'a', 'm', 'p',
-                                             'l', 'e', 4, 't', 'e', 's', 't', 0};
+                const unsigned char ans[] = {0xc0, 12,  0,   33,  0,   1,   0,   0,    0,
+                                             60,   0,   24,  0,   0,   0,   0,   0x13, 0xce,
+                                             3,    'b', 'o', 'b', 7,   'e', 'x', 'a',  'm',
+                                             'p',  'l', 'e', 4,   't', 'e', 's', 't',  0};
                 r.append(reinterpret_cast<const char*>(ans), sizeof ans);
             } else if (known) {
                 const unsigned char ans[] = {0xc0, 12, 0, 1, 0,   1, 0,   0,
@@ -258,8 +258,7 @@ TEST_F(FaqDnsTest, CallOutFollowsTheSrvRecord) {
     EXPECT_TRUE(daemon_.wait_for_log(
         "DNS: SRV _sip._udp.provider.example.test: 0 0 5070 bob.example.test \\(ttl 60\\)", 2s))
         << daemon_.log();
-    EXPECT_TRUE(daemon_.wait_for_log("DNS: bob.example.test is 203.0.113.10", 2s))
-        << daemon_.log();
+    EXPECT_TRUE(daemon_.wait_for_log("DNS: bob.example.test is 203.0.113.10", 2s)) << daemon_.log();
 }
 
 TEST_F(FaqDnsTest, UnknownNameGets504) {

@@ -73,7 +73,8 @@ class InterfaceTrustTest : public FaqTest {
           << "ip -n " << x_ << " addr add 198.51.100.10/24 dev vx0;"
           << "ip -n " << fw_ << " link set vx1 up; ip -n " << x_ << " link set vx0 up;"
           << "ip -n " << x_ << " route add 192.0.2.0/24 via 198.51.100.1;"
-          << "ip -n " << in_ << " route add default via 192.0.2.1;"
+          << "ip -n " << in_
+          << " route add default via 192.0.2.1;"
           // The attacker's way to the inside address: through the outside.
           << "ip -n " << out_ << " route add 192.0.2.0/24 via 203.0.113.1;"
           << "ip netns exec " << fw_

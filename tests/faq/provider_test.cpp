@@ -22,18 +22,19 @@ TEST_F(FaqProviderTest, CodecFilterRemovesDeniedCodecFromTheOffer) {
     const size_t mark = daemon_.log().size();
     const pid_t bob = sipp_background(out_, "uas.xml", "203.0.113.10", {"-p", "5060"});
     std::string log;
-    const bool ok = sipp(in_, "call_uac_codecs.xml", "192.0.2.10", "192.0.2.1:5060",
-                         {"-p", "5062", "-s", "bob", "-key", "target", "203.0.113.10", "-key",
-                          "from_user", "alice", "-key", "from_domain", "203.0.113.1", "-d", "200",
-                          "-key", "rtp_port", "40002"},
-                         &log);
+    const bool ok = sipp(
+        in_, "call_uac_codecs.xml", "192.0.2.10", "192.0.2.1:5060",
+        {"-p", "5062", "-s", "bob", "-key", "target", "203.0.113.10", "-key", "from_user", "alice",
+         "-key", "from_domain", "203.0.113.1", "-d", "200", "-key", "rtp_port", "40002"},
+        &log);
     require_relay(mark);
     EXPECT_TRUE(ok) << log << daemon_.log();
     EXPECT_TRUE(background_ok(bob)) << read_file(bg_msg_);
     const std::string seen = read_file(bg_msg_);
     const size_t invite = seen.find("INVITE sip:bob@");
     ASSERT_NE(invite, std::string::npos) << seen;
-    const std::string offer = seen.substr(invite, seen.find("\n\n", seen.find("m=audio", invite)) - invite);
+    const std::string offer =
+        seen.substr(invite, seen.find("\n\n", seen.find("m=audio", invite)) - invite);
     EXPECT_NE(offer.find("m=audio"), std::string::npos) << offer;
     EXPECT_EQ(offer.find("G729"), std::string::npos) << offer;
     EXPECT_EQ(offer.find("annexb"), std::string::npos) << offer;
@@ -49,10 +50,11 @@ TEST_F(FaqProviderTest, OfferWithOnlyDeniedCodecsGets488) {
     const int bob = bind_ns(out_, "203.0.113.10", 5060);
     ASSERT_GE(bob, 0);
     std::string log;
-    EXPECT_TRUE(sipp(in_, "call_488_codec.xml", "192.0.2.10", "192.0.2.1:5060",
-                     {"-p", "5062", "-s", "bob", "-key", "target", "203.0.113.10", "-key",
-                      "from_user", "alice", "-key", "from_domain", "203.0.113.1", "-key", "rtp_port", "40002"},
-                     &log))
+    EXPECT_TRUE(
+        sipp(in_, "call_488_codec.xml", "192.0.2.10", "192.0.2.1:5060",
+             {"-p", "5062", "-s", "bob", "-key", "target", "203.0.113.10", "-key", "from_user",
+              "alice", "-key", "from_domain", "203.0.113.1", "-key", "rtp_port", "40002"},
+             &log))
         << log << daemon_.log();
     char buf[4096];
     EXPECT_LT(::recv(bob, buf, sizeof buf, MSG_DONTWAIT), 0) << "the INVITE went out";

@@ -48,8 +48,8 @@ class RecordsTest : public FaqTest {
     size_t count(const std::string& pattern, size_t from) {
         const std::string log = daemon_.log().substr(from);
         const std::regex re(pattern);
-        return static_cast<size_t>(
-            std::distance(std::sregex_iterator(log.begin(), log.end(), re), std::sregex_iterator()));
+        return static_cast<size_t>(std::distance(std::sregex_iterator(log.begin(), log.end(), re),
+                                                 std::sregex_iterator()));
     }
 };
 
@@ -57,18 +57,21 @@ TEST_F(RecordsTest, EveryCallHasItsStartAndEndAtFourHundredCallsASecond) {
     register_phone("alice", "192.0.2.10");
     constexpr int kCalls = 1600;
     const std::string calls = std::to_string(kCalls);
-    const pid_t alice = sipp_background(
-        in_, "uas_media.xml", "192.0.2.10",
-        {"-p", "5060", "-key", "rtp_port", "40000", "-m", calls});
+    const pid_t alice = sipp_background(in_, "uas_media.xml", "192.0.2.10",
+                                        {"-p", "5060", "-key", "rtp_port", "40000", "-m", calls});
     const size_t mark = daemon_.log().size();
     std::string log;
-    const bool caller_ok =
-        sipp(out_, "call_uac_media.xml", "203.0.113.10", "203.0.113.1:5060",
-             {"-p", "5062", "-s", "alice", "-key", "target", "203.0.113.1", "-key", "from_user",
-              "bob", "-key", "from_domain", "203.0.113.10", "-key", "rtp_port", "40002", "-m",
-              calls, "-r", "400", "-l", "400", "-d", "0", "-trace_stat", "-stf",
-              dir_.file("caller.csv")},
-             &log);
+    const bool caller_ok = sipp(out_, "call_uac_media.xml", "203.0.113.10", "203.0.113.1:5060",
+                                {"-p",           "5062", "-s",
+                                 "alice",        "-key", "target",
+                                 "203.0.113.1",  "-key", "from_user",
+                                 "bob",          "-key", "from_domain",
+                                 "203.0.113.10", "-key", "rtp_port",
+                                 "40002",        "-m",   calls,
+                                 "-r",           "400",  "-l",
+                                 "400",          "-d",   "0",
+                                 "-trace_stat",  "-stf", dir_.file("caller.csv")},
+                                &log);
     (void)background_ok(alice);
     std::this_thread::sleep_for(1s);  // the last records on their way
     const size_t starts = count("call start: From sip:bob@203.0.113.10", mark);

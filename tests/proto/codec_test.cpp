@@ -282,8 +282,9 @@ TEST(Decode, FieldChecks) {
     EXPECT_EQ(decode_with<SipSocketMsg>(MsgType::SipSocket,
                                         [](SipSocketMsg& m) { m.transport = kSipTcpListener; }),
               DecodeError::Ok);
-    EXPECT_EQ(decode_with<SipSocketMsg>(MsgType::SipSocket, [](SipSocketMsg& m) { m.transport = 2; }),
-              DecodeError::BadField);
+    EXPECT_EQ(
+        decode_with<SipSocketMsg>(MsgType::SipSocket, [](SipSocketMsg& m) { m.transport = 2; }),
+        DecodeError::BadField);
     EXPECT_EQ(decode_with<StartFwd>(MsgType::StartFwd, [](StartFwd& m) { m.tag[63] = 'x'; }),
               DecodeError::BadField);
     EXPECT_EQ(decode_with<StartFwd>(MsgType::StartFwd, [](StartFwd& m) { m.flags = 4; }),

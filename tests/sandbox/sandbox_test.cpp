@@ -250,13 +250,14 @@ TEST(SipdSandbox, AllowedTwinsExitZero) {
                          return ::syscall(SYS_socket, AF_INET,
                                           SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
                      }});
-    calls.push_back({"socket(AF_INET6, SOCK_STREAM)",
-                     [] { return raw_socket(AF_INET6, SOCK_STREAM); }});
+    calls.push_back(
+        {"socket(AF_INET6, SOCK_STREAM)", [] { return raw_socket(AF_INET6, SOCK_STREAM); }});
     calls.push_back({"accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)", [] {
                          const int fd = socket(AF_INET, SOCK_STREAM, 0);
                          // Not listening: EINVAL, but the call itself is let through.
                          return ::syscall(SYS_accept4, fd, nullptr, nullptr,
-                                          SOCK_NONBLOCK | SOCK_CLOEXEC) < 0 && errno == EINVAL
+                                          SOCK_NONBLOCK | SOCK_CLOEXEC) < 0 &&
+                                        errno == EINVAL
                                     ? 0
                                     : -1;
                      }});

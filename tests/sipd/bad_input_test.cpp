@@ -92,12 +92,11 @@ Content-Type: application/sdp
 class BadInputTest : public ::testing::Test {
   protected:
     BadInputTest()
-        : proxy_(settings(), media_,
-                 [this](Side side, const SockAddr& dest, std::string_view d) {
-                     // 100 Trying is hop by hop: kept apart.
-                     (d.rfind("SIP/2.0 100 ", 0) == 0 ? trying_ : sent_)
-                         .push_back({side, dest, std::string(d)});
-                 }) {
+        : proxy_(settings(), media_, [this](Side side, const SockAddr& dest, std::string_view d) {
+              // 100 Trying is hop by hop: kept apart.
+              (d.rfind("SIP/2.0 100 ", 0) == 0 ? trying_ : sent_)
+                  .push_back({side, dest, std::string(d)});
+          }) {
         sip_parser_init();
         samples::unique_branches = true;
         {

@@ -481,16 +481,17 @@ TEST(SharedPassword, EveryUserWithTheOnePassword) {
         const std::string nonce = auth.make_nonce(now);
         const std::string ha1 = md5_hex(std::string("alice:") + kRealm + ":" + password);
         const std::string ha2 = md5_hex("REGISTER:sip:203.0.113.1");
-        const std::string response =
-            md5_hex(ha1 + ":" + nonce + ":00000001:4f1b2c:auth:" + ha2);
+        const std::string response = md5_hex(ha1 + ":" + nonce + ":00000001:4f1b2c:auth:" + ha2);
         std::string msg = samples::register_alice();
         msg.insert(msg.find("User-Agent:"),
                    "Authorization: Digest username=\"alice\", realm=\"" + std::string(kRealm) +
                        "\", nonce=\"" + nonce + "\", uri=\"sip:203.0.113.1\", response=\"" +
-                       response + "\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"4f1b2c\"\r\n");
+                       response +
+                       "\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"4f1b2c\"\r\n");
         OsipMessagePtr req = parse_sip_message(msg);
         EXPECT_NE(req, nullptr);
-        return req ? auth.check(req.get(), now, *SockAddr::parse("192.0.2.10:5060")).verdict : AuthVerdict::Missing;
+        return req ? auth.check(req.get(), now, *SockAddr::parse("192.0.2.10:5060")).verdict
+                   : AuthVerdict::Missing;
     };
     EXPECT_EQ(check("common"), AuthVerdict::Ok);
     EXPECT_EQ(check("secret"), AuthVerdict::Failed);

@@ -61,7 +61,8 @@ TEST(CodecFilter, DenyByNameRemovesTheFormatAndItsAttributes) {
 
 TEST(CodecFilter, StaticPayloadTypesAreKnownByNameAndNumber) {
     auto sdp = offer();
-    EXPECT_EQ(codec_name(static_cast<sdp_media_t*>(osip_list_get(&sdp->m_medias, 1)), "34"), "H263");
+    EXPECT_EQ(codec_name(static_cast<sdp_media_t*>(osip_list_get(&sdp->m_medias, 1)), "34"),
+              "H263");
     (void)filter_codecs(sdp.get(), {{}, {"8"}});
     EXPECT_EQ(formats(sdp.get(), 0), (std::vector<std::string>{"18", "0", "101"}));
     EXPECT_EQ(sdp_to_string(sdp.get()).find("PCMA"), std::string::npos);
@@ -111,9 +112,9 @@ std::string with_headers(const std::string& extra) {
 
 TEST(HeaderFixes, StripMatchesTheParsedNameInEitherForm) {
     sip_parser_init();
-    auto msg = parse_sip_message(
-        with_headers("User-Agent: Phone 1.0\ns: full name\nSubject: long form\n"
-                     "Allow: INVITE, ACK\nX-Secret: 1\n"));
+    auto msg =
+        parse_sip_message(with_headers("User-Agent: Phone 1.0\ns: full name\nSubject: long form\n"
+                                       "Allow: INVITE, ACK\nX-Secret: 1\n"));
     ASSERT_NE(msg, nullptr);
     EXPECT_EQ(strip_header(msg.get(), "subject"), 2u);
     EXPECT_EQ(strip_header(msg.get(), "Allow"), 2u);  // libosip2 keeps one entry per method
@@ -133,8 +134,9 @@ TEST(HeaderFixes, StripMatchesTheParsedNameInEitherForm) {
 TEST(HeaderFixes, ReplaceOnlyWhereThePresentAndUaStringOutsideOnly) {
     sip_parser_init();
     const HeaderFixes fixes{{}, {{"Organization", "Example"}}, "sipmasq-gw"};
-    auto out = parse_sip_message(with_headers("User-Agent: Phone 1.0\nUser-Agent: again\n"
-                                              "Organization: Alice Inc\n"));
+    auto out =
+        parse_sip_message(with_headers("User-Agent: Phone 1.0\nUser-Agent: again\n"
+                                       "Organization: Alice Inc\n"));
     apply_header_fixes(out.get(), fixes, Side::Outside);
     const std::string text = lowered(out.get());
     EXPECT_EQ(text.find("phone 1.0"), std::string::npos) << text;
@@ -191,8 +193,10 @@ struct Targets : ::testing::Test {
     RouteDecision route(const std::string& method, const std::string& ruri,
                         const std::string& to = "") {
         auto m = parse_sip_message(samples::crlf(
-            method + " " + ruri + " SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.50:5060;branch=z9hG4bKt1\n"
-            "Max-Forwards: 70\nTo: <" + (to.empty() ? ruri : to) +
+            method + " " + ruri +
+            " SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.50:5060;branch=z9hG4bKt1\n"
+            "Max-Forwards: 70\nTo: <" +
+            (to.empty() ? ruri : to) +
             ">\nFrom: <sip:x@203.0.113.50>;tag=1\nCall-ID: t1@203.0.113.50\nCSeq: 1 " + method +
             "\nContent-Length: 0\n\n"));
         EXPECT_NE(m, nullptr);

@@ -75,7 +75,8 @@ class TransactionTest : public ::testing::Test {
     static std::string bob_answers(int status, const std::string& forwarded, bool sdp) {
         std::string text = "SIP/2.0 " + std::to_string(status) + " Whatever\r\nVia: SIP/2.0/UDP ";
         text += "203.0.113.1:5060;branch=" + top_branch(forwarded) + "\r\n";
-        text += R"(Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKnashds8;rport=5060;received=192.0.2.10
+        text +=
+            R"(Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKnashds8;rport=5060;received=192.0.2.10
 To: Bob <sip:bob@203.0.113.50>;tag=a6c85cf
 From: Alice <sip:alice@203.0.113.1>;tag=1928301774
 Call-ID: a84b4c76e66710@pc33.example.com
@@ -84,8 +85,9 @@ Contact: <sip:bob@203.0.113.50:5060>
 )";
         if (!sdp) return samples::crlf(text + "Content-Length: 0\r\n\r\n");
         text += "Content-Type: application/sdp\n";
-        return with_body(text, "v=0\no=bob 1 1 IN IP4 203.0.113.50\ns=-\nc=IN IP4 "
-                               "203.0.113.50\nt=0 0\nm=audio 3456 RTP/AVP 0\n");
+        return with_body(text,
+                         "v=0\no=bob 1 1 IN IP4 203.0.113.50\ns=-\nc=IN IP4 "
+                         "203.0.113.50\nt=0 0\nm=audio 3456 RTP/AVP 0\n");
     }
 
     test::FakeMedia media_;
@@ -112,8 +114,9 @@ CSeq: 1 INVITE
 Contact: <sip:y@198.51.100.66>
 Content-Type: application/sdp
 )";
-    return with_body(text, "v=0\no=m 1 1 IN IP4 198.51.100.66\ns=-\nc=IN IP4 198.51.100.66\n"
-                           "t=0 0\nm=audio 4000 RTP/AVP 0\n");
+    return with_body(text,
+                     "v=0\no=m 1 1 IN IP4 198.51.100.66\ns=-\nc=IN IP4 198.51.100.66\n"
+                     "t=0 0\nm=audio 4000 RTP/AVP 0\n");
 }
 
 TEST_F(TransactionTest, ForgedResponseReachesNoInsideHostAndOpensNoPort) {
@@ -178,8 +181,7 @@ Content-Length: 0
 TEST_F(TransactionTest, ManyStreamsInOneSdpAreRefusedWithoutAllocating) {
     register_alice();
     std::string sdp = "v=0\no=m 1 1 IN IP4 198.51.100.66\ns=-\nc=IN IP4 198.51.100.66\nt=0 0\n";
-    for (int i = 0; i < 100; ++i)
-        sdp += "m=audio " + std::to_string(4000 + 2 * i) + " RTP/AVP 0\n";
+    for (int i = 0; i < 100; ++i) sdp += "m=audio " + std::to_string(4000 + 2 * i) + " RTP/AVP 0\n";
     std::string inv = samples::invite_bob_to_alice_public();
     const size_t body = inv.find("\r\n\r\n");
     inv = with_body(inv.substr(0, inv.find("Content-Length")), sdp);
@@ -223,12 +225,13 @@ TEST_F(TransactionTest, UnansweredInviteFloodFromOneSourceLeavesRoomForOthers) {
 TEST_F(TransactionTest, DistinctMethodNamesKeepTheTablesBounded) {
     for (int i = 0; i < 100000; ++i) {
         const std::string method = "M" + std::to_string(i);
-        std::string req = "X sip:alice@203.0.113.1 SIP/2.0\r\n"
-                          "Via: SIP/2.0/UDP 198.51.100.66:5060;branch=z9hG4bKm" +
-                          std::to_string(i) +
-                          "\r\nMax-Forwards: 70\r\nTo: <sip:alice@203.0.113.1>\r\n"
-                          "From: <sip:m@198.51.100.66>;tag=1\r\nCall-ID: m" +
-                          std::to_string(i) + "@x\r\nCSeq: 1 X\r\nContent-Length: 0\r\n\r\n";
+        std::string req =
+            "X sip:alice@203.0.113.1 SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 198.51.100.66:5060;branch=z9hG4bKm" +
+            std::to_string(i) +
+            "\r\nMax-Forwards: 70\r\nTo: <sip:alice@203.0.113.1>\r\n"
+            "From: <sip:m@198.51.100.66>;tag=1\r\nCall-ID: m" +
+            std::to_string(i) + "@x\r\nCSeq: 1 X\r\nContent-Length: 0\r\n\r\n";
         req.replace(req.find("X sip"), 1, method);
         req.replace(req.find("CSeq: 1 X"), 9, "CSeq: 1 " + method);
         proxy_.handle_datagram(req, Side::Outside, mallory_, 1000);
@@ -325,7 +328,8 @@ TEST_F(TransactionTest, ByeFromOutsideTheDialogEndsNothing) {
                              std::to_string(n) + R"(
 Max-Forwards: 70
 To: Alice <sip:alice@203.0.113.1>;tag=1928301774
-From: Bob <sip:bob@203.0.113.50>;tag=)" + from_tag + R"(
+From: Bob <sip:bob@203.0.113.50>;tag=)" +
+                             from_tag + R"(
 Call-ID: a84b4c76e66710@pc33.example.com
 CSeq: 2 BYE
 Content-Length: 0
@@ -369,7 +373,8 @@ TEST_F(TransactionTest, RegistrationsAreBoundedPerAorAndInTotal) {
     sent_.clear();
     proxy_.handle_datagram(refresh, Side::Inside, alice_, 1000);
     ASSERT_FALSE(sent_.empty());
-    EXPECT_EQ(parse_sip_message(sent_.back().data)->status_code, 200) << "a refresh is no new contact";
+    EXPECT_EQ(parse_sip_message(sent_.back().data)->status_code, 200)
+        << "a refresh is no new contact";
     for (int i = 0; i < 9990; ++i) ASSERT_EQ(register_contact("u" + std::to_string(i), 5060), 200);
     EXPECT_EQ(proxy_.table().size(), 10000u);
     EXPECT_EQ(register_contact("late", 5060), 503);
@@ -380,13 +385,15 @@ TEST_F(TransactionTest, RegistrationsAreBoundedPerAorAndInTotal) {
 // past the budget a source's new requests are dropped, others go on.
 TEST_F(TransactionTest, RequestsInProgressAreBudgetedPerSource) {
     auto options = [](int i) {
-        return samples::crlf("OPTIONS sip:bob@203.0.113.50 SIP/2.0\n"
-                             "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKopt" +
-                             std::to_string(i) + R"(;rport
+        return samples::crlf(
+            "OPTIONS sip:bob@203.0.113.50 SIP/2.0\n"
+            "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKopt" +
+            std::to_string(i) + R"(;rport
 Max-Forwards: 70
 To: <sip:bob@203.0.113.50>
 From: <sip:alice@203.0.113.1>;tag=1
-Call-ID: opt)" + std::to_string(i) + R"(@192.0.2.10
+Call-ID: opt)" +
+            std::to_string(i) + R"(@192.0.2.10
 CSeq: 1 OPTIONS
 Content-Length: 0
 
@@ -422,13 +429,13 @@ TEST_F(TransactionTest, DialogContactsAreBounded) {
 // A keep-alive OPTIONS to sipmasq itself gets 200 and no security line,
 // from either side; an OPTIONS for a user is routed as any request.
 TEST_F(TransactionTest, OptionsPingToSipmasqItselfIsAnswered) {
-    for (const auto& [side, source, host] :
-         {std::tuple{Side::Outside, mallory_, "203.0.113.1"},
-          std::tuple{Side::Inside, alice_, "192.0.2.1:5060"}}) {
+    for (const auto& [side, source, host] : {std::tuple{Side::Outside, mallory_, "203.0.113.1"},
+                                             std::tuple{Side::Inside, alice_, "192.0.2.1:5060"}}) {
         sent_.clear();
         ::testing::internal::CaptureStderr();
         proxy_.handle_datagram(samples::crlf(std::string("OPTIONS sip:") + host + R"( SIP/2.0
-Via: SIP/2.0/UDP )" + source.to_string() + R"(;branch=z9hG4bKping)" + host + R"(
+Via: SIP/2.0/UDP )" + source.to_string() + R"(;branch=z9hG4bKping)" +
+                                             host + R"(
 Max-Forwards: 70
 To: <sip:)" + host + R"(>
 From: <sip:ping@example.test>;tag=1

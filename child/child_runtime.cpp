@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,7 +29,8 @@ void send_log_frame(LogLevel level, const char* text, size_t len, bool record = 
     uint8_t payload[1 + 1024];
     len = std::min(len, sizeof payload - 1);
     if (len == 0) return;
-    payload[0] = static_cast<uint8_t>(static_cast<uint8_t>(level) | (record ? proto::kLogRecord : 0));
+    payload[0] =
+        static_cast<uint8_t>(static_cast<uint8_t>(level) | (record ? proto::kLogRecord : 0));
     std::memcpy(payload + 1, text, len);
     uint8_t frame[sizeof(proto::Header) + sizeof payload];
     const size_t n = proto::encode(frame, proto::MsgType::Log, 0, 0,
@@ -77,10 +79,10 @@ ChildRuntime::ChildRuntime(proto::Process self, const char* ident, int argc, cha
         }
     }
     if (!is_seqpacket(kParentFd)) {
-        std::fprintf(stderr,
-                     "%s: started without its channel on fd 3; it is started by sipmasq(8), "
-                     "not by hand\n",
-                     ident);
+        (void)std::fprintf(stderr,
+                           "%s: started without its channel on fd 3; it is started by sipmasq(8), "
+                           "not by hand\n",
+                           ident);
         std::exit(EXIT_FAILURE);
     }
     const int flags = ::fcntl(kParentFd, F_GETFL);
@@ -119,7 +121,7 @@ ChildRuntime::ChildRuntime(proto::Process self, const char* ident, int argc, cha
         log_error("cannot watch the parent channel and signals");
         std::exit(EXIT_FAILURE);
     }
-    ::signal(SIGPIPE, SIG_IGN);
+    (void)::signal(SIGPIPE, SIG_IGN);
 }
 
 ChildRuntime::~ChildRuntime() = default;
@@ -241,7 +243,7 @@ void ChildRuntime::flush_replies() {
         const bool last = reply.offset + len == reply.text.size();
         uint8_t payload[sizeof(proto::CtlReplyHead) + proto::kCtlTextMax];
         payload[0] = last ? 1 : 0;
-        std::memcpy(payload + 1, reply.text.data() + reply.offset, len);
+        std::copy_n(reply.text.data() + reply.offset, len, payload + 1);  // bytes, no terminator
         const int rc = parent_->send(proto::MsgType::CtlReply, 0,
                                      std::span<const uint8_t>(payload, len + 1), -1, reply.seq);
         if (rc == -EAGAIN) {
