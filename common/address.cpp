@@ -317,4 +317,9 @@ std::string Acl::to_string() const {
     return out;
 }
 
+std::string budget_key(const SockAddr& source) {
+    if (!source.is_v6()) return source.host_string();
+    return "v6/64:" + std::string(reinterpret_cast<const char*>(source.addr_bytes()), 8);
+}
+
 }  // namespace sipmasq

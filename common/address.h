@@ -63,6 +63,11 @@ class SockAddr {
     sockaddr_storage storage_;
 };
 
+// The key per-source budgets count by: the address, or for IPv6 its /64
+// (the block one host usually has, so rotating addresses within it gains
+// nothing).
+[[nodiscard]] std::string budget_key(const SockAddr& source);
+
 // One "192.0.2.0/24" or "2001:db8::/32" or a bare address (a /32 or /128).
 struct Cidr {
     SockAddr network;

@@ -46,7 +46,7 @@ std::vector<ConfigKeyInfo> make_table() {
         {"max_calls", "0", kReload, true,
          "calls with media at once (0: one per four ports of the relay range)"},
         {"max_setup_calls_per_source", "8", kReload, true,
-         "unanswered INVITEs one source address may have at once"},
+         "unanswered INVITEs one source address may have at once (an IPv6 /64 counts as one)"},
         {"rtp_setup_share", "50", kReload, true,
          "percent of the relay range that unanswered calls may hold"},
         {"max_media_streams", "4", kReload, true,

@@ -20,10 +20,6 @@ namespace {
 
 constexpr int64_t kCallSetupSeconds = 200;  // timer C and a margin: the transaction ends it first
 
-std::string host_key(const SockAddr& a) {
-    return a.host_string();
-}
-
 // Methods whose SDP is an offer or answer of a call's media.
 bool media_method(std::string_view method) {
     return iequals(method, "INVITE") || iequals(method, "ACK") || iequals(method, "UPDATE") ||
@@ -57,9 +53,9 @@ Call* SipProxy::open_call(const osip_message_t* invite, Side arrival, const Sock
         return nullptr;
     }
     const size_t factor = is_provider(source) ? settings_.limits.transactions.provider_factor : 1;
-    size_t& in_setup = setup_calls_[host_key(source)];
+    size_t& in_setup = setup_calls_[budget_key(source)];
     if (in_setup >= settings_.limits.max_setup_calls_per_source * factor) {
-        if (in_setup == 0) setup_calls_.erase(host_key(source));
+        if (in_setup == 0) setup_calls_.erase(budget_key(source));
         *why = "too many unanswered calls from this source";
         return nullptr;
     }
@@ -95,7 +91,7 @@ void SipProxy::call_established(Call& call) {
     call.established = true;
     if (call.setup_counted) {
         call.setup_counted = false;
-        auto it = setup_calls_.find(host_key(call.setup_source));
+        auto it = setup_calls_.find(budget_key(call.setup_source));
         if (it != setup_calls_.end() && --it->second == 0) setup_calls_.erase(it);
     }
     setup_streams_ -= std::min(setup_streams_, call.setup_streams);

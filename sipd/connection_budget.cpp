@@ -2,15 +2,6 @@
 
 namespace sipmasq {
 
-namespace {
-
-std::string budget_key(const SockAddr& peer) {
-    if (!peer.is_v6()) return peer.host_string();
-    return "v6/64:" + std::string(reinterpret_cast<const char*>(peer.addr_bytes()), 8);
-}
-
-}  // namespace
-
 ConnectionBudget::Admission ConnectionBudget::take(const SockAddr& peer) {
     if (total_ >= limits_.max_total) return Admission::Full;
     size_t& n = per_source_[budget_key(peer)];

@@ -18,6 +18,13 @@ const osip_generic_param_t* find_generic_param(const osip_list_t* params,
     return nullptr;
 }
 
+std::string call_id_of(const osip_message_t* msg) {
+    if (msg->call_id == nullptr) return {};
+    std::string id(osip_sv(msg->call_id->number));
+    if (msg->call_id->host != nullptr) id += "@" + std::string(msg->call_id->host);
+    return id;
+}
+
 std::string call_key(std::string call_id) {
     constexpr size_t kMax = proto::kTagSize - 1;
     if (call_id.size() <= kMax) return call_id;

@@ -16,6 +16,9 @@ namespace sipmasq {
 [[nodiscard]] const osip_generic_param_t* find_generic_param(const osip_list_t* params,
                                                              const char* name) noexcept;
 
+// "number@host" of the Call-ID header; "" when there is none.
+[[nodiscard]] std::string call_id_of(const osip_message_t* msg);
+
 // A call's key in the call table and its tag in rtpd: the Call-ID, or for
 // one longer than rtpd's tag its first characters and a hash of the whole,
 // so that a restarted sipd finds its calls again in what rtpd lists.

@@ -82,11 +82,7 @@ std::string compute_branch(const osip_message_t* req, const ProxyAddresses& us) 
         break;
     }
     key += '\n';
-    if (req->call_id != nullptr) {
-        key.append(osip_sv(req->call_id->number));
-        key += '@';
-        key.append(osip_sv(req->call_id->host));
-    }
+    key += call_id_of(req);
     key += '\n';
     if (req->cseq != nullptr) key.append(osip_sv(req->cseq->number));
     key += '\n';

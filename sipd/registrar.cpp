@@ -57,13 +57,6 @@ RegisterOutcome fail(const osip_message_t* req, int status, const char* why) {
 
 }  // namespace
 
-std::string call_id_of(const osip_message_t* msg) {
-    if (msg->call_id == nullptr) return {};
-    std::string id(osip_sv(msg->call_id->number));
-    if (msg->call_id->host != nullptr) id += "@" + std::string(msg->call_id->host);
-    return id;
-}
-
 std::string aor_of_uri(const RoutingPolicy& policy, const osip_uri_t* uri) {
     if (uri == nullptr || uri->username == nullptr || uri->host == nullptr) return {};
     std::string_view host = osip_sv(uri->host);

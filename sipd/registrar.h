@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "message_fields.h"  // call_id_of
 #include "osip_ptr.h"
 #include "registration_table.h"
 #include "request_routing.h"
@@ -32,9 +33,6 @@ struct RegisterOutcome {
     std::vector<RegistrationTable::Event> events;
     const char* error = "";  // why a non-200 was answered
 };
-
-// "number@host" of the Call-ID header; "" when there is none.
-[[nodiscard]] std::string call_id_of(const osip_message_t* msg);
 
 // The public AOR of a URI: every name of ours stands for the one public host.
 [[nodiscard]] std::string aor_of_uri(const RoutingPolicy& policy, const osip_uri_t* uri);

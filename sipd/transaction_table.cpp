@@ -41,11 +41,7 @@ std::string key_with_method(const osip_message_t* req, std::string_view method) 
         key += '\n';
         if (req->from != nullptr) key.append(param_of(&req->from->gen_params, "tag"));
         key += '\n';
-        if (req->call_id != nullptr) {
-            key.append(osip_sv(req->call_id->number));
-            key += '@';
-            key.append(osip_sv(req->call_id->host));
-        }
+        key += call_id_of(req);
         key += '\n';
         if (req->cseq != nullptr) key.append(osip_sv(req->cseq->number));
         key += '\n';
@@ -54,14 +50,6 @@ std::string key_with_method(const osip_message_t* req, std::string_view method) 
     key += '\n';
     key += ascii_lower(method);
     return key;
-}
-
-// A source's budget is its address; IPv6 sources count by their /64, the
-// block one host usually has.
-std::string source_key(const SockAddr& source) {
-    if (!source.is_v6()) return source.host_string();
-    std::string key(reinterpret_cast<const char*>(source.addr_bytes()), 8);
-    return "v6/64:" + key;
 }
 
 }  // namespace
@@ -95,7 +83,7 @@ TransactionTable::Admission TransactionTable::admit(const SockAddr& source, bool
 }
 
 size_t TransactionTable::from_source(const SockAddr& source) const {
-    auto it = per_source_.find(source_key(source));
+    auto it = per_source_.find(budget_key(source));
     return it == per_source_.end() ? 0 : it->second;
 }
 
@@ -134,7 +122,7 @@ void TransactionTable::set_timers(ClientTransaction& ct, int64_t retransmit_at_m
 
 ServerTransaction& TransactionTable::add_server(ServerTransaction st) {
     if (servers_.find(st.key) != servers_.end()) remove_server(st.key);
-    ++per_source_[source_key(st.source)];
+    ++per_source_[budget_key(st.source)];
     bytes_ += st.last_response.size();
     const int64_t retransmit = std::exchange(st.retransmit_at_ms, 0);
     const int64_t expires = std::exchange(st.expires_at_ms, 0);
@@ -175,7 +163,7 @@ void TransactionTable::remove_completed(const std::string& key) {
 void TransactionTable::mark_completed(ServerTransaction& st) {
     if (st.completed) return;
     st.completed = true;
-    if (auto s = per_source_.find(source_key(st.source)); s != per_source_.end())
+    if (auto s = per_source_.find(budget_key(st.source)); s != per_source_.end())
         if (--s->second == 0) per_source_.erase(s);
     completed_.push_back(st.key);
     // Keys of transactions that ended on their own stay behind in the
@@ -194,7 +182,7 @@ void TransactionTable::remove_server(const std::string& key) {
     set_timers(it->second, 0, 0);
     bytes_ -= it->second.last_response.size();
     if (!it->second.completed)
-        if (auto s = per_source_.find(source_key(it->second.source)); s != per_source_.end())
+        if (auto s = per_source_.find(budget_key(it->second.source)); s != per_source_.end())
             if (--s->second == 0) per_source_.erase(s);
     servers_.erase(it);
     // Drop what has already gone from the front of the queue.

@@ -293,3 +293,17 @@ TEST(Acl, ErrorNamesTheBadEntry) {
 
 }  // namespace
 }  // namespace sipmasq
+
+namespace sipmasq {
+namespace {
+
+TEST(BudgetKey, AnAddressOrAnIpv6Slash64) {
+    const auto key = [](const char* a) { return budget_key(*SockAddr::parse(a)); };
+    EXPECT_EQ(key("192.0.2.10:5060"), key("192.0.2.10:5070"));
+    EXPECT_NE(key("192.0.2.10:5060"), key("192.0.2.11:5060"));
+    EXPECT_EQ(key("[2001:db8:1:2::1]:5060"), key("[2001:db8:1:2:ffff::9]:5061"));
+    EXPECT_NE(key("[2001:db8:1:2::1]:5060"), key("[2001:db8:1:3::1]:5060"));
+}
+
+}  // namespace
+}  // namespace sipmasq
