@@ -153,8 +153,8 @@ struct StartFwd {
     // The peers' RTCP ports (RFC 3605 a=rtcp); 0 = their RTP port + 1.
     uint16_t inside_rtcp_port;
     uint16_t outside_rtcp_port;
-    uint32_t flags;  // kFwd*
-    char tag[kTagSize];     // call-id for logs, NUL padded, last byte NUL
+    uint32_t flags;      // kFwd*
+    char tag[kTagSize];  // call-id for logs, NUL padded, last byte NUL
 };
 
 // FWD_STARTED rtpd->sipd: the addresses with the RTP ports bound (RTCP is +1).

@@ -227,7 +227,8 @@ void Relay::set_peers(Forward& f, const StartParams& p, int64_t now, bool force)
     // side never announced.
     RelaySocket& in_rtcp = f.socket(Leg::InsideRtcp);
     if (in_changed || !in_rtcp.fd.valid()) {
-        in_rtcp.peer = in_rtcp.fd.valid() ? rtcp_peer(f.inside_peer, f.inside_rtcp_port) : Endpoint{};
+        in_rtcp.peer =
+            in_rtcp.fd.valid() ? rtcp_peer(f.inside_peer, f.inside_rtcp_port) : Endpoint{};
         in_rtcp.latched = false;
     }
     RelaySocket& out_rtcp = f.socket(Leg::OutsideRtcp);
@@ -285,7 +286,8 @@ StartResult Relay::update(Forward& f, const StartParams& p, int64_t now) {
         return fail(StartError::PortsMismatch, 0);
     const bool mux_changed = f.mux[0] != p.inside_mux || f.mux[1] != p.outside_mux;
     for (const Side side : {Side::Inside, Side::Outside})
-        if (const StartError e = set_mux(f, side, side == Side::Inside ? p.inside_mux : p.outside_mux);
+        if (const StartError e =
+                set_mux(f, side, side == Side::Inside ? p.inside_mux : p.outside_mux);
             e != StartError::None)
             return fail(e, 0);
     set_peers(f, p, now, mux_changed);
