@@ -218,12 +218,12 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     if (st != SdpStatus::Ok) refusal = std::string("SDP refused (") + sdp_status_name(st) + ")";
     size_t active = 0;
     for (const SdpMedia& m : info.media) active += m.disabled ? 0 : 1;
-    if (refusal.empty() && info.media.size() > kMaxMediaLines)
-        refusal = std::to_string(info.media.size()) + " m= lines, at most " +
-                  std::to_string(kMaxMediaLines);
     if (refusal.empty() && active > settings_.limits.max_media_streams)
         refusal = std::to_string(active) + " media streams, at most " +
                   std::to_string(settings_.limits.max_media_streams);
+    if (refusal.empty() && info.media.size() > kMaxMediaLines)
+        refusal = std::to_string(info.media.size()) + " m= lines, at most " +
+                  std::to_string(kMaxMediaLines);
     for (const SdpMedia& m : info.media) {
         if (!refusal.empty()) break;
         if (m.disabled || m.addr.is_unspecified()) continue;

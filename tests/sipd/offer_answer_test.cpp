@@ -141,6 +141,18 @@ TEST_F(OfferAnswerTest, AnRtcpPortOfZeroIsRefused) {
     EXPECT_EQ(last().rfind("SIP/2.0 488 ", 0), 0u) << last();
 }
 
+// Removed streams stay as port-0 lines, but not without bound: forty m=
+// lines are refused even with one stream active.
+TEST_F(OfferAnswerTest, AnSdpWithTooManyMediaLinesIsRefused) {
+    std::string media = "m=audio 49170 RTP/AVP 0\n";
+    for (int i = 0; i < 39; ++i) media += "m=audio 0 RTP/AVP 0\n";
+    from_alice("INVITE", 1, alice_sdp(media), true);
+    EXPECT_TRUE(media_.starts.empty());
+    ASSERT_FALSE(sent_.empty());
+    EXPECT_EQ(last().rfind("SIP/2.0 488 ", 0), 0u) << last();
+    EXPECT_TRUE(proxy_.calls().empty());
+}
+
 // RFC 3264 §5: no offer in the INVITE, the offer in the 2xx, the answer in
 // the ACK, which settles rtcp-mux.
 TEST_F(OfferAnswerTest, DelayedOfferIsAnsweredInTheAck) {
