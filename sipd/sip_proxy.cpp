@@ -568,7 +568,8 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     }
     const std::string call_id = call_key(call_id_of(req));
     const bool initial_invite = MSG_IS_INVITE(req) && !has_to_tag(req);
-    if (initial_invite || MSG_IS_BYE(req)) {
+    // A re-INVITE too: only the call's own dialog and hop may change its media.
+    if (MSG_IS_INVITE(req) || MSG_IS_BYE(req)) {
         auto it = calls_.find(call_id);
         if (it != calls_.end() && !in_dialog(it->second, req, arrival, source)) {
             refused(arrival == Side::Outside ? "relay-refused" : "bad-request", source,

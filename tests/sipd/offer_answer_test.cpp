@@ -241,5 +241,30 @@ RAck: 1 1 INVITE
     EXPECT_EQ(media_.starts.size(), 1u);
 }
 
+// A re-INVITE whose tags are not the call's moves none of its streams.
+TEST_F(OfferAnswerTest, AReInviteOfAnotherDialogGets481AndMovesNoStream) {
+    from_alice("INVITE", 1, alice_sdp("m=audio 49170 RTP/AVP 0\n"), true);
+    from_bob(200, "INVITE", 1, bob_sdp("m=audio 3456 RTP/AVP 0\n"));
+    from_alice("ACK", 1, "");
+    const size_t starts = media_.starts.size();
+    // Routed like alice's own re-INVITE, but with tags of no dialog here.
+    const std::string forged = with_body(R"(INVITE sip:bob@203.0.113.50:5060 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKforged1;rport
+Max-Forwards: 70
+Route: <sip:192.0.2.1:5060;lr>, <sip:203.0.113.1:5060;lr>
+To: Bob <sip:bob@203.0.113.50>;tag=a6c85cf
+From: Alice <sip:alice@203.0.113.1>;tag=someone-else
+Call-ID: a84b4c76e66710@pc33.example.com
+CSeq: 7 INVITE
+Content-Type: application/sdp
+)",
+                                         alice_sdp("m=audio 6666 RTP/AVP 0\n"));
+    proxy_.handle_datagram(forged, Side::Inside, alice_, 1002);
+    EXPECT_EQ(last().rfind("SIP/2.0 481 ", 0), 0u) << last();
+    EXPECT_EQ(media_.starts.size(), starts);
+    EXPECT_EQ(sent_.back().dest, alice_);
+    EXPECT_EQ(proxy_.active_forwards()[0].inside_peer, test::addr("192.0.2.10:49170"));
+}
+
 }  // namespace
 }  // namespace sipmasq
