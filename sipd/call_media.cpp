@@ -79,9 +79,12 @@ bool SipProxy::in_dialog(const Call& call, const osip_message_t* req, Side arriv
     if (call.from_tag.empty()) return true;  // adopted from rtpd: nothing known to check
     const std::string from = tag_of(req->from);
     const std::string to = tag_of(req->to);
-    const bool forward_dir = from == call.from_tag && (call.to_tag.empty() || to == call.to_tag ||
-                                                       (to.empty() && !call.established));
-    const bool reverse_dir = !call.to_tag.empty() && from == call.to_tag && to == call.from_tag;
+    // Any fork's early dialog (or a later 2xx's) is one of the call's.
+    const bool forward_dir =
+        from == call.from_tag && (call.to_tag.empty() || to == call.to_tag ||
+                                  is_fork_tag(call, to) || (to.empty() && !call.established));
+    const bool reverse_dir = !call.to_tag.empty() && to == call.from_tag &&
+                             (from == call.to_tag || is_fork_tag(call, from));
     if (!forward_dir && !reverse_dir) return false;
     const SockAddr& hop = arrival == Side::Inside ? call.inside_addr : call.outside_hop;
     return !hop.valid() || hop.same_host(source);
@@ -201,6 +204,11 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     }
     Call& call = it->second;
     call.setup_streams += new_streams;
+    // Forking: each fork's answer names its own peer (kept per to-tag); the
+    // answer of a fork that lost to another's 2xx names none.
+    const std::string fork_tag =
+        !is_request && iequals(method, "INVITE") ? tag_of(msg->to) : std::string();
+    const bool losing_fork = !fork_tag.empty() && call.established && fork_tag != call.to_tag;
     setup_streams_ += new_streams;
 
     auto p = std::make_shared<Pending>();
@@ -226,9 +234,11 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
             forward_owner_[s.id] = call_id;
         }
         // On hold with c=0.0.0.0 the old peer stays: the ports must not move.
-        if (!m.addr.is_unspecified())
+        if (!m.addr.is_unspecified() && !losing_fork) {
             (arrival == Side::Inside ? s.inside_peer : s.outside_peer) = m.addr;
-        s.hold = m.hold;
+            if (!fork_tag.empty()) remember_fork_peer(call, fork_tag, index, m.addr);
+        }
+        if (!losing_fork) s.hold = m.hold;
         starts.emplace_back(index, media_start(s, call_id));
     }
     if (starts.empty()) return false;  // every stream disabled: nothing to relay
