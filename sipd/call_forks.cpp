@@ -24,9 +24,9 @@ CallFork* find_fork(Call& call, std::string_view tag) {
 
 void note_fork(Call& call, const std::string& tag) {
     if (tag.empty() || find_fork(call, tag) != nullptr) return;
-    if (call.forks.size() >= kMaxCallForks) {
-        log_debug("call %s: fork %s ignored, %zu forks already", call.call_id.c_str(), tag.c_str(),
-                  call.forks.size());
+    if (call.forks.size() >= kMaxCallForks || tag.size() > kMaxForkTagLength) {
+        log_debug("call %s: fork ignored (%zu forks already, tag of %zu bytes)",
+                  call.call_id.c_str(), call.forks.size(), tag.size());
         return;
     }
     call.forks.push_back({tag, {}});

@@ -92,8 +92,10 @@ struct CallFork {
     std::string tag;
     std::vector<SockAddr> peers;
 };
-// A fork downstream can invent tags: past this many, a new tag gets no state.
+// A fork downstream can invent tags: past this many, or this long, a new
+// tag gets no state.
 inline constexpr size_t kMaxCallForks = 16;
+inline constexpr size_t kMaxForkTagLength = 128;
 
 struct Call {
     std::string call_id;

@@ -354,5 +354,20 @@ TEST_F(ForkingTest, ForkStateIsBounded) {
     EXPECT_EQ(responses_to(alice, 183).size(), 200u);
 }
 
+TEST_F(ForkingTest, LongTagsGetNoForkState) {
+    const SockAddr alice = test::addr("192.0.2.10:5060");
+    proxy_.handle_datagram(samples::invite_alice_to_bob(), Side::Inside, alice, 1000);
+    const std::string inv = requests_to(bob_, "INVITE")[0]->data;
+    proxy_.handle_datagram(answer(inv, 180, "short", "sip:bob@203.0.113.50"), Side::Outside, bob_,
+                           1001);
+    for (int i = 0; i < 20; ++i)
+        proxy_.handle_datagram(
+            answer(inv, 180, std::to_string(i) + std::string(10000, 'x'), "sip:bob@203.0.113.50"),
+            Side::Outside, bob_, 1001);
+    ASSERT_EQ(proxy_.calls().size(), 1u);
+    ASSERT_EQ(proxy_.calls().begin()->second.forks.size(), 1u);
+    EXPECT_EQ(proxy_.calls().begin()->second.forks[0].tag, "short");
+}
+
 }  // namespace
 }  // namespace sipmasq
