@@ -6,6 +6,8 @@
 // best final answer once every branch has one).
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "osip_ptr.h"
 #include "proxy_fixture.h"
 #include "sdp_rewrite.h"
@@ -111,6 +113,35 @@ class ForkingTest : public ::testing::Test {
         return inv;
     }
 
+    // bob calls alice's AOR (call `n` has a branch and Call-ID of its own);
+    // the INVITEs the two phones got.
+    std::pair<std::string, std::string> ring_both(int n = 0) {
+        std::string inv = invite_from_bob();
+        if (n > 0) {
+            inv.replace(inv.find("z9hG4bKbob0001"), 14, "z9hG4bKbob100" + std::to_string(n));
+            inv.replace(inv.find("3848276298220188511@"), 20, "call" + std::to_string(n) + "@");
+        }
+        sent_.clear();
+        proxy_.handle_datagram(inv, Side::Outside, bob_, 1001);
+        EXPECT_EQ(requests_to(phone1_, "INVITE").size(), 1u);
+        EXPECT_EQ(requests_to(phone2_, "INVITE").size(), 1u);
+        if (requests_to(phone1_, "INVITE").empty() || requests_to(phone2_, "INVITE").empty())
+            return {};
+        return {requests_to(phone1_, "INVITE")[0]->data, requests_to(phone2_, "INVITE")[0]->data};
+    }
+    // Phone 1 (tag "one") or 2 (tag "two") answers the INVITE it got.
+    void phone_answers(int phone, const std::string& inv, int status,
+                       const std::string& media = "") {
+        const bool first = phone == 1;
+        proxy_.handle_datagram(
+            answer(inv, status,
+                   status == 100 ? ""
+                   : first       ? "one"
+                                 : "two",
+                   first ? "sip:alice@192.0.2.10:5060" : "sip:alice@192.0.2.20:5060", media),
+            Side::Inside, first ? phone1_ : phone2_, 1002);
+    }
+
     const MediaStart& last_start() const { return media_.starts.back(); }
 
     test::FakeMedia media_;
@@ -127,11 +158,7 @@ class ForkingTest : public ::testing::Test {
 // its 487 is ACKed and goes nowhere.
 TEST_F(ForkingTest, InviteRingsEveryContactAndTheFirstAnswerWins) {
     register_two_phones();
-    proxy_.handle_datagram(invite_from_bob(), Side::Outside, bob_, 1001);
-    ASSERT_EQ(requests_to(phone1_, "INVITE").size(), 1u);
-    ASSERT_EQ(requests_to(phone2_, "INVITE").size(), 1u);
-    const std::string inv1 = requests_to(phone1_, "INVITE")[0]->data;
-    const std::string inv2 = requests_to(phone2_, "INVITE")[0]->data;
+    const auto [inv1, inv2] = ring_both();
     EXPECT_NE(top_branch(inv1), top_branch(inv2));
     EXPECT_EQ(inv1.rfind("INVITE sip:alice@192.0.2.10:5060", 0), 0u) << inv1;
     EXPECT_EQ(inv2.rfind("INVITE sip:alice@192.0.2.20:5060", 0), 0u) << inv2;
@@ -140,14 +167,10 @@ TEST_F(ForkingTest, InviteRingsEveryContactAndTheFirstAnswerWins) {
     EXPECT_EQ(media_.starts.size(), 2u);
     EXPECT_EQ(media_.starts[0].id, media_.starts[1].id);
 
-    proxy_.handle_datagram(answer(inv1, 180, "one", "sip:alice@192.0.2.10:5060"), Side::Inside,
-                           phone1_, 1001);
-    proxy_.handle_datagram(answer(inv2, 180, "two", "sip:alice@192.0.2.20:5060"), Side::Inside,
-                           phone2_, 1001);
+    phone_answers(1, inv1, 180);
+    phone_answers(2, inv2, 180);
     EXPECT_EQ(responses_to(bob_, 180).size(), 2u);
-    proxy_.handle_datagram(
-        answer(inv2, 200, "two", "sip:alice@192.0.2.20:5060", "192.0.2.20:40000"), Side::Inside,
-        phone2_, 1002);
+    phone_answers(2, inv2, 200, "192.0.2.20:40000");
     ASSERT_EQ(responses_to(bob_, 200).size(), 1u);
     EXPECT_EQ(responses_to(bob_, 200)[0]->data.find("192.0.2.20"), std::string::npos)
         << "the answer leaves masqueraded";
@@ -156,8 +179,7 @@ TEST_F(ForkingTest, InviteRingsEveryContactAndTheFirstAnswerWins) {
     ASSERT_EQ(requests_to(phone1_, "CANCEL").size(), 1u);
     EXPECT_EQ(top_branch(requests_to(phone1_, "CANCEL")[0]->data), top_branch(inv1));
     EXPECT_TRUE(requests_to(phone2_, "CANCEL").empty());
-    proxy_.handle_datagram(answer(inv1, 487, "one", "sip:alice@192.0.2.10:5060"), Side::Inside,
-                           phone1_, 1003);
+    phone_answers(1, inv1, 487);
     EXPECT_EQ(requests_to(phone1_, "ACK").size(), 1u);
     EXPECT_TRUE(responses_to(bob_, 487).empty());
     ASSERT_EQ(proxy_.calls().size(), 1u);
@@ -172,27 +194,20 @@ TEST_F(ForkingTest, InviteRingsEveryContactAndTheFirstAnswerWins) {
 // comes (RFC 3261 §9.1), never before.
 TEST_F(ForkingTest, CancelFromTheCallerReachesEveryBranch) {
     register_two_phones();
-    const std::string inv = invite_from_bob();
-    proxy_.handle_datagram(inv, Side::Outside, bob_, 1001);
-    const std::string inv1 = requests_to(phone1_, "INVITE")[0]->data;
-    const std::string inv2 = requests_to(phone2_, "INVITE")[0]->data;
-    proxy_.handle_datagram(answer(inv1, 180, "one", "sip:alice@192.0.2.10:5060"), Side::Inside,
-                           phone1_, 1001);
+    const auto [inv1, inv2] = ring_both();
+    phone_answers(1, inv1, 180);
     proxy_.handle_datagram(bob_cancel(), Side::Outside, bob_, 1002);
     EXPECT_EQ(responses_to(bob_, 200).size(), 1u) << "the CANCEL is answered";
     EXPECT_EQ(requests_to(phone1_, "CANCEL").size(), 1u);
     EXPECT_TRUE(requests_to(phone2_, "CANCEL").empty()) << "phone 2 has not answered yet";
-    proxy_.handle_datagram(answer(inv2, 100, "", "sip:alice@192.0.2.20:5060"), Side::Inside,
-                           phone2_, 1002);
+    phone_answers(2, inv2, 100);
     ASSERT_EQ(requests_to(phone2_, "CANCEL").size(), 1u);
     EXPECT_EQ(top_branch(requests_to(phone2_, "CANCEL")[0]->data), top_branch(inv2));
     // One 487 is not the end: the caller hears once every branch has ended.
-    proxy_.handle_datagram(answer(inv1, 487, "one", "sip:alice@192.0.2.10:5060"), Side::Inside,
-                           phone1_, 1003);
+    phone_answers(1, inv1, 487);
     EXPECT_TRUE(responses_to(bob_, 487).empty());
     EXPECT_EQ(proxy_.calls().size(), 1u);
-    proxy_.handle_datagram(answer(inv2, 487, "two", "sip:alice@192.0.2.20:5060"), Side::Inside,
-                           phone2_, 1003);
+    phone_answers(2, inv2, 487);
     EXPECT_EQ(responses_to(bob_, 487).size(), 1u);
     EXPECT_EQ(requests_to(phone1_, "ACK").size(), 1u);
     EXPECT_EQ(requests_to(phone2_, "ACK").size(), 1u);
@@ -204,50 +219,29 @@ TEST_F(ForkingTest, CancelFromTheCallerReachesEveryBranch) {
 // 503 passed on as 500, a 6xx cancelling the branches still ringing.
 TEST_F(ForkingTest, TheBestFinalAnswerGoesUpOnceEveryBranchEnded) {
     register_two_phones();
-    proxy_.handle_datagram(invite_from_bob(), Side::Outside, bob_, 1001);
-    std::string inv1 = requests_to(phone1_, "INVITE")[0]->data;
-    std::string inv2 = requests_to(phone2_, "INVITE")[0]->data;
-    proxy_.handle_datagram(answer(inv1, 503, "one", "sip:alice@192.0.2.10:5060"), Side::Inside,
-                           phone1_, 1001);
+    auto [inv1, inv2] = ring_both();
+    phone_answers(1, inv1, 503);
     EXPECT_TRUE(responses_to(bob_, 503).empty());
-    proxy_.handle_datagram(answer(inv2, 486, "two", "sip:alice@192.0.2.20:5060"), Side::Inside,
-                           phone2_, 1001);
+    phone_answers(2, inv2, 486);
     EXPECT_EQ(responses_to(bob_, 486).size(), 1u);
     EXPECT_TRUE(responses_to(bob_, 503).empty());
     EXPECT_TRUE(proxy_.calls().empty());
 
     // Both unavailable: 500, not 503.
-    std::string again = invite_from_bob();
-    again.replace(again.find("z9hG4bKbob0001"), 14, "z9hG4bKbob0002");
-    again.replace(again.find("3848276298220188511@"), 20, "second-call@");
-    sent_.clear();
-    proxy_.handle_datagram(again, Side::Outside, bob_, 1002);
-    inv1 = requests_to(phone1_, "INVITE")[0]->data;
-    inv2 = requests_to(phone2_, "INVITE")[0]->data;
-    proxy_.handle_datagram(answer(inv1, 503, "one", "sip:alice@192.0.2.10:5060"), Side::Inside,
-                           phone1_, 1002);
-    proxy_.handle_datagram(answer(inv2, 503, "two", "sip:alice@192.0.2.20:5060"), Side::Inside,
-                           phone2_, 1002);
+    std::tie(inv1, inv2) = ring_both(2);
+    phone_answers(1, inv1, 503);
+    phone_answers(2, inv2, 503);
     EXPECT_TRUE(responses_to(bob_, 503).empty());
     EXPECT_EQ(responses_to(bob_, 500).size(), 1u);
 
     // A 603 from one phone: the other, ringing, is cancelled; its 487 does
     // not beat the 603.
-    std::string third = invite_from_bob();
-    third.replace(third.find("z9hG4bKbob0001"), 14, "z9hG4bKbob0003");
-    third.replace(third.find("3848276298220188511@"), 20, "third-call@");
-    sent_.clear();
-    proxy_.handle_datagram(third, Side::Outside, bob_, 1003);
-    inv1 = requests_to(phone1_, "INVITE")[0]->data;
-    inv2 = requests_to(phone2_, "INVITE")[0]->data;
-    proxy_.handle_datagram(answer(inv2, 180, "two", "sip:alice@192.0.2.20:5060"), Side::Inside,
-                           phone2_, 1003);
-    proxy_.handle_datagram(answer(inv1, 603, "one", "sip:alice@192.0.2.10:5060"), Side::Inside,
-                           phone1_, 1003);
+    std::tie(inv1, inv2) = ring_both(3);
+    phone_answers(2, inv2, 180);
+    phone_answers(1, inv1, 603);
     EXPECT_EQ(requests_to(phone2_, "CANCEL").size(), 1u);
     EXPECT_TRUE(responses_to(bob_, 603).empty());
-    proxy_.handle_datagram(answer(inv2, 487, "two", "sip:alice@192.0.2.20:5060"), Side::Inside,
-                           phone2_, 1003);
+    phone_answers(2, inv2, 487);
     EXPECT_EQ(responses_to(bob_, 603).size(), 1u);
     EXPECT_TRUE(responses_to(bob_, 487).empty());
 }
@@ -256,22 +250,16 @@ TEST_F(ForkingTest, TheBestFinalAnswerGoesUpOnceEveryBranchEnded) {
 // counts as a 408, while the other branch decides.
 TEST_F(ForkingTest, TimerCEndsOneBranchOnly) {
     register_two_phones();
-    proxy_.handle_datagram(invite_from_bob(), Side::Outside, bob_, 1001);
-    const std::string inv1 = requests_to(phone1_, "INVITE")[0]->data;
-    const std::string inv2 = requests_to(phone2_, "INVITE")[0]->data;
-    proxy_.handle_datagram(answer(inv1, 180, "one", "sip:alice@192.0.2.10:5060"), Side::Inside,
-                           phone1_, 1001);
+    const auto [inv1, inv2] = ring_both();
+    phone_answers(1, inv1, 180);
     now_ms_ += 60000;
-    proxy_.handle_datagram(answer(inv2, 180, "two", "sip:alice@192.0.2.20:5060"), Side::Inside,
-                           phone2_, 1060);
+    phone_answers(2, inv2, 180);
     now_ms_ += kTimerCMs - 60000 + 1000;
     proxy_.run_timers();
     EXPECT_EQ(requests_to(phone1_, "CANCEL").size(), 1u);
     EXPECT_TRUE(requests_to(phone2_, "CANCEL").empty());
     EXPECT_TRUE(responses_to(bob_, 408).empty()) << "the other branch still rings";
-    proxy_.handle_datagram(
-        answer(inv2, 200, "two", "sip:alice@192.0.2.20:5060", "192.0.2.20:40000"), Side::Inside,
-        phone2_, 1200);
+    phone_answers(2, inv2, 200, "192.0.2.20:40000");
     EXPECT_EQ(responses_to(bob_, 200).size(), 1u);
     EXPECT_TRUE(responses_to(bob_, 408).empty());
 }
