@@ -279,6 +279,9 @@ void SipProxy::respond(const osip_message_t* req, int status, Side arrival, cons
     const std::string key = server_transaction_key(req);
     if (ServerTransaction* st = transactions_.find_server(key);
         st != nullptr && st->side == arrival && st->source == source) {
+        // One final answer per transaction: a branch whose media setup ends
+        // after a CANCEL (or another branch) answered adds none.
+        if (st->last_status >= 200) return;
         if (status >= 300)
             for (const std::string& branch : st->client_keys) transactions_.remove_client(branch);
         send_response(resp.get(), key);

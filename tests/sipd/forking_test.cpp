@@ -357,5 +357,64 @@ TEST_F(ForkingTest, LongTagsGetNoForkState) {
     EXPECT_EQ(proxy_.calls().begin()->second.forks[0].tag, "short");
 }
 
+// rtpd answers later: a CANCEL while every branch waits for its relay
+// ports ends the INVITE with one 487, and no branch goes out afterwards.
+class SlowMedia : public MediaLink {
+  public:
+    std::vector<std::pair<MediaStart, Done>> waiting;
+    [[nodiscard]] bool available() const override { return true; }
+    void start(const MediaStart& r, Done done) override {
+        waiting.emplace_back(r, std::move(done));
+    }
+    void stop(uint32_t /*id*/) override {}
+    void answer_all() {
+        auto all = std::move(waiting);
+        waiting.clear();
+        for (auto& [r, done] : all) {
+            MediaResult res;
+            res.ok = true;
+            res.inside_local = r.inside_local;
+            res.inside_local.set_port(30000);
+            res.outside_local = r.outside_local;
+            res.outside_local.set_port(30002);
+            done(res);
+        }
+    }
+};
+
+TEST(ForkingSlowRelay, CancelBeforeAnyBranchWentOutEndsItOnce) {
+    sip_parser_init();
+    SlowMedia media;
+    std::vector<Sent> sent;
+    SipProxySettings settings = test::faq_proxy_settings();
+    SipProxy proxy(settings, media, [&sent](Side side, const SockAddr& dest, std::string_view d) {
+        sent.push_back({side, dest, std::string(d)});
+    });
+    const SockAddr bob = test::addr("203.0.113.50:5060");
+    proxy.handle_datagram(samples::register_alice(), Side::Inside, test::addr("192.0.2.10:5060"),
+                          1000);
+    std::string second = samples::register_alice();
+    second.replace(second.find("sip:alice@192.0.2.10:5060"), 25, "sip:alice@192.0.2.20:5060");
+    second.replace(second.find("192.0.2.10:5060;branch"), 15, "192.0.2.20:5060");
+    second.replace(second.find("a84b4c76e66710@192.0.2.10"), 25, "second-phone@192.0.2.20");
+    proxy.handle_datagram(second, Side::Inside, test::addr("192.0.2.20:5060"), 1000);
+    sent.clear();
+    proxy.handle_datagram(samples::invite_bob_to_alice_public(), Side::Outside, bob, 1001);
+    EXPECT_EQ(media.waiting.size(), 2u) << "one relay request per branch";
+    std::string cancel = samples::invite_bob_to_alice_public();
+    cancel = cancel.substr(0, cancel.find("Contact:"));
+    cancel.replace(0, 6, "CANCEL");
+    cancel.replace(cancel.find("CSeq: 1 INVITE"), 14, "CSeq: 1 CANCEL");
+    proxy.handle_datagram(cancel + "Content-Length: 0\r\n\r\n", Side::Outside, bob, 1002);
+    media.answer_all();
+    size_t finals = 0;
+    for (const Sent& s : sent) {
+        EXPECT_EQ(s.dest, bob) << s.data;
+        if (s.data.rfind("SIP/2.0 487 ", 0) == 0 || s.data.rfind("SIP/2.0 5", 0) == 0) ++finals;
+    }
+    EXPECT_EQ(finals, 1u);
+    EXPECT_TRUE(proxy.calls().empty());
+}
+
 }  // namespace
 }  // namespace sipmasq
