@@ -204,12 +204,12 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     }
     Call& call = it->second;
     call.setup_streams += new_streams;
+    setup_streams_ += new_streams;
     // Forking: each fork's answer names its own peer (kept per to-tag); the
     // answer of a fork that lost to another's 2xx names none.
     const std::string fork_tag =
         !is_request && iequals(method, "INVITE") ? tag_of(msg->to) : std::string();
     const bool losing_fork = !fork_tag.empty() && call.established && fork_tag != call.to_tag;
-    setup_streams_ += new_streams;
 
     auto p = std::make_shared<Pending>();
     p->arrival = arrival;
