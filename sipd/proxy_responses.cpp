@@ -65,6 +65,8 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
         }
         if (ct->cancel_wanted) send_cancel_for(*ct);
         if (code == 100) return;  // hop by hop: ours went upstream already
+        // Another branch's final answer went up: the caller is past ringing.
+        if (st->last_status >= 200) return;
     } else if (ct->last_status < 200) {
         ct->last_status = code;
         transactions_.set_timers(*ct, 0, now_ms + kTimerBMs);

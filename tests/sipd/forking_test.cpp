@@ -190,6 +190,25 @@ TEST_F(ForkingTest, InviteRingsEveryContactAndTheFirstAnswerWins) {
     EXPECT_TRUE(media_.stops.empty());
 }
 
+// A phone that rings only after the other answered is cancelled then, and
+// its 180 does not reach the caller after the 200 (nor replace the 200 a
+// retransmitted INVITE gets again).
+TEST_F(ForkingTest, ARingAfterTheAnswerIsCancelledAndGoesNowhere) {
+    register_two_phones();
+    const auto [inv1, inv2] = ring_both();
+    phone_answers(2, inv2, 200, "192.0.2.20:40000");
+    ASSERT_EQ(responses_to(bob_, 200).size(), 1u);
+    EXPECT_TRUE(requests_to(phone1_, "CANCEL").empty()) << "phone 1 has not answered yet";
+    phone_answers(1, inv1, 180);
+    EXPECT_EQ(requests_to(phone1_, "CANCEL").size(), 1u);
+    EXPECT_TRUE(responses_to(bob_, 180).empty());
+    proxy_.handle_datagram(invite_from_bob(), Side::Outside, bob_, 1003);
+    EXPECT_EQ(responses_to(bob_, 200).size(), 2u) << "the retransmission gets the 200 again";
+    phone_answers(1, inv1, 487);
+    EXPECT_TRUE(responses_to(bob_, 487).empty());
+    EXPECT_EQ(proxy_.calls().size(), 1u);
+}
+
 // A branch that has not rung yet is cancelled when its first provisional
 // comes (RFC 3261 §9.1), never before.
 TEST_F(ForkingTest, CancelFromTheCallerReachesEveryBranch) {
