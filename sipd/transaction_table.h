@@ -80,8 +80,9 @@ struct ClientTransaction {
 [[nodiscard]] std::string client_transaction_key(std::string_view branch, std::string_view method);
 
 struct TransactionLimits {
-    // Server transactions; each has at most one client one. When full, the
-    // oldest completed one (only absorbing retransmissions) makes room.
+    // Server transactions, each with at most kMaxBranches client ones.
+    // When full, the oldest completed one (only absorbing retransmissions)
+    // makes room.
     size_t max_total = 4096;
     size_t max_per_source = 64;    // transactions in progress per source address
     size_t provider_factor = 16;   // configured providers get this many times more
