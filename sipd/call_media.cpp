@@ -88,9 +88,12 @@ bool SipProxy::in_dialog(const Call& call, const osip_message_t* req, Side arriv
     if (call.from_tag.empty()) return true;  // adopted from rtpd: nothing known to check
     const std::string from = tag_of(req->from);
     const std::string to = tag_of(req->to);
-    const bool forward_dir = from == call.from_tag && (call.to_tag.empty() || to == call.to_tag ||
-                                                       (to.empty() && !call.established));
-    const bool reverse_dir = !call.to_tag.empty() && from == call.to_tag && to == call.from_tag;
+    // Any fork's early dialog (or a later 2xx's) is one of the call's.
+    const bool forward_dir =
+        from == call.from_tag && (call.to_tag.empty() || to == call.to_tag ||
+                                  is_fork_tag(call, to) || (to.empty() && !call.established));
+    const bool reverse_dir = !call.to_tag.empty() && to == call.from_tag &&
+                             (from == call.to_tag || is_fork_tag(call, from));
     if (!forward_dir && !reverse_dir) return false;
     const SockAddr& hop = arrival == Side::Inside ? call.inside_addr : call.outside_hop;
     return !hop.valid() || hop.same_host(source);
@@ -264,6 +267,11 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     call.setup_streams += new_streams;
     setup_streams_ += new_streams;
     const bool answer = take_answer(call, msg.get(), method, arrival);
+    // Forking: each fork's answer names its own peer (kept per to-tag); the
+    // answer of a fork that lost to another's 2xx names none.
+    const std::string fork_tag =
+        !is_request && iequals(method, "INVITE") ? tag_of(msg->to) : std::string();
+    const bool losing_fork = !fork_tag.empty() && call.established && fork_tag != call.to_tag;
 
     auto p = std::make_shared<Pending>();
     p->arrival = arrival;
@@ -292,19 +300,21 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
             forward_owner_[s.id] = call_id;
         }
         // On hold with c=0.0.0.0 the old peer stays: the ports must not move.
-        if (!m.addr.is_unspecified()) {
+        if (!m.addr.is_unspecified() && !losing_fork) {
             (arrival == Side::Inside ? s.inside_peer : s.outside_peer) = m.addr;
             (arrival == Side::Inside ? s.inside_rtcp : s.outside_rtcp) = m.rtcp_port.value_or(0);
+            if (!fork_tag.empty())
+                remember_fork_peer(call, fork_tag, index, {m.addr, m.rtcp_port.value_or(0)});
         }
         // rtcp-mux: an offer's is passed on as it is; an answer settles it
         // on both legs, and loses an a=rtcp-mux no offer asked for.
         if (!answer) {
             s.offered_mux = m.rtcp_mux;
         } else {
-            s.inside_mux = s.outside_mux = s.offered_mux && m.rtcp_mux;
+            if (!losing_fork) s.inside_mux = s.outside_mux = s.offered_mux && m.rtcp_mux;
             p->strip_mux[index] = m.rtcp_mux && !s.offered_mux;
         }
-        s.hold = m.hold;
+        if (!losing_fork) s.hold = m.hold;
         starts.emplace_back(index, media_start(s, call_id));
     }
     if (starts.empty()) return false;  // every stream disabled: nothing to relay

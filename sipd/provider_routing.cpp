@@ -32,12 +32,8 @@ bool inside_address(const RoutingPolicy& p, std::string_view host) {
     return false;
 }
 
-// The AOR's first live binding, sent where its REGISTER came from.
-RouteDecision to_binding(const RegistrationTable& table, const std::string& aor, int64_t now,
-                         const char* reason) {
-    const auto live = table.lookup(aor, now);
-    if (live.empty()) return not_found("target has no registration");
-    const Binding* b = live.front();
+// One live binding, sent where its REGISTER came from.
+RouteDecision to_one_binding(const Binding* b, const char* reason) {
     OsipUriPtr contact = parse_uri(b->contact);
     if (contact == nullptr || contact->host == nullptr) return not_found("unusable contact");
     RouteDecision d;
@@ -48,6 +44,24 @@ RouteDecision to_binding(const RegistrationTable& table, const std::string& aor,
     if (b->source.valid()) d.next_hop = {b->source.host_string(), b->source.port()};
     if (d.next_hop.port == 0) return not_found("unusable contact");
     d.reason = reason;
+    return d;
+}
+
+// The AOR's newest live binding; the INVITE (the only request routed
+// here) rings every one of them (RFC 3261 §16.6).
+RouteDecision to_binding(const RegistrationTable& table, const std::string& aor, int64_t now,
+                         const char* reason) {
+    const auto live = table.lookup(aor, now);
+    if (live.empty()) return not_found("target has no registration");
+    RouteDecision d = to_one_binding(live.front(), reason);
+    if (d.action != RouteAction::Forward || live.size() < 2) return d;
+    for (const Binding* b : live) {
+        if (d.forks.size() >= kMaxForkTargets) break;
+        const RouteDecision one = to_one_binding(b, reason);
+        if (one.action == RouteAction::Forward)
+            d.forks.push_back({one.next_hop, one.transport, one.flow, one.new_request_uri});
+    }
+    if (d.forks.size() < 2) d.forks.clear();
     return d;
 }
 

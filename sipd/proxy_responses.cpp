@@ -65,6 +65,8 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
         }
         if (ct->cancel_wanted) send_cancel_for(*ct);
         if (code == 100) return;  // hop by hop: ours went upstream already
+        // Another branch's final answer went up: the caller is past ringing.
+        if (st->last_status >= 200) return;
     } else if (ct->last_status < 200) {
         ct->last_status = code;
         transactions_.set_timers(*ct, 0, now_ms + kTimerBMs);
@@ -85,26 +87,32 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
         restore_contacts(resp, us.outside, contacts_, table_, now);
     }
     apply_header_fixes(resp, settings_.fixes.headers, out);
-    const std::string call_id = call_key(call_id_of(resp));
-    bool failed_call = false;
+    if (invite && code >= 300) {
+        // One branch failed: the response context picks what goes upstream.
+        collect_final(st_key, std::move(msg));
+        return;
+    }
     if (invite) {
-        auto it = calls_.find(call_id);
-        if (it != calls_.end()) {
+        const std::string call_id = call_key(call_id_of(resp));
+        if (auto it = calls_.find(call_id); it != calls_.end() && code > 100) {
             Call& call = it->second;
-            // The first tag names the dialog while it rings; the 2xx that
-            // establishes it names the one that counts (another fork's).
-            if (!call.established && code > 100 && code < 300 &&
-                (call.to_tag.empty() || code >= 200))
-                call.to_tag = tag_of(resp->to);
-            if (code >= 200 && code < 300) call_established(call);
-            if (code >= 300 && !call.established) failed_call = true;
+            const std::string tag = tag_of(resp->to);
+            note_fork(call, tag);
+            // The first tag names the dialog while it rings; the first 2xx
+            // names the one that counts (perhaps another fork's).
+            if (!call.established && call.to_tag.empty()) call.to_tag = tag;
+            if (code >= 200 && !call.established) {
+                choose_fork(call, tag, source);
+                call_established(call);
+            }
         }
+        // A 2xx ends the other branches (§16.7 step 10).
+        if (code >= 200) cancel_branches(*st, ct_key);
     }
     if (arrival != out && code < 300 &&
         relay_media(msg, arrival, out, st->transport, dest, source, st_key, now))
         return;
     send_response(msg.get(), st_key);
-    if (failed_call) end_call(call_id, ("final response " + std::to_string(code)).c_str());
 }
 
 void SipProxy::send_ack_for(const ClientTransaction& ct, const osip_message_t* resp) {
@@ -159,20 +167,26 @@ void SipProxy::run_timers() {
         if (ct == nullptr) continue;
         const std::string st_key = ct->server_key;
         ServerTransaction* st = st_key.empty() ? nullptr : transactions_.find_server(st_key);
+        const bool invite = ct->method == "INVITE";
         if (st != nullptr && ct->last_status < 200) {
             // Timer B/F, or C for an INVITE that rang too long: the next hop
-            // is cancelled and the caller told 408.
-            if (ct->method == "INVITE" && ct->last_status >= 100) send_cancel_for(*ct);
+            // is cancelled, and the branch counts as a 408 (§16.7 step 2).
+            if (invite && ct->last_status >= 100) send_cancel_for(*ct);
+            ct->last_status = 408;
             OsipMessagePtr req = parse_sip_message(ct->request);
             if (req != nullptr && pop_own_via(req.get(), settings_.policy.us)) {
                 log_info("%s %s to %s: no final answer in time, 408", ct->method.c_str(),
                          call_id_of(req.get()).c_str(), addr_text(ct->dest).c_str());
-                if (ct->method == "INVITE") end_call(call_key(call_id_of(req.get())), "timeout");
-                if (OsipMessagePtr resp = build_response(req.get(), 408))
-                    send_response(resp.get(), st_key);
+                if (OsipMessagePtr resp = build_response(req.get(), 408)) {
+                    if (invite)
+                        collect_final(st_key, std::move(resp));
+                    else
+                        send_response(resp.get(), st_key);
+                }
             }
         }
         transactions_.remove_client(key);
+        if (invite && !st_key.empty()) send_chosen_answer(st_key);
     }
     for (const std::string& key : due.server_expired) transactions_.remove_server(key);
 }

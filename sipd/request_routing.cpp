@@ -109,7 +109,18 @@ RouteDecision to_local_user(const RoutingPolicy& p, const osip_message_t* req,
     if (uri->username == nullptr) return respond(req, 404, "no user in Request-URI");
     const auto live = table.lookup(aor_for(p, uri), now);
     if (live.empty()) return respond(req, 404, "no registration");
-    return to_inside(p, req, live.front()->contact, &live.front()->source);
+    RouteDecision d = to_inside(p, req, live.front()->contact, &live.front()->source);
+    // An INVITE rings every live contact in parallel, newest first; other
+    // requests go to the newest alone.
+    if (d.action != RouteAction::Forward || !MSG_IS_INVITE(req) || live.size() < 2) return d;
+    for (const Binding* b : live) {
+        if (d.forks.size() >= kMaxForkTargets) break;
+        const RouteDecision one = to_inside(p, req, b->contact, &b->source);
+        if (one.action != RouteAction::Forward) continue;
+        d.forks.push_back({one.next_hop, one.transport, one.flow, one.new_request_uri});
+    }
+    if (d.forks.size() < 2) d.forks.clear();
+    return d;
 }
 
 RouteDecision outward(const RoutingPolicy& p, const osip_message_t* req, std::string_view host,

@@ -37,6 +37,18 @@ struct RoutingPolicy {
     ProviderTargets provider_targets;                   // default_target, did_range
 };
 
+// An INVITE for an AOR with several live contacts rings them all (RFC 3261
+// §16.6); an AOR has at most this many (registrar.h).
+inline constexpr size_t kMaxForkTargets = 10;
+
+// One contact of a forked request, as the fields of RouteDecision say it.
+struct ForkTarget {
+    HostPort next_hop;
+    Transport transport = Transport::Udp;
+    SockAddr flow;
+    std::string new_request_uri;
+};
+
 enum class RouteAction : uint8_t {
     Forward,   // to next_hop via out_side
     Respond,   // answer with `status` (never for ACK: that is Drop)
@@ -58,6 +70,8 @@ struct RouteDecision {
     SockAddr flow;
     std::string new_request_uri;    // "" = keep; else the phone's true contact
     bool relayed_register = false;  // a REGISTER going to a third-party registrar
+    // Two or more: fork to each (the first is the target above); else one target.
+    std::vector<ForkTarget> forks;
 };
 
 // hosts_deny_sip first, then hosts_allow_sip when it is set.

@@ -4,6 +4,7 @@
 // other parts of SipProxy.
 #include "sip_proxy.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -278,8 +279,11 @@ void SipProxy::respond(const osip_message_t* req, int status, Side arrival, cons
     const std::string key = server_transaction_key(req);
     if (ServerTransaction* st = transactions_.find_server(key);
         st != nullptr && st->side == arrival && st->source == source) {
-        if (st->client_key.empty() == false && status >= 300)
-            transactions_.remove_client(st->client_key);
+        // One final answer per transaction: a branch whose media setup ends
+        // after a CANCEL (or another branch) answered adds none.
+        if (st->last_status >= 200) return;
+        if (status >= 300)
+            for (const std::string& branch : st->client_keys) transactions_.remove_client(branch);
         send_response(resp.get(), key);
         return;
     }
@@ -452,6 +456,11 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
             break;
     }
 
+    if (d.forks.size() > 1 && MSG_IS_INVITE(req)) {
+        if (OsipMessagePtr trying = build_response(req, 100)) send_response(trying.get(), key);
+        fork_request(std::move(msg), d, key, arrival, source, now);
+        return;
+    }
     if (!d.new_request_uri.empty()) {
         OsipUriPtr uri = parse_uri(d.new_request_uri);
         if (uri == nullptr) {
@@ -527,24 +536,25 @@ void SipProxy::handle_cancel(const osip_message_t* cancel, Side arrival, const S
     if (OsipMessagePtr ok = build_response(cancel, 200))
         send_response_to(ok.get(), arrival, source);
     if (st->last_status >= 200) return;
-    ClientTransaction* ct =
-        st->client_key.empty() ? nullptr : transactions_.find_client(st->client_key);
-    if (ct == nullptr || ct->request.empty()) {
+    const bool sent = std::any_of(
+        st->client_keys.begin(), st->client_keys.end(), [this](const std::string& branch) {
+            const ClientTransaction* ct = transactions_.find_client(branch);
+            return ct != nullptr && !ct->request.empty();
+        });
+    if (!sent) {
         // Not sent on yet (a name being looked up, media being set up): the
         // INVITE ends here with 487.
         if (OsipMessagePtr resp = build_response(cancel, 487)) {
             osip_free(resp->cseq->method);
             resp->cseq->method = osip_dup("INVITE");
-            if (!st->client_key.empty()) transactions_.remove_client(st->client_key);
+            for (const std::string& branch : st->client_keys) transactions_.remove_client(branch);
             send_response(resp.get(), invite_key);
         }
         end_call(call_key(call_id_of(cancel)), "CANCEL");
         return;
     }
-    if (ct->last_status >= 100)
-        send_cancel_for(*ct);
-    else
-        ct->cancel_wanted = true;
+    // Every branch: those that rang now, the others at their first answer.
+    cancel_branches(*st, "");
 }
 
 void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
@@ -579,12 +589,15 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
         }
         if (initial_invite && it == calls_.end()) {
             const char* why = "";
-            if (open_call(req, arrival, source, dest, now, &why) == nullptr) {
+            Call* call = open_call(req, arrival, source, dest, now, &why);
+            if (call == nullptr) {
                 const std::string details = std::string(why) + ": call " + call_id;
                 refused("call-limit", source, details.c_str(), "call limit");
                 respond(req, 503, arrival, source, nullptr, why);
                 return;
             }
+            call->caller_side = arrival;
+            call->callee_side = out;
         }
     }
     if (d.relayed_register)
@@ -623,14 +636,19 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     ct.expires_at_ms = clock_ms() + kTimerBMs;
     const std::string ct_key = ct.key;
     transactions_.add_client(std::move(ct));
-    transactions_.find_server(st_key)->client_key = ct_key;
+    if (!transactions_.add_branch(*transactions_.find_server(st_key), ct_key)) {
+        transactions_.remove_client(ct_key);  // kMaxBranches: routing never asks for more
+        return;
+    }
 
     const bool bye = MSG_IS_BYE(req);
     if (arrival != out && !bye &&
         relay_media(msg, arrival, out, d.transport, dest, source, ct_key, now))
         return;
     send_request(msg.get(), ct_key);
-    if (bye) end_call(call_id, "BYE");
+    if (bye)
+        if (auto it = calls_.find(call_id); it != calls_.end() && bye_ends_call(it->second, req))
+            end_call(call_id, "BYE");
 }
 
 // The ACK of a 2xx goes end to end: no transaction, no answer; it may carry

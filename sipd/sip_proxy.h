@@ -93,6 +93,22 @@ struct CallStream {
     bool hold = false;
 };
 
+// An early dialog of a call (RFC 3261 §12.1): the to-tag of an answer to
+// its INVITE from one fork downstream, and the media peer its SDP named for
+// each stream (invalid: none). rtpengine keeps its peers per to-tag alike.
+struct ForkPeer {
+    SockAddr addr;
+    uint16_t rtcp_port = 0;  // its a=rtcp (RFC 3605), 0 = RTP + 1
+};
+struct CallFork {
+    std::string tag;
+    std::vector<ForkPeer> peers;
+};
+// A fork downstream can invent tags: past this many, or this long, a new
+// tag gets no state.
+inline constexpr size_t kMaxCallForks = 16;
+inline constexpr size_t kMaxForkTagLength = 128;
+
 struct Call {
     std::string call_id;
     std::string from;
@@ -112,6 +128,11 @@ struct Call {
     Side offer_side = Side::Inside;
     uint32_t invite_cseq = 0;
     bool invite_answered = false;
+    Side caller_side = Side::Inside;   // where the INVITE came from
+    Side callee_side = Side::Outside;  // where it went, and its answers come from
+    // Early dialogs while it rings; once a 2xx won, the winner's and those
+    // of later 2xx (which the caller ACKs and ends, §13.2.2.4).
+    std::vector<CallFork> forks;
     bool established = false;  // a 2xx to the INVITE went through
     bool logged_start = false;
     int64_t created = 0;  // wall-clock seconds, for calls never answered
@@ -174,6 +195,16 @@ class SipProxy {
     // An ACK of a 2xx, or a request of no transaction: routed on its own.
     void forward_stateless(OsipMessagePtr msg, const RouteDecision& d, const std::string& branch,
                            Side arrival, const SockAddr& source, const SockAddr& dest, int64_t now);
+    // An INVITE for an AOR with several live contacts: one branch each (§16.6).
+    void fork_request(OsipMessagePtr msg, const RouteDecision& d, const std::string& st_key,
+                      Side arrival, const SockAddr& source, int64_t now);
+    // CANCEL every pending branch of `st` but `except` (§16.7 step 10, §16.10):
+    // at once once it rang, else at its first provisional (§9.1).
+    void cancel_branches(ServerTransaction& st, const std::string& except);
+    // A branch's final non-2xx into the response context (§16.7); the
+    // chosen answer goes upstream once every branch has one.
+    void collect_final(const std::string& st_key, OsipMessagePtr resp);
+    void send_chosen_answer(const std::string& st_key);
     void handle_response(OsipMessagePtr msg, Side arrival, const SockAddr& source, int64_t now);
     // Answers a request with a response of ours, sent to the request's source.
     void respond(const osip_message_t* req, int status, Side arrival, const SockAddr& source,
@@ -218,6 +249,9 @@ class SipProxy {
     [[nodiscard]] bool in_dialog(const Call& call, const osip_message_t* req, Side arrival,
                                  const SockAddr& source) const;
     void call_established(Call& call);
+    // The first 2xx of the INVITE came from the fork with `tag` (from
+    // `source`): its media peers are the call's, the other forks' state goes.
+    void choose_fork(Call& call, const std::string& tag, const SockAddr& source);
     void end_call(const std::string& call_id, const char* why);
     void log_registration(const RegistrationTable::Event& ev, const char* via);
     void answer_unparseable(std::string_view data, Side arrival, const SockAddr& source);
@@ -259,6 +293,16 @@ class SipProxy {
     RateLimit send_refused_log_{5, 10000};
     RateLimit bad_reply_limit_{50, 1000};  // 400s to unparseable requests, per second
 };
+
+// Early dialogs of a call (call_forks.cpp). A new to-tag of an answer to
+// the INVITE, within kMaxCallForks.
+void note_fork(Call& call, const std::string& tag);
+[[nodiscard]] bool is_fork_tag(const Call& call, std::string_view tag) noexcept;
+// The peer a fork's SDP named for stream `index` (kept for when its 2xx comes).
+void remember_fork_peer(Call& call, std::string_view tag, size_t index, const ForkPeer& peer);
+// Does this BYE end the call? Not when it ends the dialog of a fork that
+// lost (a later 2xx): then only that fork is forgotten.
+[[nodiscard]] bool bye_ends_call(Call& call, const osip_message_t* bye);
 
 // "security: <event> from <addr>: <details>" with control characters
 // replaced and the details capped, as the fail2ban filter expects.

@@ -123,7 +123,7 @@ void TransactionTable::set_timers(ClientTransaction& ct, int64_t retransmit_at_m
 ServerTransaction& TransactionTable::add_server(ServerTransaction st) {
     if (servers_.find(st.key) != servers_.end()) remove_server(st.key);
     ++per_source_[budget_key(st.source)];
-    bytes_ += st.last_response.size();
+    bytes_ += st.last_response.size() + st.best_response.size();
     const int64_t retransmit = std::exchange(st.retransmit_at_ms, 0);
     const int64_t expires = std::exchange(st.expires_at_ms, 0);
     std::string key = st.key;
@@ -178,9 +178,9 @@ void TransactionTable::mark_completed(ServerTransaction& st) {
 void TransactionTable::remove_server(const std::string& key) {
     auto it = servers_.find(key);
     if (it == servers_.end()) return;
-    if (!it->second.client_key.empty()) remove_client(it->second.client_key);
+    for (const std::string& client : it->second.client_keys) remove_client(client);
     set_timers(it->second, 0, 0);
-    bytes_ -= it->second.last_response.size();
+    bytes_ -= it->second.last_response.size() + it->second.best_response.size();
     if (!it->second.completed)
         if (auto s = per_source_.find(budget_key(it->second.source)); s != per_source_.end())
             if (--s->second == 0) per_source_.erase(s);
@@ -194,6 +194,28 @@ void TransactionTable::set_response(ServerTransaction& st, int status, std::stri
     bytes_ = bytes_ - st.last_response.size() + bytes.size();
     st.last_status = status;
     st.last_response = std::move(bytes);
+}
+
+void TransactionTable::set_best_response(ServerTransaction& st, int status, std::string bytes) {
+    bytes_ = bytes_ - st.best_response.size() + bytes.size();
+    st.best_status = status;
+    st.best_response = std::move(bytes);
+}
+
+bool TransactionTable::add_branch(ServerTransaction& st, const std::string& client_key) {
+    if (std::find(st.client_keys.begin(), st.client_keys.end(), client_key) != st.client_keys.end())
+        return true;
+    if (st.client_keys.size() >= kMaxBranches) return false;
+    st.client_keys.push_back(client_key);
+    return true;
+}
+
+bool TransactionTable::all_branches_final(const ServerTransaction& st) const {
+    for (const std::string& key : st.client_keys) {
+        auto it = clients_.find(key);
+        if (it != clients_.end() && it->second.last_status < 200) return false;
+    }
+    return true;
 }
 
 void TransactionTable::set_request(ClientTransaction& ct, std::string bytes) {

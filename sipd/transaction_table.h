@@ -25,6 +25,10 @@ inline constexpr int64_t kT1Ms = 500;
 inline constexpr int64_t kT2Ms = 4000;
 inline constexpr int64_t kTimerBMs = 64 * kT1Ms;  // also F, H, J and the 2xx "accepted" state
 inline constexpr int64_t kTimerCMs = 180000;      // an INVITE left without a final answer
+// Client transactions of one server transaction: sipmasq forks an INVITE
+// to every live contact of an AOR (RFC 3261 §16.6), and an AOR has at most
+// ten (registrar.h's max_contacts_per_aor).
+inline constexpr size_t kMaxBranches = 10;
 
 // §17.2.3: the top Via's branch (with the magic cookie), its sent-by and the
 // method (ACK counts as INVITE, so the ACK of a non-2xx finds its INVITE);
@@ -40,7 +44,13 @@ struct ServerTransaction {
     Side side = Side::Inside;  // where the request came from: its responses go back there
     Transport transport = Transport::Udp;  // TCP: responses go back over its connection
     SockAddr source;  // the packet's source (the connection's peer): every response goes here
-    std::string client_key;        // our client transaction ("" until forwarded)
+    // Our client transactions, one per branch (RFC 3261 §16.6), at most
+    // kMaxBranches; empty until forwarded.
+    std::vector<std::string> client_keys;
+    // The response context (§16.7): the best final answer of the branches
+    // so far, ready to go upstream once every branch has one.
+    int best_status = 0;
+    std::string best_response;
     int last_status = 0;           // 0: nothing sent yet
     std::string last_response;     // what a retransmitted request gets again
     bool acked = false;            // INVITE: the ACK of our non-2xx came
@@ -70,8 +80,9 @@ struct ClientTransaction {
 [[nodiscard]] std::string client_transaction_key(std::string_view branch, std::string_view method);
 
 struct TransactionLimits {
-    // Server transactions; each has at most one client one. When full, the
-    // oldest completed one (only absorbing retransmissions) makes room.
+    // Server transactions, each with at most kMaxBranches client ones.
+    // When full, the oldest completed one (only absorbing retransmissions)
+    // makes room.
     size_t max_total = 4096;
     size_t max_per_source = 64;    // transactions in progress per source address
     size_t provider_factor = 16;   // configured providers get this many times more
@@ -96,7 +107,11 @@ class TransactionTable {
     // Adds (call admit() first); returns the stored one.
     ServerTransaction& add_server(ServerTransaction st);
     ClientTransaction& add_client(ClientTransaction ct);
-    // Removes a server transaction and its client transaction.
+    // A branch of `st`: false (and nothing kept) past kMaxBranches.
+    [[nodiscard]] bool add_branch(ServerTransaction& st, const std::string& client_key);
+    // Every branch of `st` has a final answer or has ended.
+    [[nodiscard]] bool all_branches_final(const ServerTransaction& st) const;
+    // Removes a server transaction and the client transactions of its branches.
     void remove_server(const std::string& key);
     void remove_client(const std::string& key);
 
@@ -108,6 +123,7 @@ class TransactionTable {
     // The kept bytes of a transaction changed (request or last response).
     void set_response(ServerTransaction& st, int status, std::string bytes);
     void set_request(ClientTransaction& ct, std::string bytes);
+    void set_best_response(ServerTransaction& st, int status, std::string bytes);
 
     // The keys whose timers are due at `now_ms`, and those that expired.
     struct Due {

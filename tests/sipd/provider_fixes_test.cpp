@@ -224,6 +224,18 @@ TEST_F(Targets, DefaultTargetAnAorOfOurs) {
     EXPECT_EQ(route("INVITE", "sip:carol@203.0.113.1").new_request_uri, "sip:carol@192.0.2.30");
 }
 
+// An AOR target with two phones rings both, as a call to the AOR would.
+TEST_F(Targets, DefaultTargetWithTwoPhonesForks) {
+    p.provider_targets.default_target = "sip:reception@203.0.113.1";
+    add("reception@203.0.113.1", "sip:reception@192.0.2.20:5062", "192.0.2.20:5062");
+    add("reception@203.0.113.1", "sip:reception@192.0.2.21:5060", "192.0.2.21:5060");
+    const RouteDecision d = route("INVITE", "sip:nobody@203.0.113.1");
+    ASSERT_EQ(d.action, RouteAction::Forward);
+    ASSERT_EQ(d.forks.size(), 2u);
+    EXPECT_EQ(d.forks[0].new_request_uri, d.new_request_uri);
+    EXPECT_NE(d.forks[0].next_hop.to_string(), d.forks[1].next_hop.to_string());
+}
+
 TEST_F(Targets, DefaultTargetAnInsideHost) {
     p.provider_targets.default_target = "sip:pbx@192.0.2.40:5070";
     const RouteDecision d = route("INVITE", "sip:nobody@203.0.113.1");

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "osip_ptr.h"
@@ -219,6 +220,32 @@ TEST_F(Fixture, SipAcls) {
               RouteAction::Drop);
     EXPECT_EQ(route(samples::invite_alice_to_bob(), Side::Inside, kAlice).action,
               RouteAction::Forward);
+}
+
+// An INVITE for an AOR with several live contacts forks to each (newest
+// first, at most kMaxForkTargets); any other request goes to the newest.
+TEST_F(Fixture, InviteToAnAorWithSeveralContactsForks) {
+    for (int i = 0; i < 14; ++i) {
+        Binding b;
+        b.aor = "alice@203.0.113.1";
+        b.contact = "sip:alice@192.0.2." + std::to_string(10 + i) + ":5060";
+        b.source = *SockAddr::parse("192.0.2." + std::to_string(10 + i) + ":5060");
+        b.expires_at = 1000;
+        table.upsert(b);
+        const RouteDecision d =
+            route(request("INVITE", "sip:alice@203.0.113.1"), Side::Outside, kOutsider);
+        ASSERT_EQ(d.action, RouteAction::Forward);
+        EXPECT_EQ(d.forks.size(), i == 0 ? 0u : std::min<size_t>(i + 1, kMaxForkTargets)) << i;
+        EXPECT_EQ(d.new_request_uri, b.contact) << "the newest first";
+        if (!d.forks.empty()) {
+            EXPECT_EQ(d.forks.front().new_request_uri, b.contact);
+            EXPECT_EQ(d.forks.front().next_hop.to_string(), b.source.to_string());
+        }
+    }
+    const RouteDecision options =
+        route(request("OPTIONS", "sip:alice@203.0.113.1"), Side::Outside, kOutsider);
+    ASSERT_EQ(options.action, RouteAction::Forward);
+    EXPECT_TRUE(options.forks.empty());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "osip_ptr.h"
 #include "proxy_fixture.h"
+#include "response_context.h"
 #include "sip_proxy.h"
 #include "sip_samples.h"
 
@@ -498,6 +499,80 @@ Content-Length: 0
 )"),
                            Side::Outside, mallory_, 1001);
     EXPECT_TRUE(sent_.empty()) << sent_[0].data;
+}
+
+// A server transaction has a client transaction per branch, at most
+// kMaxBranches; it is final when every branch is, and goes with them all.
+TEST(TransactionBranches, BoundedFinalTogetherAndRemovedTogether) {
+    TransactionTable table;
+    ServerTransaction fresh;
+    fresh.key = "invite";
+    fresh.method = "INVITE";
+    fresh.source = *SockAddr::parse("203.0.113.50:5060");
+    ServerTransaction& st = table.add_server(std::move(fresh));
+    EXPECT_TRUE(table.all_branches_final(st)) << "no branch: nothing to wait for";
+    for (size_t i = 0; i < kMaxBranches + 5; ++i) {
+        ClientTransaction ct;
+        ct.key = "branch" + std::to_string(i);
+        ct.server_key = st.key;
+        ct.request = "INVITE";
+        table.add_client(std::move(ct));
+        EXPECT_EQ(table.add_branch(st, "branch" + std::to_string(i)), i < kMaxBranches) << i;
+    }
+    EXPECT_EQ(st.client_keys.size(), kMaxBranches);
+    EXPECT_TRUE(table.add_branch(st, "branch0")) << "a branch it has is no new one";
+    EXPECT_EQ(st.client_keys.size(), kMaxBranches);
+    EXPECT_FALSE(table.all_branches_final(st));
+    for (size_t i = 0; i + 1 < kMaxBranches; ++i)
+        table.find_client("branch" + std::to_string(i))->last_status = 486;
+    EXPECT_FALSE(table.all_branches_final(st));
+    // A branch whose transaction ended (timer C, never sent) counts as final.
+    table.remove_client("branch" + std::to_string(kMaxBranches - 1));
+    EXPECT_TRUE(table.all_branches_final(st));
+    // The kept best answer counts against the byte budget, and is freed.
+    const size_t before = table.bytes();
+    table.set_best_response(st, 486, std::string(1000, 'x'));
+    EXPECT_EQ(table.bytes(), before + 1000);
+    table.remove_server("invite");
+    EXPECT_EQ(table.servers(), 0u);
+    EXPECT_EQ(table.clients(), 5u) << "only the branches beyond the bound are left";
+    for (size_t i = kMaxBranches; i < kMaxBranches + 5; ++i)
+        table.remove_client("branch" + std::to_string(i));
+    EXPECT_EQ(table.bytes(), 0u);
+}
+
+// RFC 3261 §16.7: 6xx over everything, else the lowest class, the first
+// of a class kept; 503 goes up as 500; 401/407 challenges merged.
+TEST(ResponseContext, ChoosesAsSection16_7Says) {
+    EXPECT_TRUE(better_final_answer(486, 0));
+    EXPECT_TRUE(better_final_answer(486, 503));
+    EXPECT_TRUE(better_final_answer(302, 486));
+    EXPECT_FALSE(better_final_answer(404, 486));
+    EXPECT_TRUE(better_final_answer(603, 302));
+    EXPECT_FALSE(better_final_answer(302, 600));
+    EXPECT_FALSE(better_final_answer(604, 603));
+    EXPECT_EQ(upstream_status(503), 500);
+    EXPECT_EQ(upstream_status(486), 486);
+
+    sip_parser_init();
+    auto challenge = [](int status, const char* header, const char* realm) {
+        return parse_sip_message(samples::crlf("SIP/2.0 " + std::to_string(status) +
+                                               R"( Unauthorized
+Via: SIP/2.0/UDP 203.0.113.50:5060;branch=z9hG4bKx
+To: <sip:alice@203.0.113.1>;tag=1
+From: <sip:bob@203.0.113.50>;tag=2
+Call-ID: c@x
+CSeq: 1 INVITE
+)" + header + ": Digest realm=\"" + realm + "\", nonce=\"n\"\nContent-Length: 0\n\n"));
+    };
+    OsipMessagePtr into = challenge(401, "WWW-Authenticate", "one");
+    OsipMessagePtr from = challenge(407, "Proxy-Authenticate", "two");
+    ASSERT_NE(into, nullptr);
+    ASSERT_NE(from, nullptr);
+    ASSERT_TRUE(merge_challenges(into.get(), from.get()));
+    const std::string merged = sip_message_to_string(into.get());
+    EXPECT_NE(merged.find("WWW-Authenticate: Digest realm=\"one\""), std::string::npos) << merged;
+    EXPECT_NE(merged.find("Proxy-Authenticate: Digest realm=\"two\""), std::string::npos) << merged;
 }
 
 }  // namespace
