@@ -138,8 +138,12 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     if ((codecs.removed > 0 || codecs.disabled > 0) && codecs.active_left == 0)
         return no_codec_left(msg, sdp.get(), arrival, source);
     SdpInfo info;
-    const std::vector<SockAddr> own = {settings_.inside_local, settings_.outside_local,
-                                       settings_.outside_advertised};
+    // From outside, our outside address may be a hairpin (checked below).
+    const std::vector<SockAddr> own =
+        arrival == Side::Outside
+            ? std::vector<SockAddr>{settings_.inside_local}
+            : std::vector<SockAddr>{settings_.inside_local, settings_.outside_local,
+                                    settings_.outside_advertised};
     SdpStatus st = sdp_inspect(sdp.get(), own, info);
     if (st == SdpStatus::NoMedia) return false;
     // A phone behind a further NAT inside names its own private address:
@@ -163,9 +167,14 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     if (refusal.empty() && active > settings_.limits.max_media_streams)
         refusal = std::to_string(active) + " media streams, at most " +
                   std::to_string(settings_.limits.max_media_streams);
-    for (const SdpMedia& m : info.media) {
+    for (SdpMedia& m : info.media) {
         if (!refusal.empty()) break;
         if (m.disabled || m.addr.is_unspecified()) continue;
+        if (arrival == Side::Outside)
+            if (auto relay = hairpin_relay(m.addr, call_id)) {
+                m.addr = *relay;
+                continue;
+            }
         if (const char* why = settings_.peers.refuse(arrival, m.addr))
             refusal = "media peer " + addr_text(m.addr) + ": " + why;
     }

@@ -187,6 +187,11 @@ class SipProxy {
                      Transport departure_transport, const SockAddr& dest, const SockAddr& source,
                      const std::string& txn_key, int64_t now);
     void finish_media(const std::shared_ptr<Pending>& p);
+    // A media peer from outside that is the outside relay port of a live
+    // stream of another call (a hairpin, hairpin.cpp): that port on the
+    // relay's own address; nullopt for anything else.
+    [[nodiscard]] std::optional<SockAddr> hairpin_relay(const SockAddr& named,
+                                                        const std::string& call_id) const;
     // codec_allow/codec_deny left no stream: true when handled (488 or dropped).
     bool no_codec_left(OsipMessagePtr& msg, sdp_message_t* sdp, Side arrival,
                        const SockAddr& source);
