@@ -415,6 +415,15 @@ std::vector<MediaStart> SipProxy::active_forwards() const {
             if (s.id == 0) continue;
             out.push_back(media_start(s, call_id));
         }
+    // A hairpinned forward (hairpin.cpp) relays to another forward, which
+    // rtpd accepts only while that one is live: it starts first without its
+    // outside peer, and gets the peer again once every forward is back.
+    const size_t n = out.size();
+    for (size_t i = 0; i < n; ++i)
+        if (out[i].outside_peer.same_host(settings_.outside_local)) {
+            out.push_back(out[i]);
+            out[i].outside_peer = SockAddr();
+        }
     return out;
 }
 

@@ -129,7 +129,9 @@ class SipProxy {
     void on_media_timeout(uint32_t id, std::string_view reason);
     // After a sipd restart: a forward rtpd still holds (LIST_FWD).
     void adopt_forward(uint32_t id, const MediaStart& entry);
-    // After an rtpd restart: every forward with its ports, to start again.
+    // After an rtpd restart: every forward with its ports, to start again
+    // in this order (a hairpinned forward twice, its outside peer first
+    // left out).
     [[nodiscard]] std::vector<MediaStart> active_forwards() const;
 
     // Set whenever the registrations or dialog contacts changed.
