@@ -163,7 +163,7 @@ TEST_F(FaqEventsTest, HairpinThroughAProviderThatDoesNotAnchorMedia) {
     const pid_t callee_leg =
         sipp_to(out_, "hairpin_provider_b.xml", "203.0.113.10", "203.0.113.1:5060",
                 {"-p", "5072", "-3pcc", "127.0.0.1:5099", "-s", "carol", "-key", "target",
-                 "203.0.113.1", "-d", "3000"},
+                 "203.0.113.1", "-d", "6000"},
                 &callee_leg_msg);
     std::this_thread::sleep_for(500ms);
     const pid_t caller_leg = sipp_to(out_, "hairpin_provider_a.xml", "203.0.113.10", "",
@@ -173,7 +173,7 @@ TEST_F(FaqEventsTest, HairpinThroughAProviderThatDoesNotAnchorMedia) {
     const pid_t alice = sipp_to(
         in_, "call_uac_media.xml", "192.0.2.10", "192.0.2.1:5060",
         {"-p", "5062", "-s", "bob", "-key", "target", "203.0.113.10:5070", "-key", "from_user",
-         "alice", "-key", "from_domain", "203.0.113.1", "-key", "rtp_port", "40000", "-d", "4000"},
+         "alice", "-key", "from_domain", "203.0.113.1", "-key", "rtp_port", "40000", "-d", "6000"},
         &alice_msg);
     const auto [alice_in, alice_out] = relay_ports("sip:alice@", mark);
     const auto [carol_in, carol_out] = relay_ports("sip:provider@", mark);
@@ -188,6 +188,21 @@ TEST_F(FaqEventsTest, HairpinThroughAProviderThatDoesNotAnchorMedia) {
     EXPECT_EQ(relay_once(carol_rtp, "192.0.2.1", carol_in, alice_rtp, "carol-to-alice"),
               "192.0.2.1:" + std::to_string(alice_in))
         << daemon_.log();
+
+    // rtpd dies: sipd hands the new one both forwards, which name each other.
+    const auto rtpd = daemon_.wait_ready("rtpd", 1s);
+    ASSERT_TRUE(rtpd.has_value());
+    const size_t before_kill = daemon_.log_size();
+    ASSERT_EQ(::kill(*rtpd, SIGKILL), 0);
+    ASSERT_TRUE(daemon_.wait_ready("rtpd", 10s, before_kill).has_value()) << daemon_.log();
+    EXPECT_TRUE(daemon_.wait_for_log("rtpd is new: starting", 5s, before_kill));
+    EXPECT_EQ(relay_once(alice_rtp, "192.0.2.1", alice_in, carol_rtp, "alice-to-carol-again"),
+              "192.0.2.1:" + std::to_string(carol_in))
+        << daemon_.log();
+    EXPECT_EQ(relay_once(carol_rtp, "192.0.2.1", carol_in, alice_rtp, "carol-to-alice-again"),
+              "192.0.2.1:" + std::to_string(alice_in))
+        << daemon_.log();
+    EXPECT_FALSE(daemon_.wait_for_log("not restarted", 10ms, before_kill)) << daemon_.log();
     EXPECT_TRUE(background_ok(alice)) << read_file(alice_msg) << daemon_.log();
     EXPECT_TRUE(background_ok(caller_leg)) << read_file(caller_leg_msg);
     EXPECT_TRUE(background_ok(callee_leg)) << read_file(callee_leg_msg);
