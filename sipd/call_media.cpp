@@ -138,7 +138,8 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     if ((codecs.removed > 0 || codecs.disabled > 0) && codecs.active_left == 0)
         return no_codec_left(msg, sdp.get(), arrival, source);
     SdpInfo info;
-    // From outside, our outside address may be a hairpin (checked below).
+    // From outside, our outside address may be a hairpin (checked below,
+    // refused otherwise even where the peer policy allows loopback).
     const std::vector<SockAddr> own =
         arrival == Side::Outside
             ? std::vector<SockAddr>{settings_.inside_local}
@@ -170,11 +171,14 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     for (SdpMedia& m : info.media) {
         if (!refusal.empty()) break;
         if (m.disabled || m.addr.is_unspecified()) continue;
-        if (arrival == Side::Outside)
+        if (arrival == Side::Outside && names_own_outside(m.addr)) {
             if (auto relay = hairpin_relay(m.addr, call_id)) {
                 m.addr = *relay;
                 continue;
             }
+            refusal = "media peer " + addr_text(m.addr) + ": sipmasq's own address";
+            continue;
+        }
         if (const char* why = settings_.peers.refuse(arrival, m.addr))
             refusal = "media peer " + addr_text(m.addr) + ": " + why;
     }

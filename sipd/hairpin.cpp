@@ -13,12 +13,14 @@
 
 namespace sipmasq {
 
+bool SipProxy::names_own_outside(const SockAddr& addr) const {
+    return addr.same_host(settings_.outside_local) ||
+           (settings_.outside_advertised.valid() && addr.same_host(settings_.outside_advertised));
+}
+
 std::optional<SockAddr> SipProxy::hairpin_relay(const SockAddr& named,
                                                 const std::string& call_id) const {
-    const bool ours =
-        named.same_host(settings_.outside_local) ||
-        (settings_.outside_advertised.valid() && named.same_host(settings_.outside_advertised));
-    if (!ours || named.port() == 0) return std::nullopt;
+    if (!names_own_outside(named) || named.port() == 0) return std::nullopt;
     // A scan, only for an SDP that names our own address; never the call's
     // own forwards (a relay to itself).
     for (const auto& [id, call] : calls_) {

@@ -194,6 +194,8 @@ class SipProxy {
     // relay's own address; nullopt for anything else.
     [[nodiscard]] std::optional<SockAddr> hairpin_relay(const SockAddr& named,
                                                         const std::string& call_id) const;
+    // sipmasq's outside address (bound or advertised), any port.
+    [[nodiscard]] bool names_own_outside(const SockAddr& addr) const;
     // codec_allow/codec_deny left no stream: true when handled (488 or dropped).
     bool no_codec_left(OsipMessagePtr& msg, sdp_message_t* sdp, Side arrival,
                        const SockAddr& source);
