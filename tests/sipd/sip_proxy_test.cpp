@@ -323,6 +323,30 @@ TEST_F(SipProxyTest, HairpinNamesALiveRelayPortOfAnotherCall) {
     for (size_t i = 0; i + 1 < again.size(); ++i) EXPECT_FALSE(again[i].outside_peer.valid());
 }
 
+// Behind a NAT router (host_outbound) the SDP names the public address;
+// rtpd is asked to send to the port on the address it is bound to.
+TEST(SipProxyHairpin, TheAdvertisedAddressMapsToTheRelaysOwn) {
+    sip_parser_init();
+    samples::unique_branches = true;
+    SipProxySettings settings = test::faq_proxy_settings();
+    settings.outside_local = test::addr("198.51.100.2:5060");  // towards the router
+    settings.policy.us.aliases = {"198.51.100.2"};
+    test::FakeMedia media;
+    std::vector<std::string> sent;
+    SipProxy proxy(settings, media,
+                   [&sent](Side, const SockAddr&, std::string_view d) { sent.emplace_back(d); });
+    const SockAddr alice = test::addr("192.0.2.10:5060");
+    proxy.handle_datagram(samples::register_alice(), Side::Inside, alice, 1000);
+    proxy.handle_datagram(samples::invite_alice_to_bob(), Side::Inside, alice, 1001);
+    ASSERT_EQ(media.starts.size(), 1u);
+    std::string back_in = samples::invite_bob_to_alice_public();
+    back_in.replace(back_in.find("c=IN IP4 203.0.113.50"), 21, "c=IN IP4 203.0.113.1");
+    back_in.replace(back_in.find("m=audio 3456"), 12, "m=audio 30002");
+    proxy.handle_datagram(back_in, Side::Outside, test::addr("203.0.113.50:5060"), 1002);
+    ASSERT_EQ(media.starts.size(), 2u) << (sent.empty() ? "" : sent.back());
+    EXPECT_EQ(media.starts[1].outside_peer, test::addr("198.51.100.2:30002"));
+}
+
 TEST(SecurityLine, FormatIsStable) {
     EXPECT_EQ(security_line("register-refused", *SockAddr::parse("203.0.113.9:5060"), "403 x\r\ny"),
               "security: register-refused from 203.0.113.9:5060: 403 x??y");
