@@ -55,16 +55,22 @@ bool carry_over(const osip_uri_t* from, osip_uri_t* to) {
     return true;
 }
 
+// The header's value becomes the (changed) target.
+ReferToChange write_back(osip_header_t* h, const osip_contact_t* target) {
+    const std::string text = contact_to_string(target);
+    char* value = text.empty() ? nullptr : osip_dup(text);
+    if (value == nullptr) return ReferToChange::Failed;
+    osip_free(h->hvalue);
+    h->hvalue = value;
+    return ReferToChange::Rewritten;
+}
+
 // Puts `uri` (owned on success) into the header in place of the old URL.
 ReferToChange replace_target(osip_header_t* h, osip_contact_t* target, OsipUriPtr uri) {
     if (uri == nullptr || !carry_over(target->url, uri.get())) return ReferToChange::Failed;
     osip_uri_free(target->url);
     target->url = uri.release();
-    const std::string text = contact_to_string(target);
-    if (text.empty()) return ReferToChange::Failed;
-    osip_free(h->hvalue);
-    h->hvalue = osip_dup(text);
-    return h->hvalue != nullptr ? ReferToChange::Rewritten : ReferToChange::Failed;
+    return write_back(h, target);
 }
 
 }  // namespace
@@ -82,15 +88,19 @@ ReferToChange masquerade_refer_to(osip_message_t* req, const ProxyAddresses& us,
     if (us.is_own_host(host)) {
         // An AOR of ours by the inside address: the same user, as the
         // outside reaches it.
+        char* outside_host = osip_dup(us.outside.host);
+        char* outside_port =
+            us.outside.port == 5060 ? nullptr : osip_dup(std::to_string(us.outside.port));
+        if (outside_host == nullptr || (us.outside.port != 5060 && outside_port == nullptr)) {
+            osip_free(outside_host);
+            osip_free(outside_port);
+            return ReferToChange::Failed;
+        }
         osip_free(url->host);
-        url->host = osip_dup(us.outside.host);
+        url->host = outside_host;
         osip_free(url->port);
-        url->port = us.outside.port == 5060 ? nullptr : osip_dup(std::to_string(us.outside.port));
-        const std::string text = contact_to_string(target.get());
-        if (text.empty()) return ReferToChange::Failed;
-        osip_free(h->hvalue);
-        h->hvalue = osip_dup(text);
-        return ReferToChange::Rewritten;
+        url->port = outside_port;
+        return write_back(h, target.get());
     }
     std::optional<SockAddr> at = SockAddr::parse(host);
     if (!at || !peers.is_inside(*at)) return ReferToChange::None;
