@@ -176,15 +176,36 @@ UdpSocketOptions Relay::socket_options(Side side) const noexcept {
     return opt;
 }
 
+// A hairpin: a provider that does not anchor media routed a call of an
+// inside phone back through sipmasq to another one, so this forward's
+// outside peer is the outside RTP port of another live forward here (with
+// its RTCP port, or that port again for rtcp-mux). The media then passes
+// both forwards, each with its own peers and timeouts. No other address:port
+// of our own is ever a peer (the SIP port, a free or quarantined pair).
+bool Relay::is_hairpin(uint32_t id, const StartParams& p) const noexcept {
+    const Endpoint& peer = p.outside_peer;
+    if (!peer.same_host(p.outside_local)) return false;
+    const uint16_t rtcp =
+        p.outside_rtcp_port != 0 ? p.outside_rtcp_port : static_cast<uint16_t>(peer.port() + 1);
+    if (rtcp != peer.port() && rtcp != peer.port() + 1) return false;
+    bool live = false;
+    table_.for_each([&](const Forward& f) {
+        live = live || (f.id != id && f.outside_local.same_host(peer) &&
+                        f.outside_local.port() == peer.port());
+    });
+    return live;
+}
+
 // An unspecified peer (hold, c=0.0.0.0) or one not known yet is allowed:
 // nothing is ever sent to it.
-std::optional<StartResult> Relay::check_peers(const StartParams& p) {
+std::optional<StartResult> Relay::check_peers(uint32_t id, const StartParams& p) {
     if (!cfg_.peers) return std::nullopt;
     for (const Side side : {Side::Inside, Side::Outside}) {
         const Endpoint& peer = side == Side::Inside ? p.inside_peer : p.outside_peer;
         if (!peer.known()) continue;
         const SockAddr addr(peer.sa(), peer.len());
         if (addr.is_unspecified()) continue;
+        if (side == Side::Outside && is_hairpin(id, p)) continue;
         if (const char* why = cfg_.peers->refuse(side, addr)) {
             StartResult r = fail(StartError::PeerRefused, 0);
             r.refused_side = side;
@@ -304,7 +325,7 @@ StartResult Relay::start(uint32_t id, const StartParams& p) {
         !peer_ok(p.inside_peer, p.inside_local, p.inside_rtcp_port) ||
         !peer_ok(p.outside_peer, p.outside_local, p.outside_rtcp_port))
         return fail(StartError::BadParams, 0);
-    if (auto refused = check_peers(p)) return *refused;
+    if (auto refused = check_peers(id, p)) return *refused;
     int64_t now = clock_();
     if (Forward* existing = table_.find(id)) return update(*existing, p, now);
     if (table_.full()) return fail(StartError::TooManyForwards, 0);

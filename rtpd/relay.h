@@ -170,7 +170,8 @@ class Relay {
     [[nodiscard]] ForwardInfo make_info(const Forward& f) const;
     [[nodiscard]] StartResult fail(StartError e, int sys_errno);
     [[nodiscard]] UdpSocketOptions socket_options(Side side) const noexcept;
-    [[nodiscard]] std::optional<StartResult> check_peers(const StartParams& p);
+    [[nodiscard]] std::optional<StartResult> check_peers(uint32_t id, const StartParams& p);
+    [[nodiscard]] bool is_hairpin(uint32_t id, const StartParams& p) const noexcept;
 
     event_base* base_;
     RelayConfig cfg_;

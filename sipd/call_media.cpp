@@ -199,8 +199,13 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     if ((codecs.removed > 0 || codecs.disabled > 0) && codecs.active_left == 0)
         return no_codec_left(msg, sdp.get(), arrival, source);
     SdpInfo info;
-    const std::vector<SockAddr> own = {settings_.inside_local, settings_.outside_local,
-                                       settings_.outside_advertised};
+    // From outside, our outside address may be a hairpin (checked below,
+    // refused otherwise even where the peer policy allows loopback).
+    const std::vector<SockAddr> own =
+        arrival == Side::Outside
+            ? std::vector<SockAddr>{settings_.inside_local}
+            : std::vector<SockAddr>{settings_.inside_local, settings_.outside_local,
+                                    settings_.outside_advertised};
     SdpStatus st = sdp_inspect(sdp.get(), own, info);
     if (st == SdpStatus::NoMedia) return false;
     // A phone behind a further NAT inside names its own private address:
@@ -227,9 +232,17 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     if (refusal.empty() && info.media.size() > kMaxMediaLines)
         refusal = std::to_string(info.media.size()) + " m= lines, at most " +
                   std::to_string(kMaxMediaLines);
-    for (const SdpMedia& m : info.media) {
+    for (SdpMedia& m : info.media) {
         if (!refusal.empty()) break;
         if (m.disabled || m.addr.is_unspecified()) continue;
+        if (arrival == Side::Outside && names_own_outside(m.addr)) {
+            if (auto relay = hairpin_relay(m.addr, call_id)) {
+                m.addr = *relay;
+                continue;
+            }
+            refusal = "media peer " + addr_text(m.addr) + ": sipmasq's own address";
+            continue;
+        }
         if (const char* why = settings_.peers.refuse(arrival, m.addr))
             refusal = "media peer " + addr_text(m.addr) + ": " + why;
     }
@@ -500,6 +513,15 @@ std::vector<MediaStart> SipProxy::active_forwards() const {
         for (const CallStream& s : c.streams) {
             if (s.id == 0) continue;
             out.push_back(media_start(s, call_id));
+        }
+    // A hairpinned forward (hairpin.cpp) relays to another forward, which
+    // rtpd accepts only while that one is live: it starts first without its
+    // outside peer, and gets the peer again once every forward is back.
+    const size_t n = out.size();
+    for (size_t i = 0; i < n; ++i)
+        if (out[i].outside_peer.same_host(settings_.outside_local)) {
+            out.push_back(out[i]);
+            out[i].outside_peer = SockAddr();
         }
     return out;
 }

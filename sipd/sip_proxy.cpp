@@ -14,6 +14,7 @@
 #include "message_fields.h"
 #include "precheck.h"
 #include "proxy_rewrite.h"
+#include "refer_to_masq.h"
 #include "registrar.h"
 #include "sip_response.h"
 
@@ -615,7 +616,9 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     }
     if (arrival == Side::Inside && out == Side::Outside) {
         const size_t before = contacts_.size();
-        if (masquerade_contacts(req, us.outside, contacts_, source, now) < 0) {
+        if (masquerade_contacts(req, us.outside, contacts_, source, now) < 0 ||
+            masquerade_refer_to(req, us, settings_.peers, contacts_, table_, now) ==
+                ReferToChange::Failed) {
             (void)pop_own_via(req, us);
             respond(req, 500, arrival, source, nullptr, "Contact");
             return;
@@ -623,6 +626,7 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
         if (contacts_.size() != before) dirty_ = true;
     } else if (arrival == Side::Outside && out == Side::Inside) {
         restore_contacts(req, us.outside, contacts_, table_, now);
+        (void)restore_refer_to(req, us.outside, contacts_, table_, now);
     }
     apply_header_fixes(req, settings_.fixes.headers, out);
     ClientTransaction ct;

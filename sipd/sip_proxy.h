@@ -165,7 +165,9 @@ class SipProxy {
     void on_media_timeout(uint32_t id, std::string_view reason);
     // After a sipd restart: a forward rtpd still holds (LIST_FWD).
     void adopt_forward(uint32_t id, const MediaStart& entry);
-    // After an rtpd restart: every forward with its ports, to start again.
+    // After an rtpd restart: every forward with its ports, to start again
+    // in this order (a hairpinned forward twice, its outside peer first
+    // left out).
     [[nodiscard]] std::vector<MediaStart> active_forwards() const;
 
     // Set whenever the registrations or dialog contacts changed.
@@ -233,6 +235,13 @@ class SipProxy {
                      Transport departure_transport, const SockAddr& dest, const SockAddr& source,
                      const std::string& txn_key, int64_t now);
     void finish_media(const std::shared_ptr<Pending>& p);
+    // A media peer from outside that is the outside relay port of a live
+    // stream of another call (a hairpin, hairpin.cpp): that port on the
+    // relay's own address; nullopt for anything else.
+    [[nodiscard]] std::optional<SockAddr> hairpin_relay(const SockAddr& named,
+                                                        const std::string& call_id) const;
+    // sipmasq's outside address (bound or advertised), any port.
+    [[nodiscard]] bool names_own_outside(const SockAddr& addr) const;
     // RFC 3264: is this SDP the answer to the other side's offer? Updates
     // the call's offer/answer state.
     bool take_answer(Call& call, const osip_message_t* msg, std::string_view method, Side arrival);

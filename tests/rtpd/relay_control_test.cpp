@@ -278,6 +278,40 @@ TEST_F(RelayPeerPolicy, AReInviteToARefusedPeerFailsAndKeepsTheForward) {
     EXPECT_EQ(info->outside_peer, ep("203.0.113.20", 6004));
 }
 
+// A hairpin (a provider that does not anchor media routed an inside call
+// back in): an outside peer on the relay's own outside address is allowed
+// with the outside RTP port of another live forward, and nothing else.
+TEST_F(RelayPeerPolicy, AHairpinMayNameAnotherLiveForwardsOutsidePort) {
+    const StartResult first =
+        st.relay->start(1, params(ep("192.0.2.10", 5004), ep("203.0.113.20", 6004)));
+    ASSERT_TRUE(first.ok());
+    const uint16_t port = first.outside_port;
+    const StartResult second =
+        st.relay->start(2, params(ep("192.0.2.20", 5004), ep("127.0.0.2", port)));
+    EXPECT_TRUE(second.ok()) << start_error_name(second.error);
+    // The first forward may name the second's port in turn (the answer).
+    EXPECT_TRUE(
+        st.relay->start(1, params(ep("192.0.2.10", 5004), ep("127.0.0.2", second.outside_port)))
+            .ok());
+    // Its own port, a port of no forward, an RTCP port, another RTCP port
+    // than the forward's: refused.
+    expect_refused(params(ep("192.0.2.20", 5004), ep("127.0.0.2", 42198)), Side::Outside,
+                   "loopback address");
+    const StartResult self =
+        st.relay->start(2, params(ep("192.0.2.20", 5004), ep("127.0.0.2", second.outside_port)));
+    EXPECT_EQ(self.error, StartError::PeerRefused);
+    expect_refused(params(ep("192.0.2.20", 5004), ep("127.0.0.2", port + 1)), Side::Outside,
+                   "loopback address");
+    StartParams other_rtcp = params(ep("192.0.2.20", 5004), ep("127.0.0.2", port));
+    other_rtcp.outside_rtcp_port = static_cast<uint16_t>(port + 3);
+    expect_refused(other_rtcp, Side::Outside, "loopback address");
+    // Gone with the forward it named.
+    ASSERT_TRUE(st.relay->stop(2));
+    ASSERT_TRUE(st.relay->stop(1));
+    expect_refused(params(ep("192.0.2.20", 5004), ep("127.0.0.2", port)), Side::Outside,
+                   "loopback address");
+}
+
 // SO_BINDTODEVICE: each side's sockets see only their interface.
 TEST(RelayDevices, SocketsAreBoundToTheirSidesInterface) {
     test::RelayFixtureState st;

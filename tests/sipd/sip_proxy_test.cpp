@@ -287,6 +287,66 @@ TEST_F(SipProxyTest, StateFileKeepsDialogContacts) {
     EXPECT_EQ(parse_registrations(text, only, 1001).skipped, 0u);
 }
 
+// A provider that does not anchor media hands an inside call's SDP (our
+// outside address and relay port) to a call it routes back in: accepted
+// only while that port is a live stream of another call.
+TEST_F(SipProxyTest, HairpinNamesALiveRelayPortOfAnotherCall) {
+    proxy_.handle_datagram(samples::register_alice(), Side::Inside, alice_, 1000);
+    std::string back_in = samples::invite_bob_to_alice_public();
+    back_in.replace(back_in.find("c=IN IP4 203.0.113.50"), 21, "c=IN IP4 203.0.113.1");
+    back_in.replace(back_in.find("m=audio 3456"), 12, "m=audio 30002");
+    sent_.clear();
+    proxy_.handle_datagram(back_in, Side::Outside, bob_, 1001);  // no such call yet
+    ASSERT_EQ(sent_.size(), 1u);
+    EXPECT_EQ(last()->status_code, 488);
+    EXPECT_TRUE(media_.starts.empty());
+
+    proxy_.handle_datagram(samples::invite_alice_to_bob(), Side::Inside, alice_, 1002);
+    ASSERT_EQ(media_.starts.size(), 1u);  // its outside relay port: 30002
+    sent_.clear();
+    back_in.replace(back_in.find("Call-ID: 38"), 11, "Call-ID: 48");  // a new call
+    back_in.replace(back_in.find("bob0001"), 7, "bob0002");
+    proxy_.handle_datagram(back_in, Side::Outside, bob_, 1003);
+    ASSERT_EQ(sent_.size(), 1u);
+    EXPECT_EQ(sent_[0].side, Side::Inside);
+    EXPECT_EQ(sent_[0].dest, alice_);
+    ASSERT_EQ(media_.starts.size(), 2u);
+    EXPECT_EQ(media_.starts[1].outside_peer, test::addr("203.0.113.1:30002"));
+    EXPECT_NE(media_.starts[1].id, media_.starts[0].id);
+
+    // After an rtpd restart the hairpinned forward comes back first without
+    // its outside peer, then with it, after the forward it relays to.
+    const auto again = proxy_.active_forwards();
+    ASSERT_EQ(again.size(), 3u);
+    EXPECT_EQ(again.back().id, media_.starts[1].id);
+    EXPECT_EQ(again.back().outside_peer, test::addr("203.0.113.1:30002"));
+    for (size_t i = 0; i + 1 < again.size(); ++i) EXPECT_FALSE(again[i].outside_peer.valid());
+}
+
+// Behind a NAT router (host_outbound) the SDP names the public address;
+// rtpd is asked to send to the port on the address it is bound to.
+TEST(SipProxyHairpin, TheAdvertisedAddressMapsToTheRelaysOwn) {
+    sip_parser_init();
+    samples::unique_branches = true;
+    SipProxySettings settings = test::faq_proxy_settings();
+    settings.outside_local = test::addr("198.51.100.2:5060");  // towards the router
+    settings.policy.us.aliases = {"198.51.100.2"};
+    test::FakeMedia media;
+    std::vector<std::string> sent;
+    SipProxy proxy(settings, media,
+                   [&sent](Side, const SockAddr&, std::string_view d) { sent.emplace_back(d); });
+    const SockAddr alice = test::addr("192.0.2.10:5060");
+    proxy.handle_datagram(samples::register_alice(), Side::Inside, alice, 1000);
+    proxy.handle_datagram(samples::invite_alice_to_bob(), Side::Inside, alice, 1001);
+    ASSERT_EQ(media.starts.size(), 1u);
+    std::string back_in = samples::invite_bob_to_alice_public();
+    back_in.replace(back_in.find("c=IN IP4 203.0.113.50"), 21, "c=IN IP4 203.0.113.1");
+    back_in.replace(back_in.find("m=audio 3456"), 12, "m=audio 30002");
+    proxy.handle_datagram(back_in, Side::Outside, test::addr("203.0.113.50:5060"), 1002);
+    ASSERT_EQ(media.starts.size(), 2u) << (sent.empty() ? "" : sent.back());
+    EXPECT_EQ(media.starts[1].outside_peer, test::addr("198.51.100.2:30002"));
+}
+
 TEST(SecurityLine, FormatIsStable) {
     EXPECT_EQ(security_line("register-refused", *SockAddr::parse("203.0.113.9:5060"), "403 x\r\ny"),
               "security: register-refused from 203.0.113.9:5060: 403 x??y");
