@@ -441,6 +441,14 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
         case RouteAction::Forward:
             break;
     }
+    // The outside interface has no usable address (down, no lease yet):
+    // nothing can leave on that side until one comes.
+    if (d.out_side == Side::Outside && !settings_.outside_local.valid()) {
+        log_info("%s from %s not sent: no outside address yet", req->sip_method,
+                 addr_text(source).c_str());
+        if (!MSG_IS_ACK(req)) respond(req, 503, arrival, source, nullptr, "no outside address");
+        return;
+    }
 
     if (!d.new_request_uri.empty()) {
         OsipUriPtr uri = parse_uri(d.new_request_uri);

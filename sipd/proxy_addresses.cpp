@@ -1,0 +1,68 @@
+// sipmasq's own addresses change under a running proxy (an outside address
+// that comes, goes or moves: DHCP, PPPoE, `ip addr`; host_outbound looked
+// up again). What it advertises follows at once, since every Via, Record-
+// Route, masqueraded Contact and SDP is written from the settings; a call
+// whose signalling or media used the old address cannot go on and ends here.
+#include "log.h"
+#include "sip_proxy.h"
+
+namespace sipmasq {
+
+namespace {
+
+// Both unset, or both the same host.
+bool same_address(const SockAddr& a, const SockAddr& b) noexcept {
+    if (!a.valid() || !b.valid()) return a.valid() == b.valid();
+    return a.same_host(b);
+}
+
+}  // namespace
+
+void SipProxy::change_addresses(const SipProxySettings& next) {
+    const bool inside_moved = !same_address(next.inside_local, settings_.inside_local);
+    const bool outside_moved = !same_address(next.outside_local, settings_.outside_local) ||
+                               !same_address(next.outside_advertised, settings_.outside_advertised);
+    const SockAddr old_inside = settings_.inside_local;
+    const SockAddr old_outside = settings_.outside_local;
+    settings_.inside_local = next.inside_local;
+    settings_.outside_local = next.outside_local;
+    settings_.outside_advertised = next.outside_advertised;
+    settings_.policy.us = next.policy.us;
+    settings_.policy.public_host = next.policy.public_host;
+    settings_.peers = next.peers;
+    if (!inside_moved && !outside_moved) return;
+    log_notice("now advertising %s inside and %s outside (the relay binds %s and %s)",
+               settings_.policy.us.inside.host.empty() ? "nothing"
+                                                       : settings_.policy.us.inside.host.c_str(),
+               settings_.policy.us.outside.host.empty() ? "nothing"
+                                                        : settings_.policy.us.outside.host.c_str(),
+               addr_text(settings_.inside_local).c_str(),
+               addr_text(settings_.outside_local).c_str());
+    // A call that crossed to the outside was signalled and relayed through
+    // the old outside address (Via, Record-Route, Contact, c=): the peer
+    // can reach it there no more. A call adopted from rtpd after a restart
+    // (no tags known) is counted as one that crossed.
+    std::vector<std::string> ending;
+    for (const auto& [id, call] : calls_) {
+        const bool adopted = call.from_tag.empty();
+        const bool crossed =
+            adopted || (call.outside_hop.valid() && !settings_.peers.is_inside(call.outside_hop));
+        if (inside_moved || (outside_moved && crossed)) ending.push_back(id);
+    }
+    for (const std::string& id : ending) {
+        log_notice("call %s: ends: the %s address it used (%s) is gone", id.c_str(),
+                   inside_moved ? "inside" : "outside",
+                   addr_text(inside_moved ? old_inside : old_outside).c_str());
+        end_call(id, "local address gone");
+    }
+    // Registrations relayed to a provider keep the Contact they were sent
+    // with until the phone refreshes them: that refresh is masqueraded with
+    // the new address (see sipmasq.conf(5), "Addresses that change").
+    if (outside_moved && table_.size() > 0)
+        log_notice(
+            "%zu registrations were made through the old outside address %s; each is sent "
+            "with the new one when its phone refreshes it",
+            table_.size(), addr_text(old_outside).c_str());
+}
+
+}  // namespace sipmasq
