@@ -10,6 +10,14 @@ namespace sipmasq {
 
 namespace {
 
+const char* or_none(const std::string& host) noexcept {
+    return host.empty() ? "none" : host.c_str();
+}
+
+std::string host_of(const SockAddr& a) {
+    return a.valid() ? a.host_string() : "";
+}
+
 // Both unset, or both the same host.
 bool same_address(const SockAddr& a, const SockAddr& b) noexcept {
     if (!a.valid() || !b.valid()) return a.valid() == b.valid();
@@ -31,13 +39,9 @@ void SipProxy::change_addresses(const SipProxySettings& next) {
     settings_.policy.public_host = next.policy.public_host;
     settings_.peers = next.peers;
     if (!inside_moved && !outside_moved) return;
-    log_notice("now advertising %s inside and %s outside (the relay binds %s and %s)",
-               settings_.policy.us.inside.host.empty() ? "nothing"
-                                                       : settings_.policy.us.inside.host.c_str(),
-               settings_.policy.us.outside.host.empty() ? "nothing"
-                                                        : settings_.policy.us.outside.host.c_str(),
-               addr_text(settings_.inside_local).c_str(),
-               addr_text(settings_.outside_local).c_str());
+    log_notice("addresses now: inside %s, outside %s (advertised outside: %s)",
+               or_none(host_of(settings_.inside_local)), or_none(host_of(settings_.outside_local)),
+               or_none(settings_.policy.us.outside.host));
     // A call that crossed to the outside was signalled and relayed through
     // the old outside address (Via, Record-Route, Contact, c=): the peer
     // can reach it there no more. A call adopted from rtpd after a restart
@@ -52,7 +56,7 @@ void SipProxy::change_addresses(const SipProxySettings& next) {
     for (const std::string& id : ending) {
         log_notice("call %s: ends: the %s address it used (%s) is gone", id.c_str(),
                    inside_moved ? "inside" : "outside",
-                   addr_text(inside_moved ? old_inside : old_outside).c_str());
+                   or_none(host_of(inside_moved ? old_inside : old_outside)));
         end_call(id, "local address gone");
     }
     // Registrations relayed to a provider keep the Contact they were sent
@@ -62,7 +66,7 @@ void SipProxy::change_addresses(const SipProxySettings& next) {
         log_notice(
             "%zu registrations were made through the old outside address %s; each is sent "
             "with the new one when its phone refreshes it",
-            table_.size(), addr_text(old_outside).c_str());
+            table_.size(), or_none(host_of(old_outside)));
 }
 
 }  // namespace sipmasq
