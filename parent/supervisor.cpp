@@ -1,6 +1,7 @@
 #include "supervisor.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -667,6 +668,7 @@ void Supervisor::address_changed(Side side, const SockAddr& addr, bool came) {
     proto::LocalAddressMsg msg{};
     msg.side = wire_side;
     msg.change = came ? proto::kAddressCame : proto::kAddressGone;
+    msg.ifindex = ::if_nametoindex(name.c_str());
     SockAddr bare = addr;
     bare.set_port(0);
     msg.local = proto::to_wire(bare);

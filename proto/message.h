@@ -138,12 +138,15 @@ struct SipSocketMsg {
 // LOCAL_ADDRESS parent->sipd and parent->rtpd: an address of a watched
 // interface came (its SIP sockets were sent just before, as SIP_SOCKET) or
 // went (sipd closes every socket bound to it; neither child uses it again).
+// ifindex: the side's interface now (a PPPoE link comes back as a new
+// interface), 0 when unknown.
 inline constexpr uint8_t kAddressGone = 0;
 inline constexpr uint8_t kAddressCame = 1;
 struct LocalAddressMsg {
     uint8_t side;    // kSideInside / kSideOutside
     uint8_t change;  // kAddressGone / kAddressCame
     uint8_t pad[2];
+    uint32_t ifindex;
     WireAddr local;  // port 0
 };
 
@@ -238,7 +241,7 @@ SIPMASQ_PROTO_WIRE(LocalAddressMsg);
 #undef SIPMASQ_PROTO_WIRE
 static_assert(sizeof(HelloMsg) == 12 && sizeof(SipSocketMsg) == 24 && sizeof(StartFwd) == 152 &&
               sizeof(FwdStartedMsg) == 40 && sizeof(FwdFailedMsg) == 68 &&
-              sizeof(StatsMsg) == 264 && sizeof(ErrorMsg) == 8 && sizeof(LocalAddressMsg) == 24);
+              sizeof(StatsMsg) == 264 && sizeof(ErrorMsg) == 8 && sizeof(LocalAddressMsg) == 28);
 
 // ---- the table ------------------------------------------------------------
 

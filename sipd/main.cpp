@@ -370,6 +370,15 @@ class SipdProcess {
         const auto addr = proto::from_wire(m.local);
         if (!addr) return;
         const Side side = m.side == proto::kSideOutside ? Side::Outside : Side::Inside;
+        InterfaceRef& ref = side == Side::Inside ? interfaces_.inside : interfaces_.outside;
+        if (m.change == proto::kAddressCame && m.ifindex != 0 && ref.index != 0 &&
+            m.ifindex != ref.index) {
+            // Trust by interface follows it (a PPPoE link is a new interface each time).
+            log_notice("%s interface %s is now index %u (was %u)", side_name(side),
+                       ref.name.c_str(), m.ifindex, ref.index);
+            ref.index = m.ifindex;
+            for (auto& e : sockets_) e->sock.set_interfaces(interfaces_);
+        }
         if (m.change == proto::kAddressGone) {
             const size_t udp = std::erase_if(sockets_, [&](const auto& e) {
                 return e->sock.side() == side && e->sock.local().same_host(*addr);
