@@ -513,6 +513,13 @@ std::vector<std::string> Supervisor::reload() {
                                  " error(s); still running with the previous configuration");
         return lines;
     }
+    // A watched interface's addresses are followed as they come and go: a
+    // reload sees what the watch sees, not a change to apply.
+    if (watch_)
+        for (Side side : {Side::Inside, Side::Outside})
+            if (watch_->watches(side))
+                (side == Side::Inside ? result.config.inbound_addrs
+                                      : result.config.outbound_addrs) = watch_->usable(side);
     const auto changes = config_diff(config_, result.config);
     if (changes.empty()) say(LogLevel::Notice, "reload: configuration unchanged");
     for (const auto& change : changes) say(LogLevel::Notice, "reload: " + change);
@@ -638,6 +645,7 @@ bool Supervisor::send_sip_socket(Child& child, const SipSocket& sock) {
 void Supervisor::address_changed(Side side, const SockAddr& addr, bool came) {
     const uint8_t wire_side = side == Side::Inside ? proto::kSideInside : proto::kSideOutside;
     const std::string& name = watch_->name(side);
+    (side == Side::Inside ? config_.inbound_addrs : config_.outbound_addrs) = watch_->usable(side);
     std::vector<SipSocket> opened;
     if (came) {
         std::string error;

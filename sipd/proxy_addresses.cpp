@@ -38,6 +38,14 @@ void SipProxy::change_addresses(const SipProxySettings& next) {
     settings_.policy.us = next.policy.us;
     settings_.policy.public_host = next.policy.public_host;
     settings_.peers = next.peers;
+    if (settings_.peers.inside_networks.empty()) {
+        // As the constructor does: the inside networks and these addresses.
+        std::vector<SockAddr> adv, in, out;
+        if (settings_.outside_advertised.valid()) adv.push_back(settings_.outside_advertised);
+        if (settings_.inside_local.valid()) in.push_back(settings_.inside_local);
+        if (settings_.outside_local.valid()) out.push_back(settings_.outside_local);
+        settings_.peers = make_peer_policy(settings_.policy.inside_networks, in, out, adv);
+    }
     if (!inside_moved && !outside_moved) return;
     log_notice("addresses now: inside %s, outside %s (advertised outside: %s)",
                or_none(host_of(settings_.inside_local)), or_none(host_of(settings_.outside_local)),
