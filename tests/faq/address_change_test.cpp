@@ -70,6 +70,22 @@ class AddressChangeTest : public FaqTest {
         return bob;
     }
 
+    // alice registers with her provider (203.0.113.10, which challenges)
+    // through sipmasq, as outbound proxy; what the provider saw.
+    std::string register_with_provider() {
+        const pid_t registrar =
+            sipp_background(out_, "registrar_401.xml", "203.0.113.10", {"-p", "5060"});
+        const std::string seen_file = bg_msg_;
+        std::string log;
+        EXPECT_TRUE(sipp(in_, "register_auth.xml", "192.0.2.10", "192.0.2.1:5060",
+                         {"-p", "5060", "-s", "alice", "-key", "domain", "203.0.113.10", "-au",
+                          "alice", "-ap", "secret"},
+                         &log))
+            << log << daemon_.log();
+        EXPECT_TRUE(background_ok(registrar)) << read_file(seen_file);
+        return read_file(seen_file);
+    }
+
     // What bob saw of alice's INVITE carries `addr` in Via, Contact and c=.
     static void expect_advertised(const std::string& seen, const std::string& addr) {
         EXPECT_NE(seen.find("Via: SIP/2.0/UDP " + addr + ":5060;"), std::string::npos) << seen;
@@ -148,6 +164,9 @@ TEST_F(OutsideLaterTest, StartsWithoutAnOutsideAddressAndServesOnceItComes) {
 }
 
 TEST_F(AddressChangeTest, AMovedOutsideAddressEndsTheCallAndIsAdvertisedNext) {
+    const std::string first = register_with_provider();
+    EXPECT_NE(first.find("Contact: <sip:alice@203.0.113.1:5060;smq="), std::string::npos) << first;
+
     pid_t caller = -1;
     std::string bob_msg;
     size_t mark = daemon_.log_size();
@@ -183,6 +202,16 @@ TEST_F(AddressChangeTest, AMovedOutsideAddressEndsTheCallAndIsAdvertisedNext) {
     const std::string seen = read_file(bob_msg);
     expect_advertised(seen, "203.0.113.2");
     EXPECT_EQ(seen.find("203.0.113.1:"), std::string::npos) << seen;
+
+    // The registration made through the old address: the phone's refresh
+    // reaches the provider with the new one.
+    EXPECT_TRUE(daemon_.wait_for_log(
+        "1 registrations were made through the old outside address 203.0.113.1", 1s))
+        << daemon_.log();
+    const std::string refreshed = register_with_provider();
+    EXPECT_NE(refreshed.find("Contact: <sip:alice@203.0.113.2:5060;smq="), std::string::npos)
+        << refreshed;
+    EXPECT_EQ(refreshed.find("203.0.113.1:"), std::string::npos) << refreshed;
 }
 
 }  // namespace
