@@ -48,7 +48,7 @@ bool dump(uint16_t type, NetlinkBatch& out, std::string& error) {
         error = std::string("cannot open a netlink socket: ") + std::strerror(errno);
         return false;
     }
-    const timeval timeout{kDumpTimeoutMs / 1000, (kDumpTimeoutMs % 1000) * 1000};
+    const timeval timeout{kDumpTimeoutMs / 1000, suseconds_t{kDumpTimeoutMs % 1000} * 1000};
     (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     struct {
         nlmsghdr header;

@@ -104,7 +104,7 @@ bool parse_netlink(const uint8_t* data, size_t size, NetlinkBatch& out) {
             case RTM_DELADDR: {
                 NetlinkAddress a;
                 if (parse_address(body, body_size, h.nlmsg_type == RTM_DELADDR, a))
-                    out.addresses.push_back(std::move(a));
+                    out.addresses.push_back(a);
                 else
                     ++out.skipped;
                 break;
