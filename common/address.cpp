@@ -214,6 +214,13 @@ bool SockAddr::is_loopback() const noexcept {
     return std::memcmp(addr_bytes(), kLoop6, sizeof kLoop6) == 0;
 }
 
+bool SockAddr::is_link_local() const noexcept {
+    if (const uint8_t* v4 = v4_bytes(*this)) return v4[0] == 169 && v4[1] == 254;
+    if (!is_v6()) return false;
+    const uint8_t* b = addr_bytes();
+    return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;  // fe80::/10
+}
+
 std::string SockAddr::host_string() const {
     if (!valid()) return "(invalid)";
     char buf[INET6_ADDRSTRLEN];

@@ -49,6 +49,8 @@ class SockAddr {
     [[nodiscard]] bool is_multicast() const noexcept;
     [[nodiscard]] bool is_broadcast() const noexcept;  // 255.255.255.255
     [[nodiscard]] bool is_loopback() const noexcept;
+    // fe80::/10 or 169.254.0.0/16: never advertised, never bound for SIP.
+    [[nodiscard]] bool is_link_local() const noexcept;
 
     // "192.0.2.1" / "2001:db8::1" (no port).
     [[nodiscard]] std::string host_string() const;

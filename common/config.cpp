@@ -76,6 +76,7 @@ class Validator {
         }
         check_rtp_range(c);
         check_two_arms(c);
+        check_waiting_sides(c);
         if (c.default_expires > c.max_expires) {
             error(lines_.count("default_expires") != 0 ? "default_expires" : "max_expires",
                   "default_expires (" + std::to_string(c.default_expires) +
@@ -98,6 +99,19 @@ class Validator {
     }
 
   private:
+    // A side named by an interface that has no usable address yet: not an
+    // error (sipmasq starts and serves it once one comes), but said.
+    void check_waiting_sides(const Config& c) {
+        if (!c.if_inbound.empty() && c.inbound_addrs.empty())
+            warning("if_inbound", "interface " + c.if_inbound +
+                                      " has no usable address yet: sipmasq waits for one "
+                                      "before it serves the phones");
+        if (!c.if_outbound.empty() && c.outbound_addrs.empty())
+            warning("if_outbound", "interface " + c.if_outbound +
+                                       " has no usable address yet: sipmasq starts and serves "
+                                       "the outside once one comes");
+    }
+
     // Trust comes from the interface a packet arrives through, so the two
     // sides must be two interfaces. Loopback is the one exception: a test
     // or developer set-up whose peers are local processes anyway.

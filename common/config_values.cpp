@@ -184,7 +184,10 @@ bool set_interface(std::string_view v, std::string& name, std::vector<SockAddr>&
                    std::string& err) {
     std::string why;
     auto resolved = resolve_interface(v, &why);
-    if (resolved.empty()) {
+    // An interface without an address yet (down, DHCP or PPPoE pending, an
+    // IPv6 address still tentative) is fine: the parent watches it and
+    // serves that side once an address comes (config.cpp warns).
+    if (resolved.empty() && !(interface_exists(v) && !SockAddr::parse(v))) {
         err = why;
         return false;
     }

@@ -47,6 +47,10 @@ std::vector<SockAddr> resolve_interface(std::string_view spec, std::string* erro
                    numeric->is_broadcast()) {
             set_error("'" + std::string(spec) +
                       "' is not a unicast address (unspecified, multicast or broadcast)");
+        } else if (numeric->is_link_local()) {
+            set_error("'" + std::string(spec) +
+                      "' is link-local: it is valid on one link only, so sipmasq never binds "
+                      "or advertises it");
         } else {
             out.push_back(*numeric);
         }
@@ -76,13 +80,16 @@ std::vector<SockAddr> resolve_interface(std::string_view spec, std::string* erro
         const socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
         SockAddr addr(ifa->ifa_addr, len);
         addr.set_port(0);
+        // A link-local address means nothing beyond its link.
+        if (addr.is_link_local()) continue;
         const bool seen =
             std::any_of(out.begin(), out.end(), [&addr](const SockAddr& a) { return a == addr; });
         if (addr.valid() && !seen) out.push_back(addr);
     }
     std::stable_partition(out.begin(), out.end(), [](const SockAddr& a) { return a.is_v4(); });
     if (out.empty()) {
-        set_error("interface '" + std::string(spec) + "' has no IPv4 or IPv6 address");
+        set_error("interface '" + std::string(spec) +
+                  "' has no IPv4 or IPv6 address (link-local ones do not count)");
     }
     return out;
 }

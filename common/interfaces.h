@@ -12,7 +12,7 @@
 namespace sipmasq {
 
 // A numeric address resolves to itself; an interface name to every IPv4
-// and IPv6 address on it (IPv4 first, port 0). On failure the result is
+// and IPv6 address on it but the link-local ones (IPv4 first, port 0). On failure the result is
 // empty and *error says why (no such interface, no address on it, ...).
 [[nodiscard]] std::vector<SockAddr> resolve_interface(std::string_view spec, std::string* error);
 

@@ -8,13 +8,6 @@ namespace sipmasq {
 
 namespace {
 
-bool is_link_local(const SockAddr& a) noexcept {
-    const uint8_t* b = a.addr_bytes();
-    if (a.is_v4()) return b[0] == 169 && b[1] == 254;
-    if (!a.is_v6()) return false;
-    return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;  // fe80::/10
-}
-
 bool is_v4_mapped(const SockAddr& a) noexcept {
     static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     return a.is_v6() && std::memcmp(a.addr_bytes(), kPrefix, sizeof kPrefix) == 0;
@@ -46,7 +39,7 @@ const char* PeerPolicy::refuse(Side side, const SockAddr& peer) const noexcept {
     if (is_v4_mapped(peer)) return "IPv4-mapped IPv6 address";
     if (peer.is_multicast()) return "multicast address";
     if (peer.is_broadcast()) return "broadcast address";
-    if (is_link_local(peer)) return "link-local address";
+    if (peer.is_link_local()) return "link-local address";
     for (const Cidr& c : inside_networks)
         if (is_subnet_edge(c, peer)) return "broadcast address";
     if (loopback_only) return nullptr;

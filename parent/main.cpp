@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 
+#include "address_watch.h"
 #include "build_config.h"
 #include "config.h"
 #include "daemonize.h"
@@ -159,6 +160,31 @@ UniqueFd open_state_dir(const Config& config, std::string& error) {
     return fd;
 }
 
+// if_inbound / if_outbound given as interface names are watched: the
+// addresses SIP uses now are what the kernel says is usable (a tentative
+// IPv6 address is not yet, a link-local one never), and the watch follows
+// them from then on. A side given as an address is not watched.
+std::unique_ptr<AddressWatch> watch_interfaces(Config& config, std::string& error) {
+    const auto name_of = [](const std::string& spec) {
+        return spec.empty() || SockAddr::parse(spec) ? std::string() : spec;
+    };
+    auto watch = AddressWatch::open(name_of(config.if_inbound), name_of(config.if_outbound), error);
+    if (!watch) return nullptr;
+    for (Side side : {Side::Inside, Side::Outside}) {
+        if (!watch->watches(side)) continue;
+        auto& addrs = side == Side::Inside ? config.inbound_addrs : config.outbound_addrs;
+        addrs = watch->usable(side);
+        if (addrs.empty())
+            log_warning(
+                "%s interface %s has no usable address yet (down, waiting for DHCP or PPPoE, "
+                "or an IPv6 address still tentative): %s",
+                side_name(side), watch->name(side).c_str(),
+                side == Side::Outside ? "starting anyway; calls out wait until one comes"
+                                      : "phones are served once one comes");
+    }
+    return watch;
+}
+
 std::string absolute_path(const std::string& path) {
     char resolved[PATH_MAX];
     if (::realpath(path.c_str(), resolved) != nullptr) return resolved;
@@ -224,6 +250,11 @@ int main(int argc, char** argv) {
     }
 
     std::string error;
+    std::unique_ptr<AddressWatch> watch = watch_interfaces(config, error);
+    if (!watch) {
+        log_error("%s", error.c_str());
+        return EXIT_FAILURE;
+    }
     std::vector<SipSocket> sip_sockets;
     if (!open_sip_sockets(config, sip_sockets, error)) {
         log_error("%s", error.c_str());
@@ -252,6 +283,7 @@ int main(int argc, char** argv) {
     sup_opts.log_level = opts.log_level;
     Supervisor supervisor(std::move(config), std::move(sup_opts), std::move(sip_sockets),
                           std::move(state_dir));
+    supervisor.watch_addresses(std::move(watch));
     const int rc = supervisor.run();
     log_notice("sipmasq stopped%s", rc == 0 ? "" : " after a failure");
     return rc;

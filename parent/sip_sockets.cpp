@@ -107,6 +107,21 @@ bool open_one(const SockAddr& addr_in, uint16_t port, uint8_t dscp, uint8_t side
 
 }  // namespace
 
+bool open_sip_sockets_for(const Config& config, Side side, const SockAddr& addr,
+                          std::vector<SipSocket>& out, std::string& error) {
+    const uint8_t wire_side = side == Side::Inside ? proto::kSideInside : proto::kSideOutside;
+    const SideInterfaces sides = side_interfaces(config.if_inbound, config.if_outbound);
+    const InterfaceRef* device = nullptr;
+    if (sides.distinct()) device = side == Side::Inside ? &sides.inside : &sides.outside;
+    std::vector<SipSocket> opened;
+    if (!open_one(addr, config.sip_listen_port, config.sip_dscp, wire_side, opened, error) ||
+        !open_listener(addr, config.sip_listen_port, config.sip_dscp, wire_side, device, opened,
+                       error))
+        return false;
+    for (SipSocket& s : opened) out.push_back(std::move(s));
+    return true;
+}
+
 bool open_sip_sockets(const Config& config, std::vector<SipSocket>& out, std::string& error) {
     for (const auto& addr : config.inbound_addrs)
         if (!open_one(addr, config.sip_listen_port, config.sip_dscp, 0, out, error)) return false;

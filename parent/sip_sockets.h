@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config.h"
+#include "side.h"
 #include "supervisor.h"
 
 namespace sipmasq {
@@ -21,5 +22,10 @@ namespace sipmasq {
 // from inside (TCP has no IP_PKTINFO to tell sipd the arrival interface).
 [[nodiscard]] bool open_sip_sockets(const Config& config, std::vector<SipSocket>& out,
                                     std::string& error);
+
+// The UDP socket and TCP listener of one address that came on a watched
+// interface (all or nothing).
+[[nodiscard]] bool open_sip_sockets_for(const Config& config, Side side, const SockAddr& addr,
+                                        std::vector<SipSocket>& out, std::string& error);
 
 }  // namespace sipmasq

@@ -1,6 +1,7 @@
 #include "supervisor.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include "json_escape.h"
 #include "log.h"
 #include "rate_limit.h"
+#include "sip_sockets.h"
 
 namespace sipmasq {
 
@@ -110,6 +112,12 @@ int Supervisor::run() {
             log_error("%s", error.c_str());
             return EXIT_FAILURE;
         }
+    }
+    if (watch_ && !watch_->start(base_.get(), [this](Side side, const SockAddr& addr, bool came) {
+            address_changed(side, addr, came);
+        })) {
+        log_error("cannot watch the interfaces' addresses");
+        return EXIT_FAILURE;
     }
     start_child(*rtpd_);
     start_child(*sipd_);
@@ -253,15 +261,7 @@ void Supervisor::send_pending_peer(Child& child) {
 
 void Supervisor::send_configuration(Child& child) {
     if (child.kind == proto::Process::Sipd) {
-        for (const auto& sock : sip_sockets_) {
-            proto::SipSocketMsg payload{};
-            payload.side = sock.side;
-            payload.transport = sock.transport;
-            payload.local = proto::to_wire(sock.local);
-            const int rc =
-                child.channel->send(proto::MsgType::SipSocket, 0, payload, sock.fd.get());
-            if (rc < 0) log_error("cannot hand sipd its SIP socket: %s", std::strerror(-rc));
-        }
+        for (const auto& sock : sip_sockets_) (void)send_sip_socket(child, sock);
         if (state_dir_) {
             const int rc = child.channel->send_empty(proto::MsgType::StateDir, 0, state_dir_.get());
             if (rc < 0) log_error("cannot hand sipd its state directory: %s", std::strerror(-rc));
@@ -513,6 +513,13 @@ std::vector<std::string> Supervisor::reload() {
                                  " error(s); still running with the previous configuration");
         return lines;
     }
+    // A watched interface's addresses are followed as they come and go: a
+    // reload sees what the watch sees, not a change to apply.
+    if (watch_)
+        for (Side side : {Side::Inside, Side::Outside})
+            if (watch_->watches(side))
+                (side == Side::Inside ? result.config.inbound_addrs
+                                      : result.config.outbound_addrs) = watch_->usable(side);
     const auto changes = config_diff(config_, result.config);
     if (changes.empty()) say(LogLevel::Notice, "reload: configuration unchanged");
     for (const auto& change : changes) say(LogLevel::Notice, "reload: " + change);
@@ -618,6 +625,68 @@ uint32_t Supervisor::control_ask(proto::Process kind, uint32_t what) {
     request.what = what;
     if (child.channel->send(proto::MsgType::CtlRequest, 0, request) < 0) return 0;
     return child.channel->last_sent_seq();
+}
+
+// Addresses that come and go on a watched interface: an address that
+// came gets its SIP sockets, opened here (sipd cannot bind port 5060) and
+// handed to sipd; one that went has them closed. Both children are told
+// either way (LOCAL_ADDRESS): sipd moves what it advertises, rtpd what it
+// counts as its own.
+bool Supervisor::send_sip_socket(Child& child, const SipSocket& sock) {
+    proto::SipSocketMsg payload{};
+    payload.side = sock.side;
+    payload.transport = sock.transport;
+    payload.local = proto::to_wire(sock.local);
+    const int rc = child.channel->send(proto::MsgType::SipSocket, 0, payload, sock.fd.get());
+    if (rc < 0) log_error("cannot hand sipd its SIP socket: %s", std::strerror(-rc));
+    return rc >= 0;
+}
+
+void Supervisor::address_changed(Side side, const SockAddr& addr, bool came) {
+    const uint8_t wire_side = side == Side::Inside ? proto::kSideInside : proto::kSideOutside;
+    const std::string& name = watch_->name(side);
+    (side == Side::Inside ? config_.inbound_addrs : config_.outbound_addrs) = watch_->usable(side);
+    std::vector<SipSocket> opened;
+    if (came) {
+        std::string error;
+        if (!open_sip_sockets_for(config_, side, addr, opened, error)) {
+            log_error("%s address %s came on %s, but %s; that address is not served",
+                      side_name(side), addr.host_string().c_str(), name.c_str(), error.c_str());
+            return;
+        }
+        log_notice("%s address %s came on %s: SIP sockets open on port %u", side_name(side),
+                   addr.host_string().c_str(), name.c_str(), config_.sip_listen_port);
+    } else {
+        const size_t before = sip_sockets_.size();
+        std::erase_if(sip_sockets_, [&](const SipSocket& s) {
+            return s.side == wire_side && s.local.same_host(addr);
+        });
+        log_notice("%s address %s went from %s: %zu SIP sockets closed", side_name(side),
+                   addr.host_string().c_str(), name.c_str(), before - sip_sockets_.size());
+    }
+    // A child still starting gets the sockets with its configuration, and
+    // reads its addresses itself.
+    auto configured = [](const Child& child) {
+        return child.channel && child.channel->state() != proto::ChannelState::AwaitHello;
+    };
+    for (SipSocket& sock : opened) {
+        if (configured(*sipd_)) (void)send_sip_socket(*sipd_, sock);
+        sip_sockets_.push_back(std::move(sock));
+    }
+    proto::LocalAddressMsg msg{};
+    msg.side = wire_side;
+    msg.change = came ? proto::kAddressCame : proto::kAddressGone;
+    msg.ifindex = ::if_nametoindex(name.c_str());
+    SockAddr bare = addr;
+    bare.set_port(0);
+    msg.local = proto::to_wire(bare);
+    for (Child* child : {sipd_.get(), rtpd_.get()}) {
+        if (!configured(*child)) continue;
+        const int rc = child->channel->send(proto::MsgType::LocalAddress, 0, msg);
+        if (rc < 0)
+            log_error("cannot tell %s about address %s: %s", child->name,
+                      addr.host_string().c_str(), std::strerror(-rc));
+    }
 }
 
 }  // namespace sipmasq

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "address_watch.h"
 #include "channel.h"
 #include "config.h"
 #include "control_server.h"
@@ -43,6 +44,11 @@ class Supervisor final : public ControlBackend {
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
+    // Follows the addresses of the interfaces in if_inbound / if_outbound
+    // from run() on: sockets opened and handed to
+    // sipd for one that comes, closed for one that goes.
+    void watch_addresses(std::unique_ptr<AddressWatch> watch) { watch_ = std::move(watch); }
+
     // Runs until an orderly stop (returns 0) or a failure to start a child
     // at all (fork, socketpair: returns 1). A child that dies is restarted.
     [[nodiscard]] int run();
@@ -72,6 +78,9 @@ class Supervisor final : public ControlBackend {
     void child_died(Child& child, int status);
     void start_child(Child& child);
     void send_configuration(Child& child);
+    void address_changed(Side side, const SockAddr& addr, bool came);
+    // A SIP_SOCKET message for one socket; false when it was not sent.
+    bool send_sip_socket(Child& child, const SipSocket& sock);
     void refresh_peer_channel();
     void send_pending_peer(Child& child);
     void begin_stop(int exit_code);
@@ -89,6 +98,7 @@ class Supervisor final : public ControlBackend {
     std::unique_ptr<Child> sipd_;
     std::unique_ptr<Child> rtpd_;
     std::unique_ptr<ControlServer> control_;
+    std::unique_ptr<AddressWatch> watch_;
     int64_t started_ms_ = 0;
     bool stopping_ = false;
     int exit_code_ = 0;

@@ -57,6 +57,12 @@ bool fields_ok(const Message& msg, Process sender) noexcept {
                    (s.transport == kSipUdp || s.transport == kSipTcpListener) &&
                    wire_addr_ok(s.local, true);
         }
+        case MsgType::LocalAddress: {
+            const auto a = payload_as<LocalAddressMsg>(msg);
+            return (a.side == kSideInside || a.side == kSideOutside) &&
+                   (a.change == kAddressGone || a.change == kAddressCame) && a.pad[0] == 0 &&
+                   a.pad[1] == 0 && wire_addr_ok(a.local, true) && a.local.port == 0;
+        }
         case MsgType::StartFwd:
             return start_fwd_ok(payload_as<StartFwd>(msg), false);
         case MsgType::FwdEntry:

@@ -73,9 +73,10 @@ enum class MsgType : uint16_t {
     CtlRequest = 21,
     CtlReply = 22,
     Error = 23,
+    LocalAddress = 24,
 };
 inline constexpr uint16_t kMsgTypeFirst = 1;
-inline constexpr uint16_t kMsgTypeLast = 23;
+inline constexpr uint16_t kMsgTypeLast = 24;
 inline constexpr size_t kMsgTypeCount = kMsgTypeLast - kMsgTypeFirst + 1;
 
 // ---- payloads -------------------------------------------------------------
@@ -132,6 +133,21 @@ struct SipSocketMsg {
     uint8_t transport;  // kSipUdp / kSipTcpListener
     uint8_t pad[2];
     WireAddr local;
+};
+
+// LOCAL_ADDRESS parent->sipd and parent->rtpd: an address of a watched
+// interface came (its SIP sockets were sent just before, as SIP_SOCKET) or
+// went (sipd closes every socket bound to it; neither child uses it again).
+// ifindex: the side's interface now (a PPPoE link comes back as a new
+// interface), 0 when unknown.
+inline constexpr uint8_t kAddressGone = 0;
+inline constexpr uint8_t kAddressCame = 1;
+struct LocalAddressMsg {
+    uint8_t side;    // kSideInside / kSideOutside
+    uint8_t change;  // kAddressGone / kAddressCame
+    uint8_t pad[2];
+    uint32_t ifindex;
+    WireAddr local;  // port 0
 };
 
 // START_FWD sipd->rtpd (forward id in header.peer_id), and FWD_ENTRY
@@ -227,10 +243,11 @@ SIPMASQ_PROTO_WIRE(StatsMsg);
 SIPMASQ_PROTO_WIRE(CtlRequestMsg);
 SIPMASQ_PROTO_WIRE(CtlReplyHead);
 SIPMASQ_PROTO_WIRE(ErrorMsg);
+SIPMASQ_PROTO_WIRE(LocalAddressMsg);
 #undef SIPMASQ_PROTO_WIRE
 static_assert(sizeof(HelloMsg) == 12 && sizeof(SipSocketMsg) == 24 && sizeof(StartFwd) == 156 &&
               sizeof(FwdStartedMsg) == 40 && sizeof(FwdFailedMsg) == 68 &&
-              sizeof(StatsMsg) == 264 && sizeof(ErrorMsg) == 8);
+              sizeof(StatsMsg) == 264 && sizeof(ErrorMsg) == 8 && sizeof(LocalAddressMsg) == 28);
 
 // ---- the table ------------------------------------------------------------
 
@@ -345,6 +362,7 @@ inline constexpr std::array<MsgSpec, kMsgTypeCount> kMsgSpecs{{
     {MsgType::CtlRequest,  "CTL_REQUEST",  sizeof(CtlRequestMsg), sizeof(CtlRequestMsg), kParentToChild, kStRunning, FdRule::None, PeerIdRule::Zero},
     {MsgType::CtlReply,    "CTL_REPLY",    sizeof(CtlReplyHead), sizeof(CtlReplyHead) + kCtlTextMax, kChildToParent, kStRunning, FdRule::None, PeerIdRule::Zero},
     {MsgType::Error,       "ERROR",        sizeof(ErrorMsg), sizeof(ErrorMsg), kAnyRoute,      kStAny,        FdRule::None, PeerIdRule::Any},
+    {MsgType::LocalAddress, "LOCAL_ADDRESS", sizeof(LocalAddressMsg), sizeof(LocalAddressMsg), kParentToChild, kStConfigured, FdRule::None, PeerIdRule::Zero},
 }};
 // clang-format on
 

@@ -8,6 +8,7 @@
 
 #include "child_runtime.h"
 #include "clock.h"
+#include "codec.h"
 #include "interfaces.h"
 #include "log.h"
 #include "peer_policy.h"
@@ -97,6 +98,16 @@ int main(int argc, char** argv) {
 
     bool ready = false;
     runtime.set_message_handler([&](const proto::Message& msg, UniqueFd fd) {
+        if (msg.type() == proto::MsgType::LocalAddress) {
+            const auto m = proto::payload_as<proto::LocalAddressMsg>(msg);
+            if (const auto addr = proto::from_wire(m.local)) {
+                relay.set_own_address(*addr, m.change == proto::kAddressCame);
+                log_info(
+                    "rtpd: %s address %s %s", m.side == proto::kSideOutside ? "outside" : "inside",
+                    addr->host_string().c_str(), m.change == proto::kAddressCame ? "came" : "went");
+            }
+            return;
+        }
         if (msg.type() != proto::MsgType::PeerChannel) return;
         // sipd (re)started: talk to the new one, keep every forward.
         sipd.attach(std::move(fd));

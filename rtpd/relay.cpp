@@ -398,6 +398,13 @@ void Relay::destroy(std::unique_ptr<Forward> f, int64_t now) {
     if (out_pool) out_pool->release(out_port, now);
 }
 
+void Relay::set_own_address(const SockAddr& addr, bool ours) {
+    if (!cfg_.peers) return;
+    auto& own = cfg_.peers->own;
+    std::erase_if(own, [&addr](const SockAddr& a) { return a.same_host(addr); });
+    if (ours) own.push_back(addr);
+}
+
 bool Relay::stop(uint32_t id) {
     auto f = table_.remove(id);
     if (!f) return false;

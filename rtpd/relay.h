@@ -135,6 +135,9 @@ class Relay {
     bool stop(uint32_t id);
     [[nodiscard]] bool set_hold(uint32_t id, bool on_hold);
     void stop_all();
+    // An address of ours came or went (LOCAL_ADDRESS from the parent): while
+    // it is ours, no START_FWD may name it as a peer.
+    void set_own_address(const SockAddr& addr, bool ours);
 
     [[nodiscard]] std::vector<ForwardInfo> list() const;
     [[nodiscard]] std::optional<ForwardInfo> info(uint32_t id) const;

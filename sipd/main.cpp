@@ -41,9 +41,9 @@ int64_t wall_now() {
     return static_cast<int64_t>(std::time(nullptr));
 }
 
-// host_outbound: a number, or a name looked up now (the sandbox has no DNS
-// access to files such as /etc/hosts); on SIGHUP the parent restarts sipd,
-// so a reload looks a name up again.
+// host_outbound: a number, or a name looked up now (before the sandbox,
+// which has no access to files such as /etc/hosts); sipd looks a name up
+// again when its TTL runs out (SipdProcess::relookup), and a reload too.
 std::optional<SockAddr> advertised_outside(const Config& config) {
     if (config.host_outbound.empty()) return std::nullopt;
     if (auto a = SockAddr::parse(config.host_outbound)) return a;
@@ -58,8 +58,8 @@ std::optional<SockAddr> advertised_outside(const Config& config) {
     }
     SockAddr a(res->ai_addr, res->ai_addrlen);
     ::freeaddrinfo(res);
-    log_notice("host_outbound %s is %s (resolved once at start)", config.host_outbound.c_str(),
-               a.host_string().c_str());
+    log_notice("host_outbound %s is %s (looked up again when its TTL runs out)",
+               config.host_outbound.c_str(), a.host_string().c_str());
     return a;
 }
 
@@ -209,6 +209,9 @@ class SipdProcess {
                     this, SipSideSocket(std::move(fd), side, *local, interfaces_), {}});
                 entry->event.reset(event_new(runtime_.base(), entry->sock.fd(),
                                              EV_READ | EV_PERSIST, &on_sip_readable, entry.get()));
+                // One that came while running (a new address) is read at once.
+                if (proxy_ && event_add(entry->event.get(), nullptr) != 0)
+                    log_error("cannot watch the SIP socket %s", local->to_string().c_str());
                 sockets_.push_back(std::move(entry));
                 log_debug("SIP socket %s on the %s", local->to_string().c_str(), side_name(side));
                 break;
@@ -216,6 +219,9 @@ class SipdProcess {
             case proto::MsgType::StateDir:
                 state_dir_ = std::move(fd);
                 break;
+            case proto::MsgType::LocalAddress:
+                local_address(proto::payload_as<proto::LocalAddressMsg>(msg));
+                return;
             default:
                 return;
         }
@@ -322,28 +328,91 @@ class SipdProcess {
         log_warning("no %s socket for %s", side_name(side), dest.to_string().c_str());
     }
 
+    // The UDP socket whose address `side` advertises: IPv4 before IPv6;
+    // nullptr when that side has no address now.
     const SipSideSocket* socket_of(Side side) const {
-        for (const auto& s : sockets_)
-            if (s->sock.side() == side) return &s->sock;
-        return nullptr;
+        const SipSideSocket* found = nullptr;
+        for (const auto& s : sockets_) {
+            if (s->sock.side() != side) continue;
+            if (s->sock.local().is_v4()) return &s->sock;
+            if (found == nullptr) found = &s->sock;
+        }
+        return found;
+    }
+
+    // What the addresses of the sockets held now (and host_outbound) make
+    // of the settings: the part change_addresses() replaces.
+    void fill_addresses(SipProxySettings& s) const {
+        const Config& cfg = runtime_.config();
+        const SipSideSocket* in = socket_of(Side::Inside);
+        const SipSideSocket* out = socket_of(Side::Outside);
+        s.inside_local = in != nullptr ? in->local() : SockAddr();
+        s.outside_local = out != nullptr ? out->local() : SockAddr();
+        s.outside_advertised = advertised_ ? *advertised_ : s.outside_local;
+        const auto host_of = [](const SockAddr& a) { return a.valid() ? a.host_string() : ""; };
+        s.policy.us.inside = {host_of(s.inside_local), cfg.sip_listen_port};
+        s.policy.us.outside = {host_of(s.outside_advertised), cfg.sip_listen_port};
+        s.policy.us.aliases.clear();
+        if (advertised_ && out != nullptr) s.policy.us.aliases.push_back(host_of(out->local()));
+        if (!cfg.host_outbound.empty()) s.policy.us.aliases.push_back(cfg.host_outbound);
+        s.policy.public_host =
+            cfg.host_outbound.empty() ? host_of(s.outside_local) : cfg.host_outbound;
+        std::vector<SockAddr> ins, outs, adv;
+        for (const auto& sock : sockets_)
+            (sock->sock.side() == Side::Inside ? ins : outs).push_back(sock->sock.local());
+        if (advertised_) adv.push_back(*advertised_);
+        s.peers = make_peer_policy(s.policy.inside_networks, ins, outs, adv);
+    }
+
+    // LOCAL_ADDRESS: an address came (its sockets are here already) or
+    // went (its sockets close); what sipd advertises follows.
+    void local_address(const proto::LocalAddressMsg& m) {
+        const auto addr = proto::from_wire(m.local);
+        if (!addr) return;
+        const Side side = m.side == proto::kSideOutside ? Side::Outside : Side::Inside;
+        InterfaceRef& ref = side == Side::Inside ? interfaces_.inside : interfaces_.outside;
+        if (m.change == proto::kAddressCame && m.ifindex != 0 && ref.index != 0 &&
+            m.ifindex != ref.index) {
+            // Trust by interface follows it (a PPPoE link is a new interface each time).
+            log_notice("%s interface %s is now index %u (was %u)", side_name(side),
+                       ref.name.c_str(), m.ifindex, ref.index);
+            ref.index = m.ifindex;
+            for (auto& e : sockets_) e->sock.set_interfaces(interfaces_);
+        }
+        if (m.change == proto::kAddressGone) {
+            const size_t udp = std::erase_if(sockets_, [&](const auto& e) {
+                return e->sock.side() == side && e->sock.local().same_host(*addr);
+            });
+            const size_t tcp = tcp_.remove_listeners(side, *addr);
+            log_info("%s address %s went: %zu UDP sockets and %zu TCP listeners closed",
+                     side_name(side), addr->host_string().c_str(), udp, tcp);
+        }
+        addresses_changed();
+    }
+
+    void addresses_changed() {
+        if (!proxy_) return maybe_start();
+        SipProxySettings next;
+        next.policy.inside_networks = networks_;
+        fill_addresses(next);
+        proxy_->change_addresses(next);
+        if (!next.outside_local.valid())
+            log_notice(
+                "no outside address now: requests that must go out are answered 503 until one "
+                "comes");
     }
 
     void maybe_start() {
         if (proxy_ || !state_dir_ || !peer_seen_) return;
+        // The phones' side is needed; the outside may come later (down,
+        // waiting for DHCP or PPPoE).
         const SipSideSocket* in = socket_of(Side::Inside);
-        const SipSideSocket* out = socket_of(Side::Outside);
-        if (in == nullptr || out == nullptr) return;
+        if (in == nullptr) {
+            log_notice("waiting for an inside address before serving the phones");
+            return;
+        }
         const Config& cfg = runtime_.config();
         SipProxySettings s;
-        s.inside_local = in->local();
-        s.outside_local = out->local();
-        s.outside_advertised = advertised_ ? *advertised_ : out->local();
-        s.policy.us.inside = {in->local().host_string(), cfg.sip_listen_port};
-        s.policy.us.outside = {s.outside_advertised.host_string(), cfg.sip_listen_port};
-        if (advertised_) s.policy.us.aliases.push_back(out->local().host_string());
-        if (!cfg.host_outbound.empty()) s.policy.us.aliases.push_back(cfg.host_outbound);
-        s.policy.public_host =
-            cfg.host_outbound.empty() ? out->local().host_string() : cfg.host_outbound;
         s.policy.local_domains = cfg.local_domains;
         s.policy.hosts_allow_reg = cfg.hosts_allow_reg;
         s.policy.hosts_allow_sip = cfg.hosts_allow_sip;
@@ -358,6 +427,7 @@ class SipdProcess {
         if (s.policy.inside_networks.empty())
             if (auto c = Cidr::parse(in->local().host_string()))
                 s.policy.inside_networks.push_back(*c);
+        networks_ = s.policy.inside_networks;  // for the settings of later addresses
         s.registrar.default_expires = cfg.default_expires;
         s.registrar.max_expires = cfg.max_expires;
         s.auth = auth_;
@@ -365,12 +435,12 @@ class SipdProcess {
         s.limits = proxy_limits(cfg);
         if (!cfg.outbound_proxy_host.empty()) s.provider_hosts.push_back(cfg.outbound_proxy_host);
         for (const OutboundDomain& od : cfg.outbound_domains) s.provider_hosts.push_back(od.host);
+        fill_addresses(s);
+        if (!s.outside_local.valid())
+            log_notice(
+                "no outside address yet: serving the phones; requests that must go out are "
+                "answered 503 until one comes");
         {
-            std::vector<SockAddr> ins, outs, adv;
-            for (const auto& sock : sockets_)
-                (sock->sock.side() == Side::Inside ? ins : outs).push_back(sock->sock.local());
-            if (advertised_) adv.push_back(*advertised_);
-            s.peers = make_peer_policy(s.policy.inside_networks, ins, outs, adv);
             if (s.peers.loopback_only)
                 log_notice(
                     "inside and outside are both on loopback: a test or development "
@@ -401,10 +471,55 @@ class SipdProcess {
             if (event_add(sock->event.get(), nullptr) != 0) log_error("cannot watch a SIP socket");
         tcp_.start();
         txn_timer_.reset(event_new(runtime_.base(), -1, 0, &on_transaction_timer, this));
+        if (!cfg.host_outbound.empty() && !SockAddr::parse(cfg.host_outbound) &&
+            resolver_ != nullptr) {
+            relookup_.reset(event_new(runtime_.base(), -1, 0, &on_relookup, this));
+            schedule_relookup(0);  // at once, to learn the name's TTL
+        }
         tick_.reset(event_new(runtime_.base(), -1, EV_PERSIST, &on_tick, this));
         const timeval one_second{1, 0};
         if (!tick_ || event_add(tick_.get(), &one_second) != 0) log_error("cannot start the timer");
         runtime_.send_ready();
+    }
+
+    // host_outbound as a name (dyndns): looked up again when its TTL runs
+    // out, never sooner than kRelookupMinS apart nor later than kRelookupMaxS.
+    static constexpr int64_t kRelookupMinS = 60;
+    static constexpr int64_t kRelookupMaxS = 3600;
+
+    static void on_relookup(evutil_socket_t, short, void* arg) noexcept {
+        static_cast<SipdProcess*>(arg)->relookup();
+    }
+
+    void schedule_relookup(int64_t seconds) {
+        const timeval tv{static_cast<time_t>(seconds), 0};
+        if (relookup_ && event_add(relookup_.get(), &tv) != 0)
+            log_error("cannot schedule the next lookup of host_outbound");
+    }
+
+    void relookup() {
+        const std::string name = runtime_.config().host_outbound;
+        resolver_->resolve_address(
+            name, [this, name](std::optional<SockAddr> addr, const char* error) {
+                const int64_t ttl = resolver_->seconds_left(name).value_or(kRelookupMaxS);
+                schedule_relookup(addr ? std::clamp(ttl + 1, kRelookupMinS, kRelookupMaxS)
+                                       : kRelookupMinS);
+                if (!addr) {
+                    log_warning(
+                        "host_outbound %s: lookup failed (%s); still advertising %s", name.c_str(),
+                        error,
+                        advertised_ ? advertised_->host_string().c_str() : "the outside address");
+                    return;
+                }
+                SockAddr found = *addr;
+                found.set_port(0);
+                if (advertised_ && advertised_->same_host(found)) return;
+                log_notice("host_outbound %s is now %s (was %s); advertising it", name.c_str(),
+                           found.host_string().c_str(),
+                           advertised_ ? advertised_->host_string().c_str() : "unresolved");
+                advertised_ = found;
+                addresses_changed();
+            });
     }
 
     void adopt_listed() {
@@ -448,6 +563,7 @@ class SipdProcess {
     UniqueFd state_dir_;
     EventPtr tick_;
     EventPtr txn_timer_;
+    EventPtr relookup_;        // host_outbound's next lookup
     int64_t armed_at_ms_ = 0;  // the deadline txn_timer_ is set for, 0 = not set
     bool peer_seen_ = false;
     std::vector<std::pair<uint32_t, MediaStart>> adopted_;

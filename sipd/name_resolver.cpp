@@ -132,6 +132,12 @@ void EvdnsResolver::answer(Lookup* lookup, int result, char type, int count, int
     finish(name, addr, "");
 }
 
+std::optional<int64_t> EvdnsResolver::seconds_left(const std::string& name) const {
+    const auto c = cache_.find(ascii_lower(name));
+    if (c == cache_.end()) return std::nullopt;
+    return std::max<int64_t>(0, (c->second.expires_ms - monotonic_ms()) / 1000);
+}
+
 void EvdnsResolver::remember(const std::string& name, const SockAddr& addr, uint32_t ttl) {
     if (ttl == 0) return;
     const int64_t now = monotonic_ms();

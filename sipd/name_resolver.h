@@ -41,6 +41,11 @@ class NameResolver {
     virtual void resolve_address(const std::string& name, Done done) {
         resolve(name, std::move(done));
     }
+    // Seconds until the cached answer for a name runs out (its TTL, capped);
+    // nullopt when none is cached (never looked up, failed, /etc/hosts).
+    [[nodiscard]] virtual std::optional<int64_t> seconds_left(const std::string& /*name*/) const {
+        return std::nullopt;
+    }
     // A next hop: SRV only when its port is the default 5060, since HostPort
     // cannot tell "sip:x" from "sip:x:5060"; else the address alone.
     void resolve_hop(const HostPort& hop, Done done) {
@@ -79,6 +84,7 @@ class EvdnsResolver final : public NameResolver {
 
     void resolve(const std::string& name, Done done) override;
     void resolve_address(const std::string& name, Done done) override;
+    [[nodiscard]] std::optional<int64_t> seconds_left(const std::string& name) const override;
 
     [[nodiscard]] size_t cached() const noexcept { return cache_.size(); }
     [[nodiscard]] size_t pending() const noexcept { return pending_.size(); }

@@ -456,6 +456,14 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
         case RouteAction::Forward:
             break;
     }
+    // The outside interface has no usable address (down, no lease yet):
+    // nothing can leave on that side until one comes.
+    if (d.out_side == Side::Outside && !settings_.outside_local.valid()) {
+        log_info("%s from %s not sent: no outside address yet", req->sip_method,
+                 addr_text(source).c_str());
+        if (!MSG_IS_ACK(req)) respond(req, 503, arrival, source, nullptr, "no outside address");
+        return;
+    }
 
     if (d.forks.size() > 1 && MSG_IS_INVITE(req)) {
         if (OsipMessagePtr trying = build_response(req, 100)) send_response(trying.get(), key);

@@ -159,6 +159,13 @@ class SipProxy {
     [[nodiscard]] int64_t next_timer_ms() const { return transactions_.next_deadline_ms(); }
     [[nodiscard]] const TransactionTable& transactions() const noexcept { return transactions_; }
 
+    // An address of ours came, went or moved (proxy_addresses.cpp): the
+    // address fields of `next` (inside_local, outside_local,
+    // outside_advertised, policy.us, policy.public_host, peers) replace
+    // ours; calls that used a moved address end. An invalid outside_local:
+    // no outside address now, requests that must go out get 503.
+    void change_addresses(const SipProxySettings& next);
+
     // Timers: expire bindings and dialog contacts (logs each expiry).
     void expire(int64_t now);
     // rtpd ended a forward on its own.

@@ -45,6 +45,8 @@ class SipSideSocket {
     [[nodiscard]] Side side() const noexcept { return side_; }
     [[nodiscard]] const SockAddr& local() const noexcept { return local_; }
     [[nodiscard]] int error() const noexcept { return error_; }
+    // A side's interface came back as a new one (a PPPoE link).
+    void set_interfaces(const SideInterfaces& interfaces) noexcept { interfaces_ = interfaces; }
 
   private:
     UniqueFd fd_;

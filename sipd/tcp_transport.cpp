@@ -90,11 +90,19 @@ bool TcpTransport::add_listener(UniqueFd fd, Side side, const SockAddr& local) {
     l->fd = std::move(fd);
     l->event.reset(event_new(base_, l->fd.get(), EV_READ | EV_PERSIST, &on_accept, l.get()));
     if (!l->event) return false;
+    if (started_ && event_add(l->event.get(), nullptr) != 0) return false;
     listeners_.push_back(std::move(l));
     return true;
 }
 
+size_t TcpTransport::remove_listeners(Side side, const SockAddr& host) {
+    return std::erase_if(listeners_, [&](const std::unique_ptr<Listener>& l) {
+        return l->side == side && l->local.same_host(host);
+    });
+}
+
 void TcpTransport::start() {
+    started_ = true;
     for (auto& l : listeners_)
         if (event_add(l->event.get(), nullptr) != 0)
             log_error("cannot watch the TCP listener %s", l->local.to_string().c_str());

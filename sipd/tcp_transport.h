@@ -50,8 +50,11 @@ class TcpTransport {
 
     // A listening socket of `side` (non-blocking; listen() done by the parent).
     bool add_listener(UniqueFd fd, Side side, const SockAddr& local);
-    // Starts accepting (once the proxy exists).
+    // Starts accepting (once the proxy exists); a listener added later
+    // accepts at once.
     void start();
+    // Closes the listeners of `side` bound to `host`'s address (it went).
+    size_t remove_listeners(Side side, const SockAddr& host);
 
     // Queues `data` on the connection with `dest` on `side`, opening one if
     // there is none. False when it cannot (limits, socket error).
@@ -88,6 +91,7 @@ class TcpTransport {
     Clock clock_;
     ConnectionBudget budget_;
     std::vector<std::unique_ptr<Listener>> listeners_;
+    bool started_ = false;
     std::unordered_map<std::string, std::unique_ptr<Connection>> conns_;  // by side and peer
     std::vector<std::unique_ptr<Connection>> closed_;  // freed once no callback runs on them
     int depth_ = 0;  // callbacks running; a connection is freed only at depth 0

@@ -4,18 +4,21 @@
 
 #include <gtest/gtest.h>
 #include <pwd.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "interfaces.h"
 
@@ -519,6 +522,30 @@ TEST(Config, RequiredInterfaces) {
     const auto bad = parse_config_text(config_text("if_inbound = nosuchif0"), kPath);
     ASSERT_EQ(bad.errors.size(), 1u) << dump(bad);
     EXPECT_EQ(bad.errors[0].to_string(), "test.conf:1: if_inbound: no interface named 'nosuchif0'");
+}
+
+TEST(Config, LinkLocalAddressesAreNeverBound) {
+    for (const char* spec : {"fe80::1", "169.254.1.1"}) {
+        const auto r = parse_config_text(config_text(std::string("if_outbound = ") + spec), kPath);
+        EXPECT_TRUE(has_message(r.errors, 1, "is link-local")) << dump(r);
+    }
+}
+
+// An interface without an address yet (down, DHCP or PPPoE pending) is
+// accepted with a warning: sipmasq waits for one. A new network namespace
+// has exactly that: `lo`, down, no address.
+TEST(Config, AnInterfaceWithoutAnAddressIsWaitedFor) {
+    ConfigResult r;
+    bool isolated = false;
+    std::thread([&] {
+        if (::unshare(CLONE_NEWNET) != 0) return;
+        isolated = true;
+        r = parse_config_text(config_text("if_outbound = lo"), kPath);
+    }).join();
+    if (!isolated) GTEST_SKIP() << "cannot make a network namespace: " << std::strerror(errno);
+    EXPECT_TRUE(r.ok()) << dump(r);
+    EXPECT_TRUE(r.config.outbound_addrs.empty());
+    EXPECT_TRUE(has_message(r.warnings, 1, "interface lo has no usable address yet")) << dump(r);
 }
 
 TEST(Config, RtpRange) {

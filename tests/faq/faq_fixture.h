@@ -123,6 +123,9 @@ class FaqTest : public ::testing::Test {
           << ":vo0; do ip -n ${d%%:*} link set ${d#*:} up; done";
         std::string o;
         ASSERT_EQ(sh(s.str(), &o), 0) << o;
+        if (const std::string cmd = before_start(); !cmd.empty()) {
+            ASSERT_EQ(sh(cmd, &o), 0) << o;
+        }
         std::this_thread::sleep_for(1500ms);  // IPv4 addresses are usable at once; be safe
 
         const std::string jail = dir_.file("jail");
@@ -130,8 +133,10 @@ class FaqTest : public ::testing::Test {
         config_ = dir_.file("sipmasq.conf");
         write_file(config_,
                    "if_inbound = 192.0.2.1\n"
-                   "if_outbound = 203.0.113.1\n"
-                   "sip_listen_port = 5060\n" +
+                   "if_outbound = " +
+                       if_outbound() +
+                       "\n"
+                       "sip_listen_port = 5060\n" +
                        rtp_ports_ +
                        "user = nobody\n"
                        "chrootjail = " +
@@ -156,6 +161,10 @@ class FaqTest : public ::testing::Test {
 
     // Appended to the configuration by the variants below.
     virtual std::string extra_config() { return ""; }
+    // The firewall's outside side: its address, or a variant's interface name.
+    virtual std::string if_outbound() { return "203.0.113.1"; }
+    // A shell command run once the namespaces exist, before sipmasq starts.
+    virtual std::string before_start() { return ""; }
 
     void TearDown() override {
         for (pid_t pid : background_) wait_process(pid, 0ms);  // kills what still runs

@@ -84,6 +84,9 @@ uint64_t consume(const Message& m) {
         case MsgType::Error:
             sum += payload_as<ErrorMsg>(m).about_type;
             break;
+        case MsgType::LocalAddress:
+            sum += payload_as<LocalAddressMsg>(m).change;
+            break;
         default:
             break;
     }

@@ -285,6 +285,25 @@ TEST(Decode, FieldChecks) {
     EXPECT_EQ(
         decode_with<SipSocketMsg>(MsgType::SipSocket, [](SipSocketMsg& m) { m.transport = 2; }),
         DecodeError::BadField);
+    // LOCAL_ADDRESS: a side, came or gone, a bare address (no port).
+    EXPECT_EQ(decode_with<LocalAddressMsg>(MsgType::LocalAddress,
+                                           [](LocalAddressMsg& m) { m.change = kAddressGone; }),
+              DecodeError::Ok);
+    EXPECT_EQ(decode_with<LocalAddressMsg>(MsgType::LocalAddress,
+                                           [](LocalAddressMsg& m) { m.change = 2; }),
+              DecodeError::BadField);
+    EXPECT_EQ(
+        decode_with<LocalAddressMsg>(MsgType::LocalAddress, [](LocalAddressMsg& m) { m.side = 2; }),
+        DecodeError::BadField);
+    EXPECT_EQ(decode_with<LocalAddressMsg>(MsgType::LocalAddress,
+                                           [](LocalAddressMsg& m) { m.local.port = 5060; }),
+              DecodeError::BadField);
+    EXPECT_EQ(decode_with<LocalAddressMsg>(MsgType::LocalAddress,
+                                           [](LocalAddressMsg& m) { m.local.family = kWireNone; }),
+              DecodeError::BadField);
+    EXPECT_EQ(decode_with<LocalAddressMsg>(MsgType::LocalAddress,
+                                           [](LocalAddressMsg& m) { m.pad[1] = 1; }),
+              DecodeError::BadField);
     EXPECT_EQ(decode_with<StartFwd>(MsgType::StartFwd, [](StartFwd& m) { m.tag[63] = 'x'; }),
               DecodeError::BadField);
     EXPECT_EQ(decode_with<StartFwd>(MsgType::StartFwd, [](StartFwd& m) { m.flags = 0x10; }),

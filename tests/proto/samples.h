@@ -131,6 +131,13 @@ inline std::vector<uint8_t> payload_for(MsgType type, Process sender, size_t siz
             s.local = wire_v4(203, 0, 113, 1, 5060);
             return bytes_of(s);
         }
+        case MsgType::LocalAddress: {
+            LocalAddressMsg a{};
+            a.side = kSideOutside;
+            a.change = kAddressCame;
+            a.local = wire_v4(203, 0, 113, 7, 0);
+            return bytes_of(a);
+        }
         case MsgType::StartFwd:
         case MsgType::FwdEntry:
             return bytes_of(sample_start_fwd());

@@ -354,3 +354,58 @@ TEST(SecurityLine, FormatIsStable) {
 
 }  // namespace
 }  // namespace sipmasq
+
+namespace sipmasq {
+namespace {
+
+// The outside address moves under a running proxy (proxy_addresses.cpp).
+TEST_F(SipProxyTest, AMovedOutsideAddressEndsItsCallsAndIsAdvertisedNext) {
+    proxy_.handle_datagram(samples::invite_alice_to_bob(), Side::Inside, alice_, 1000);
+    ASSERT_EQ(proxy_.calls().size(), 1u);
+    ASSERT_EQ(media_.starts.size(), 1u);
+
+    SipProxySettings moved = test::faq_proxy_settings();
+    moved.outside_local = test::addr("203.0.113.2:5060");
+    moved.outside_advertised = test::addr("203.0.113.2");
+    moved.policy.us.outside = {"203.0.113.2", 5060};
+    moved.policy.public_host = "203.0.113.2";
+    proxy_.change_addresses(moved);
+    EXPECT_TRUE(proxy_.calls().empty());
+    ASSERT_EQ(media_.stops.size(), 1u);
+    EXPECT_EQ(media_.stops[0], media_.starts[0].id);
+
+    std::string next = samples::invite_alice_to_bob();
+    next.replace(next.find("a84b4c76e66710"), 14, "second-call-01");
+    proxy_.handle_datagram(next, Side::Inside, alice_, 1001);
+    ASSERT_EQ(sent_.size(), 2u);
+    const std::string& out = sent_[1].data;
+    EXPECT_EQ(sent_[1].side, Side::Outside);
+    EXPECT_NE(out.find("Via: SIP/2.0/UDP 203.0.113.2:5060;"), std::string::npos) << out;
+    EXPECT_NE(out.find("c=IN IP4 203.0.113.2\r\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("Contact: <sip:alice@203.0.113.2:5060;smq="), std::string::npos) << out;
+    EXPECT_EQ(out.find("Via: SIP/2.0/UDP 203.0.113.1"), std::string::npos) << out;
+    EXPECT_EQ(out.find("<sip:203.0.113.1:5060;lr>"), std::string::npos) << out;
+    ASSERT_EQ(media_.starts.size(), 2u);
+    EXPECT_TRUE(media_.starts[1].outside_local.same_host(test::addr("203.0.113.2")));
+
+    // No outside address at all (the link went down): 503 to the phone,
+    // nothing sent out.
+    SipProxySettings none = moved;
+    none.outside_local = SockAddr();
+    none.outside_advertised = SockAddr();
+    none.policy.us.outside = {"", 5060};
+    none.policy.public_host.clear();
+    proxy_.change_addresses(none);
+    EXPECT_TRUE(proxy_.calls().empty());
+    next = samples::invite_alice_to_bob();
+    next.replace(next.find("a84b4c76e66710"), 14, "third-call-001");
+    proxy_.handle_datagram(next, Side::Inside, alice_, 1002);
+    ASSERT_EQ(sent_.size(), 3u);
+    EXPECT_EQ(sent_[2].side, Side::Inside);
+    EXPECT_EQ(sent_[2].dest, alice_);
+    EXPECT_EQ(last()->status_code, 503);
+    EXPECT_EQ(media_.starts.size(), 2u);
+}
+
+}  // namespace
+}  // namespace sipmasq
