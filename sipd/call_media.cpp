@@ -103,8 +103,8 @@ void SipProxy::call_established(Call& call) {
 MediaStart SipProxy::media_start(const CallStream& s, const std::string& call_id) const {
     MediaStart m;
     m.id = s.id;
-    m.inside_local = settings_.inside_local;
-    m.outside_local = settings_.outside_local;
+    m.inside_local = s.inside_local.valid() ? s.inside_local : settings_.inside_local;
+    m.outside_local = s.outside_local.valid() ? s.outside_local : settings_.outside_local;
     m.inside_local.set_port(0);
     m.outside_local.set_port(0);
     m.inside_peer = s.inside_peer;
@@ -114,6 +114,24 @@ MediaStart SipProxy::media_start(const CallStream& s, const std::string& call_id
     m.hold = s.hold;
     m.tag = call_id;
     return m;
+}
+
+SockAddr SipProxy::relay_local(Side side, int family) const {
+    const SockAddr& first = side == Side::Inside ? settings_.inside_local : settings_.outside_local;
+    const SockAddr& other = side == Side::Inside ? settings_.inside_local_other_family
+                                                 : settings_.outside_local_other_family;
+    SockAddr out =
+        (other.valid() && other.family() == family && first.family() != family) ? other : first;
+    out.set_port(0);
+    return out;
+}
+
+// host_outbound names the outside in its family; an outside address of
+// the other family (a dual-stack outside) is advertised as it is.
+SockAddr SipProxy::advertised_for(const SockAddr& outside_local) const {
+    const SockAddr& adv = settings_.outside_advertised;
+    if (adv.valid() && adv.family() == outside_local.family()) return adv;
+    return outside_local;
 }
 
 uint32_t SipProxy::allocate_forward_id() {
@@ -138,8 +156,11 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     if ((codecs.removed > 0 || codecs.disabled > 0) && codecs.active_left == 0)
         return no_codec_left(msg, sdp.get(), arrival, source);
     SdpInfo info;
-    const std::vector<SockAddr> own = {settings_.inside_local, settings_.outside_local,
-                                       settings_.outside_advertised};
+    std::vector<SockAddr> own = {settings_.inside_local, settings_.outside_local,
+                                 settings_.outside_advertised};
+    for (const SockAddr* a :
+         {&settings_.inside_local_other_family, &settings_.outside_local_other_family})
+        if (a->valid()) own.push_back(*a);
     SdpStatus st = sdp_inspect(sdp.get(), own, info);
     if (st == SdpStatus::NoMedia) return false;
     // A phone behind a further NAT inside names its own private address:
@@ -224,6 +245,14 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
         if (s.id == 0) {
             s.id = allocate_forward_id();
             forward_owner_[s.id] = call_id;
+            // Each side in the family of its peer: the SDP's address on the
+            // side it came from, the signalling hop on the other (RFC 5118
+            // §4: an IPv6 phone may call an IPv4 peer through us).
+            const bool known = !m.addr.is_unspecified() && m.addr.valid();
+            const SockAddr& in_hop = known && arrival == Side::Inside ? m.addr : call.inside_addr;
+            const SockAddr& out_hop = known && arrival == Side::Outside ? m.addr : call.outside_hop;
+            s.inside_local = relay_local(Side::Inside, in_hop.family());
+            s.outside_local = relay_local(Side::Outside, out_hop.family());
         }
         // On hold with c=0.0.0.0 the old peer stays: the ports must not move.
         if (!m.addr.is_unspecified())
@@ -254,10 +283,10 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
                 s.outside_port = r.outside_local.port();
                 RelayTarget t;
                 if (p->departure == Side::Outside) {
-                    t.rtp = settings_.outside_advertised;
+                    t.rtp = advertised_for(r.outside_local);
                     t.rtp.set_port(s.outside_port);
                 } else {
-                    t.rtp = settings_.inside_local;
+                    t.rtp = r.inside_local;
                     t.rtp.set_port(s.inside_port);
                 }
                 t.rtcp_port = static_cast<uint16_t>(t.rtp.port() + 1);
@@ -392,6 +421,10 @@ void SipProxy::adopt_forward(uint32_t id, const MediaStart& entry) {
     s.outside_peer = entry.outside_peer;
     s.inside_port = entry.inside_port;
     s.outside_port = entry.outside_port;
+    s.inside_local = entry.inside_local;
+    s.outside_local = entry.outside_local;
+    s.inside_local.set_port(0);
+    s.outside_local.set_port(0);
     s.hold = entry.hold;
     c.streams.push_back(s);
     if (!c.inside_addr.valid()) c.inside_addr = entry.inside_peer;

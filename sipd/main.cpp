@@ -328,6 +328,21 @@ class SipdProcess {
         return nullptr;
     }
 
+    // Dual stack: the side's first socket of another family than `family`
+    // whose address may be advertised (never an IPv6 link-local one).
+    const SipSideSocket* other_family_socket(Side side, int family) const {
+        for (const auto& s : sockets_) {
+            const SockAddr& a = s->sock.local();
+            if (s->sock.side() != side || a.family() == family) continue;
+            if (a.is_v6()) {
+                const auto* b = reinterpret_cast<const sockaddr_in6*>(a.sa())->sin6_addr.s6_addr;
+                if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) continue;  // fe80::/10
+            }
+            return &s->sock;
+        }
+        return nullptr;
+    }
+
     void maybe_start() {
         if (proxy_ || !state_dir_ || !peer_seen_) return;
         const SipSideSocket* in = socket_of(Side::Inside);
@@ -341,6 +356,33 @@ class SipdProcess {
         s.policy.us.inside = {in->local().host_string(), cfg.sip_listen_port};
         s.policy.us.outside = {s.outside_advertised.host_string(), cfg.sip_listen_port};
         if (advertised_) s.policy.us.aliases.push_back(out->local().host_string());
+        if (const SipSideSocket* in2 = other_family_socket(Side::Inside, in->local().family())) {
+            s.policy.us.inside_other_family = {in2->local().host_string(), cfg.sip_listen_port};
+            s.inside_local_other_family = in2->local();
+        }
+        if (const SipSideSocket* out2 =
+                other_family_socket(Side::Outside, s.outside_advertised.family())) {
+            s.policy.us.outside_other_family = {out2->local().host_string(), cfg.sip_listen_port};
+            s.outside_local_other_family = out2->local();
+        }
+        // The relay address behind host_outbound is the one of its family.
+        for (const auto& sock : sockets_)
+            if (sock->sock.side() == Side::Outside &&
+                sock->sock.local().family() == s.outside_advertised.family()) {
+                s.outside_local = sock->sock.local();
+                break;
+            }
+        for (const auto& sock : sockets_)
+            s.policy.us.aliases.push_back(sock->sock.local().host_string());
+        if (s.policy.us.inside_other_family.empty() && s.policy.us.outside_other_family.empty())
+            log_info("SIP: one address family per side");
+        else
+            log_info("SIP: dual stack: inside %s%s%s, outside %s%s%s",
+                     s.policy.us.inside.host.c_str(),
+                     s.policy.us.inside_other_family.empty() ? "" : " and ",
+                     s.policy.us.inside_other_family.host.c_str(), s.policy.us.outside.host.c_str(),
+                     s.policy.us.outside_other_family.empty() ? "" : " and ",
+                     s.policy.us.outside_other_family.host.c_str());
         if (!cfg.host_outbound.empty()) s.policy.us.aliases.push_back(cfg.host_outbound);
         s.policy.public_host =
             cfg.host_outbound.empty() ? out->local().host_string() : cfg.host_outbound;

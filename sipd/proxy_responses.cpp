@@ -79,10 +79,10 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
             log_registration(ev, ", registrar's answer");
     if (arrival == Side::Inside && out == Side::Outside) {
         const size_t before = contacts_.size();
-        if (masquerade_contacts(resp, us.outside, contacts_, source, now) < 0) return;
+        if (masquerade_contacts(resp, us.on(out, dest), contacts_, source, now) < 0) return;
         if (contacts_.size() != before) dirty_ = true;
     } else if (arrival == Side::Outside && out == Side::Inside) {
-        restore_contacts(resp, us.outside, contacts_, table_, now);
+        restore_contacts(resp, us.on(arrival, source), contacts_, table_, now);
     }
     apply_header_fixes(resp, settings_.fixes.headers, out);
     const std::string call_id = call_key(call_id_of(resp));

@@ -19,6 +19,18 @@ RouteDecision respond(const osip_message_t* req, int status, const char* reason)
     return d;
 }
 
+// A host with a colon is an IPv6 address: RFC 5118 §4.2 (no brackets, so
+// libosip2 read part of it as the port), a zone (fe80::1%25eth0: not in
+// RFC 3261's grammar) or garbage in brackets is no host at all.
+bool usable_host(std::string_view host) {
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    if (host.empty()) return false;
+    if (host.find(':') == std::string_view::npos) return true;
+    const auto a = SockAddr::parse(host);
+    return a && a->is_v6() && a->port() == 0;
+}
+
 bool host_in(const std::vector<std::string>& names, std::string_view host) {
     for (const auto& n : names)
         if (iequals(n, host)) return true;
@@ -157,6 +169,7 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
     const std::string_view host = osip_sv(uri->host);
     const uint16_t port = parse_sip_port(osip_sv(uri->port));
     if (port == 0) return respond(req, 400, "bad Request-URI port");
+    if (!usable_host(host)) return respond(req, 400, "bad Request-URI host");
 
     if (MSG_IS_REGISTER(req)) {
         if (arrival == Side::Outside) return respond(req, 403, "REGISTER from outside");
@@ -193,6 +206,7 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
         d.next_hop = {top_route->url->host, parse_sip_port(osip_sv(top_route->url->port))};
         d.transport = transport_of(top_route->url);
         if (d.next_hop.port == 0) return respond(req, 400, "bad Route port");
+        if (!usable_host(d.next_hop.host)) return respond(req, 400, "bad Route host");
         d.out_side = is_inside_host(p, d.next_hop.host) ? Side::Inside : Side::Outside;
         d.reason = "loose route";
         return d;

@@ -545,7 +545,7 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     ServerTransaction* st = transactions_.find_server(st_key);
     if (st == nullptr || st->last_status >= 200) return;  // cancelled or expired meanwhile
     const Side out = d.out_side;
-    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out).port) {
+    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out, dest).port) {
         respond(req, 482, arrival, source, "loop", "next hop is us");
         return;
     }
@@ -581,24 +581,25 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
              note_relayed_register(req, source, settings_.policy, settings_.registrar, table_, now))
             log_registration(ev, ", relayed");
     if (!has_to_tag(req) && !MSG_IS_REGISTER(req) &&
-        add_record_route(req, us, {arrival, arrival_transport_}, {out, d.transport}) != 0) {
+        add_record_route(req, us, {arrival, arrival_transport_, source},
+                         {out, d.transport, dest}) != 0) {
         respond(req, 500, arrival, source, nullptr, "Record-Route");
         return;
     }
-    if (add_own_via(req, us.on(out), branch, d.transport) != 0) {
+    if (add_own_via(req, us.on(out, dest), branch, d.transport) != 0) {
         respond(req, 500, arrival, source, nullptr, "Via");
         return;
     }
     if (arrival == Side::Inside && out == Side::Outside) {
         const size_t before = contacts_.size();
-        if (masquerade_contacts(req, us.outside, contacts_, source, now) < 0) {
+        if (masquerade_contacts(req, us.on(out, dest), contacts_, source, now) < 0) {
             (void)pop_own_via(req, us);
             respond(req, 500, arrival, source, nullptr, "Contact");
             return;
         }
         if (contacts_.size() != before) dirty_ = true;
     } else if (arrival == Side::Outside && out == Side::Inside) {
-        restore_contacts(req, us.outside, contacts_, table_, now);
+        restore_contacts(req, us.on(arrival, source), contacts_, table_, now);
     }
     apply_header_fixes(req, settings_.fixes.headers, out);
     ClientTransaction ct;
@@ -630,7 +631,7 @@ void SipProxy::forward_stateless(OsipMessagePtr msg, const RouteDecision& d,
     osip_message_t* req = msg.get();
     const ProxyAddresses& us = settings_.policy.us;
     const Side out = d.out_side;
-    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out).port) return;
+    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out, dest).port) return;
     const std::string call_id = call_key(call_id_of(req));
     auto it = calls_.find(call_id);
     // From outside, an ACK goes in only for a call sipmasq knows (it has no
@@ -645,13 +646,13 @@ void SipProxy::forward_stateless(OsipMessagePtr msg, const RouteDecision& d,
                 ("ACK not of the dialog of call " + call_id).c_str(), "not in dialog");
         return;
     }
-    if (add_own_via(req, us.on(out), branch, d.transport) != 0) return;
+    if (add_own_via(req, us.on(out, dest), branch, d.transport) != 0) return;
     if (arrival == Side::Inside && out == Side::Outside) {
         const size_t before = contacts_.size();
-        if (masquerade_contacts(req, us.outside, contacts_, source, now) < 0) return;
+        if (masquerade_contacts(req, us.on(out, dest), contacts_, source, now) < 0) return;
         if (contacts_.size() != before) dirty_ = true;
     } else if (arrival == Side::Outside && out == Side::Inside) {
-        restore_contacts(req, us.outside, contacts_, table_, now);
+        restore_contacts(req, us.on(arrival, source), contacts_, table_, now);
     }
     apply_header_fixes(req, settings_.fixes.headers, out);
     if (arrival != out && relay_media(msg, arrival, out, d.transport, dest, source, "", now))

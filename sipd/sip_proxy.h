@@ -48,6 +48,11 @@ struct SipProxySettings {
     SockAddr inside_local;        // the inside socket's address (relay address inside)
     SockAddr outside_local;       // the outside socket's address (relay binds here)
     SockAddr outside_advertised;  // what SDP says outside (host_outbound), port ignored
+    // Dual stack: the side's relay address in the other family than
+    // inside_local / outside_local (invalid = none). A call's media on a
+    // side uses the family of its peer there.
+    SockAddr inside_local_other_family;
+    SockAddr outside_local_other_family;
     // Next hops that are names; nullptr: numeric next hops only (503).
     NameResolver* resolver = nullptr;
     // Registrar mode: REGISTERs must authenticate when set (proxy_auth_realm).
@@ -82,6 +87,10 @@ struct CallStream {
     SockAddr outside_peer;
     uint16_t inside_port = 0;  // bound by rtpd
     uint16_t outside_port = 0;
+    // The relay's addresses (port 0), each in its side's family; chosen
+    // when the stream starts and kept, so a re-INVITE finds the same ones.
+    SockAddr inside_local;
+    SockAddr outside_local;
     bool hold = false;
 };
 
@@ -202,6 +211,10 @@ class SipProxy {
     void log_registration(const RegistrationTable::Event& ev, const char* via);
     void answer_unparseable(std::string_view data, Side arrival, const SockAddr& source);
     [[nodiscard]] MediaStart media_start(const CallStream& s, const std::string& call_id) const;
+    // The relay's address on `side` in `family` when it has one there, else
+    // the side's first (port 0); and what SDP names outside for `local`.
+    [[nodiscard]] SockAddr relay_local(Side side, int family) const;
+    [[nodiscard]] SockAddr advertised_for(const SockAddr& outside_local) const;
     void refused(const char* event, const SockAddr& source, const char* details,
                  const char* reason);
     [[nodiscard]] bool is_provider(const SockAddr& source) const;
