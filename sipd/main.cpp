@@ -168,6 +168,11 @@ class SipdProcess {
                [this](std::string_view message, Side side, const SockAddr& peer) {
                    receive_stream(message, side, peer);
                }) {
+        tcp_.on_connect_failed([this](Side side, const SockAddr& peer) {
+            if (!proxy_) return;
+            proxy_->transport_failed(side, peer);
+            arm_transaction_timer();
+        });
         link_.on_timeout([this](uint32_t id, const char* reason) {
             if (proxy_) proxy_->on_media_timeout(id, reason);
         });

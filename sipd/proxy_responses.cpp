@@ -154,27 +154,36 @@ void SipProxy::run_timers() {
         st->interval_ms = std::min(st->interval_ms * 2, kT2Ms);
         transactions_.set_timers(*st, now + st->interval_ms, st->expires_at_ms);
     }
-    for (const std::string& key : due.client_expired) {
-        ClientTransaction* ct = transactions_.find_client(key);
-        if (ct == nullptr) continue;
-        const std::string st_key = ct->server_key;
-        ServerTransaction* st = st_key.empty() ? nullptr : transactions_.find_server(st_key);
-        if (st != nullptr && ct->last_status < 200) {
-            // Timer B/F, or C for an INVITE that rang too long: the next hop
-            // is cancelled and the caller told 408.
-            if (ct->method == "INVITE" && ct->last_status >= 100) send_cancel_for(*ct);
-            OsipMessagePtr req = parse_sip_message(ct->request);
-            if (req != nullptr && pop_own_via(req.get(), settings_.policy.us)) {
-                log_info("%s %s to %s: no final answer in time, 408", ct->method.c_str(),
-                         call_id_of(req.get()).c_str(), addr_text(ct->dest).c_str());
-                if (ct->method == "INVITE") end_call(call_key(call_id_of(req.get())), "timeout");
-                if (OsipMessagePtr resp = build_response(req.get(), 408))
-                    send_response(resp.get(), st_key);
-            }
-        }
-        transactions_.remove_client(key);
-    }
+    // Timer B/F, or C for an INVITE that rang too long.
+    for (const std::string& key : due.client_expired)
+        fail_client(key, 408, "no final answer in time");
     for (const std::string& key : due.server_expired) transactions_.remove_server(key);
+}
+
+void SipProxy::fail_client(const std::string& key, int status, const char* why) {
+    ClientTransaction* ct = transactions_.find_client(key);
+    if (ct == nullptr) return;
+    const std::string st_key = ct->server_key;
+    ServerTransaction* st = st_key.empty() ? nullptr : transactions_.find_server(st_key);
+    if (st != nullptr && ct->last_status < 200) {
+        if (ct->method == "INVITE" && ct->last_status >= 100) send_cancel_for(*ct);
+        OsipMessagePtr req = parse_sip_message(ct->request);
+        if (req != nullptr && pop_own_via(req.get(), settings_.policy.us)) {
+            log_info("%s %s to %s%s: %s, %d", ct->method.c_str(), call_id_of(req.get()).c_str(),
+                     addr_text(ct->dest).c_str(), ct->transport == Transport::Tcp ? " (TCP)" : "",
+                     why, status);
+            if (ct->method == "INVITE")
+                end_call(call_key(call_id_of(req.get())), status == 408 ? "timeout" : why);
+            if (OsipMessagePtr resp = build_response(req.get(), status))
+                send_response(resp.get(), st_key);
+        }
+    }
+    transactions_.remove_client(key);
+}
+
+void SipProxy::transport_failed(Side side, const SockAddr& peer) {
+    for (const std::string& key : transactions_.unanswered_clients_to(side, Transport::Tcp, peer))
+        fail_client(key, 503, "TCP connection failed");
 }
 
 }  // namespace sipmasq

@@ -94,9 +94,10 @@ RouteDecision to_inside(const RoutingPolicy& p, const osip_message_t* req,
     d.reason = "to inside phone";
     OsipUriPtr contact_uri = parse_uri(contact);
     d.transport = transport_of(contact_uri.get());
-    // A phone on TCP is reached over the connection it registered (or
-    // called) from while that is open; else a new one to the hop below.
-    if (d.transport == Transport::Tcp && source != nullptr) d.flow = *source;
+    // A phone is reached over the TCP connection it registered (or called)
+    // from while that is open, whatever its Contact says (RFC 5626 §5.3,
+    // as Kamailio does); else over what its Contact says.
+    if (source != nullptr && source->valid()) d.flow = *source;
     if (source != nullptr && source->valid()) {
         const auto at = SockAddr::parse(hp->host);
         if (!at || !at->same_host(*source) || !is_inside_host(p, hp->host)) {

@@ -53,8 +53,9 @@ struct RouteDecision {
     // Route, the Request-URI, or a phone's Contact).
     Transport transport = Transport::Udp;
     HostPort next_hop;
-    // TCP to a phone: the connection its registration (or dialog) came
-    // over, preferred to next_hop while it is open.
+    // To a phone: where its registration (or dialog) came from; while a
+    // TCP connection from there is open, the request goes over it (TCP,
+    // even when the Contact does not say transport=tcp) instead of next_hop.
     SockAddr flow;
     std::string new_request_uri;    // "" = keep; else the phone's true contact
     bool relayed_register = false;  // a REGISTER going to a third-party registrar

@@ -224,7 +224,14 @@ void SipProxy::send_request(osip_message_t* msg, const std::string& ct_key) {
         log_error("could not serialise a request for %s", ct->dest.to_string().c_str());
         return;
     }
-    if (!send_bytes(ct->side, ct->transport, ct->dest, text, "a request")) return;
+    if (!send_bytes(ct->side, ct->transport, ct->dest, text, "a request")) {
+        // TCP could not even start a connection: a transport error, 503 now.
+        if (ct->transport == Transport::Tcp && !settings_.peers.refuse(ct->side, ct->dest)) {
+            transactions_.set_request(*ct, std::move(text));
+            fail_client(ct_key, 503, "TCP connection failed");
+        }
+        return;
+    }
     const int64_t now = clock_ms();
     ct->interval_ms = kT1Ms;
     // Timer A / E: UDP only, TCP is reliable (RFC 3261 §17.1.1.2); B / F.
@@ -458,13 +465,18 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
     const bool stateless = MSG_IS_ACK(req);
     if (auto numeric = SockAddr::parse(d.next_hop.host)) {
         numeric->set_port(d.next_hop.port);
-        if (d.transport == Transport::Tcp && d.flow.valid() && settings_.tcp_connected &&
-            settings_.tcp_connected(d.out_side, d.flow))
-            *numeric = d.flow;  // the phone's own connection (it may sit behind a NAT)
+        RouteDecision hop = d;
+        if (d.flow.valid() && settings_.tcp_connected &&
+            settings_.tcp_connected(d.out_side, d.flow)) {
+            // The phone's own connection (it may sit behind a NAT, and its
+            // Contact may not say transport=tcp).
+            *numeric = d.flow;
+            hop.transport = Transport::Tcp;
+        }
         if (stateless)
-            forward_stateless(std::move(msg), d, branch, arrival, source, *numeric, now);
+            forward_stateless(std::move(msg), hop, branch, arrival, source, *numeric, now);
         else
-            forward_request(std::move(msg), d, branch, key, arrival, source, *numeric, now);
+            forward_request(std::move(msg), hop, branch, key, arrival, source, *numeric, now);
         return;
     }
     if (settings_.resolver == nullptr) {

@@ -132,6 +132,11 @@ class SipProxy {
     [[nodiscard]] int64_t next_timer_ms() const { return transactions_.next_deadline_ms(); }
     [[nodiscard]] const TransactionTable& transactions() const noexcept { return transactions_; }
 
+    // A TCP connection to `peer` on `side` could not be opened: every
+    // request waiting on it ends at once with 503 (RFC 3261 §8.1.3.1), not
+    // with 408 when its timer runs out.
+    void transport_failed(Side side, const SockAddr& peer);
+
     // Timers: expire bindings and dialog contacts (logs each expiry).
     void expire(int64_t now);
     // rtpd ended a forward on its own.
@@ -186,6 +191,9 @@ class SipProxy {
     void send_ack_for(const ClientTransaction& ct, const osip_message_t* resp);
     void send_cancel_for(ClientTransaction& ct);
     void finish_server(ServerTransaction& st, int status);
+    // A client transaction ends without a final answer: the next hop is
+    // cancelled (an INVITE that rang) and the caller gets `status`.
+    void fail_client(const std::string& ct_key, int status, const char* why);
     // Registrar mode with proxy_auth_realm: false when the REGISTER was
     // challenged (401) instead of being accepted.
     bool authenticated(const osip_message_t* req, Side arrival, const SockAddr& source, int64_t now,
