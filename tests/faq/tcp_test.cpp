@@ -91,6 +91,23 @@ TEST_F(TcpTest, APhoneOnUdpCallsAProviderOnTcp) {
     EXPECT_NE(log.find("Via: SIP/2.0/UDP 192.0.2.10"), std::string::npos) << log;
 }
 
+// A next hop on TCP that refuses the connection: the caller hears 503 at
+// once (RFC 3261 §8.1.3.1), not 408 after 32 s (SIPp gives up at 20 s).
+TEST_F(TcpTest, ATcpHopThatRefusesTheConnectionIsAnswered503) {
+    std::string log;
+    EXPECT_TRUE(
+        sipp(in_, "call_503.xml", "192.0.2.10", "192.0.2.1:5060",
+             {"-p", "5062", "-s", "bob", "-key", "target", "203.0.113.10:5099;transport=tcp",
+              "-key", "from_user", "alice", "-key", "from_domain", "203.0.113.1"},
+             &log))
+        << log << daemon_.log();
+    EXPECT_TRUE(
+        daemon_.wait_for_log("INVITE .* to 203.0.113.10:5099 \\(TCP\\): TCP connection "
+                             "failed, 503",
+                             2s))
+        << daemon_.log();
+}
+
 // The listeners are bound to their side's interface: a connection to the
 // inside address that comes in through the outside interface finds no
 // listener (refused), while the same connection from inside is accepted.
