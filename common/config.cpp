@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -147,6 +148,28 @@ bool set_host(std::string_view v, std::string& field, std::string& err) {
     }
     field = std::string(v);
     return true;
+}
+
+// A next hop: a host (set_host) and optionally the transport it needs, as
+// in a SIP URI ("proxy.example.com;transport=tcp"), as Kamailio users
+// write an outbound proxy.
+bool set_hop(std::string_view v, std::string& host, bool& tcp, std::string& err) {
+    const size_t semi = v.find(';');
+    if (!set_host(v.substr(0, semi), host, err)) return false;
+    tcp = false;
+    if (semi == std::string_view::npos) return true;
+    std::string param(v.substr(semi + 1));
+    for (char& c : param) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (param == "transport=tcp" || param == "transport=udp") {
+        tcp = param == "transport=tcp";
+        return true;
+    }
+    err = quoted(v) + ": only ;transport=udp or ;transport=tcp may follow the host";
+    return false;
+}
+
+std::string hop_text(const std::string& host, bool tcp) {
+    return tcp ? host + ";transport=tcp" : host;
 }
 
 // Comma and/or whitespace separated list of domain names, appended.
@@ -637,9 +660,9 @@ const std::vector<KeyHandler>& handlers() {
          [](const Config& c) { return join(c.local_domains); }},
         {"outbound_proxy_host", false,
          [](Config& c, std::string_view v, std::string& e) {
-             return set_host(v, c.outbound_proxy_host, e);
+             return set_hop(v, c.outbound_proxy_host, c.outbound_proxy_tcp, e);
          },
-         [](const Config& c) { return c.outbound_proxy_host; }},
+         [](const Config& c) { return hop_text(c.outbound_proxy_host, c.outbound_proxy_tcp); }},
         {"outbound_proxy_port", false,
          [](Config& c, std::string_view v, std::string& e) {
              return set_port(v, c.outbound_proxy_port, e);
@@ -656,11 +679,20 @@ const std::vector<KeyHandler>& handlers() {
         {"outbound_domain_host", true,
          [](Config& c, std::string_view v, std::string& e) {
              std::string host;
-             if (!set_host(v, host, e)) return false;
+             bool tcp = false;
+             if (!set_hop(v, host, tcp, e)) return false;
              c.outbound_domain_host.push_back(std::move(host));
+             c.outbound_domain_tcp.push_back(tcp);
              return true;
          },
-         [](const Config& c) { return join(c.outbound_domain_host); }},
+         [](const Config& c) {
+             std::vector<std::string> hops;
+             for (size_t i = 0; i < c.outbound_domain_host.size(); ++i)
+                 hops.push_back(
+                     hop_text(c.outbound_domain_host[i],
+                              i < c.outbound_domain_tcp.size() && c.outbound_domain_tcp[i]));
+             return join(hops);
+         }},
         {"outbound_domain_port", true,
          [](Config& c, std::string_view v, std::string& e) {
              uint16_t port = 0;
@@ -918,6 +950,7 @@ class Validator {
             for (const auto& line : c.outbound_domain_name)
                 d.names.insert(d.names.end(), line.begin(), line.end());
             d.host = c.outbound_domain_host.front();
+            d.tcp = !c.outbound_domain_tcp.empty() && c.outbound_domain_tcp.front();
             if (ports == 1) d.port = c.outbound_domain_port.front();
             c.outbound_domains.push_back(std::move(d));
             return;
@@ -930,8 +963,10 @@ class Validator {
             return;
         }
         for (size_t i = 0; i < names; ++i)
-            c.outbound_domains.push_back({c.outbound_domain_name[i], c.outbound_domain_host[i],
-                                          ports == 0 ? uint16_t{5060} : c.outbound_domain_port[i]});
+            c.outbound_domains.push_back(
+                {c.outbound_domain_name[i], c.outbound_domain_host[i],
+                 ports == 0 ? uint16_t{5060} : c.outbound_domain_port[i],
+                 i < c.outbound_domain_tcp.size() && c.outbound_domain_tcp[i]});
     }
 
     void warning(std::string_view key, std::string message) {

@@ -96,13 +96,15 @@ std::vector<ConfigKeyInfo> make_table() {
         {"max_expires", "86400", kReload, true, "longest registration accepted, seconds"},
         {"local_domains", "", kReload, true,
          "domains sipmasq is registrar for (empty: outbound proxy only)"},
-        {"outbound_proxy_host", "", kReload, true, "send all outgoing SIP to this proxy"},
+        {"outbound_proxy_host", "", kReload, true,
+         "send all outgoing SIP to this proxy; ;transport=tcp after the host: over TCP"},
         {"outbound_proxy_port", "5060", kReload, true, "port of outbound_proxy_host"},
         {"outbound_domain_name", "", kReload, true,
          "domains whose requests go to outbound_domain_host; repeatable, the Nth line with the "
          "Nth host and port"},
         {"outbound_domain_host", "", kReload, true,
-         "proxy for the outbound_domain_name of the same position (one host: for every name)"},
+         "proxy for the outbound_domain_name of the same position (one host: for every name); "
+         ";transport=tcp after the host: over TCP"},
         {"outbound_domain_port", "5060", kReload, true,
          "port of the outbound_domain_host of the same position"},
         {"proxy_auth_passwd", "", kRestart, true,

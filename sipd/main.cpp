@@ -397,8 +397,11 @@ class SipdProcess {
         s.policy.hosts_deny_sip = cfg.hosts_deny_sip;
         if (!cfg.outbound_proxy_host.empty())
             s.policy.outbound_proxy = {cfg.outbound_proxy_host, cfg.outbound_proxy_port};
+        s.policy.outbound_proxy_transport =
+            cfg.outbound_proxy_tcp ? Transport::Tcp : Transport::Udp;
         for (const OutboundDomain& od : cfg.outbound_domains)
-            s.policy.outbound_domains.push_back({od.names, {od.host, od.port}});
+            s.policy.outbound_domains.push_back(
+                {od.names, {od.host, od.port}, od.tcp ? Transport::Tcp : Transport::Udp});
         s.policy.inside_networks = networks_;
         s.policy.provider_targets = provider_targets(cfg);
         s.fixes = provider_fixes(cfg);

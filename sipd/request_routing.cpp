@@ -125,6 +125,8 @@ RouteDecision to_local_user(const RoutingPolicy& p, const osip_message_t* req,
     return to_inside(p, req, live.front()->contact, &live.front()->source);
 }
 
+// Out to a configured provider (over the transport configured for it) or
+// to the Request-URI's host (over the one the URI says).
 RouteDecision outward(const RoutingPolicy& p, const osip_message_t* req, std::string_view host,
                       uint16_t port) {
     RouteDecision d;
@@ -136,12 +138,15 @@ RouteDecision outward(const RoutingPolicy& p, const osip_message_t* req, std::st
         [host](const OutboundDomainRoute& r) { return !r.hop.empty() && host_in(r.names, host); });
     if (domain != p.outbound_domains.end()) {
         d.next_hop = domain->hop;
+        d.transport = domain->transport;
         d.reason = "to outbound domain host";
     } else if (!p.outbound_proxy.empty()) {
         d.next_hop = p.outbound_proxy;
+        d.transport = p.outbound_proxy_transport;
         d.reason = "to outbound proxy";
     } else {
         d.next_hop = {std::string(host), port};
+        d.transport = transport_of(req->req_uri);
     }
     if (d.next_hop.port == 0) return respond(req, 400, "bad port");
     if (p.us.is_own_host(d.next_hop.host)) return respond(req, 482, "next hop is us");
@@ -183,7 +188,6 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
             return d;
         }
         RouteDecision d = outward(p, req, host, port);
-        d.transport = transport_of(uri);
         d.relayed_register = d.action == RouteAction::Forward;
         return d;
     }
@@ -222,9 +226,7 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
         d.reason = "inside to inside";
         return d;
     }
-    RouteDecision d = outward(p, req, host, port);
-    d.transport = transport_of(uri);
-    return d;
+    return outward(p, req, host, port);
 }
 
 }  // namespace sipmasq

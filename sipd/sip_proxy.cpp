@@ -493,8 +493,9 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
     }();
     const Transport transport = arrival_transport_;
     settings_.resolver->resolve_hop(
-        d.next_hop, [this, held, d, branch, key, arrival, source, now, stateless, provider_hop,
-                     transport](std::optional<SockAddr> addr, const char* error) {
+        d.next_hop, d.transport,
+        [this, held, d, branch, key, arrival, source, now, stateless, provider_hop, transport](
+            std::optional<SockAddr> addr, const char* error) {
             arrival_transport_ = transport;
             osip_message_t* m = held->get();
             if (!addr) {
