@@ -1,7 +1,8 @@
 // SIP over TCP with the real daemon in the FAQ namespaces and SIPp as the
 // phones and the provider: a phone registering over TCP (-t t1), a call in
 // to a phone on TCP, a call out from one, a phone on UDP calling a provider
-// on TCP (transport=tcp in the Request-URI), and trust by interface for
+// on TCP (transport=tcp in the Request-URI, or the provider configured
+// ;transport=tcp), a TCP hop that refuses (503), and trust by interface for
 // connections (a connection to the inside address through the outside
 // interface is refused).
 #include "faq_fixture.h"
@@ -89,6 +90,32 @@ TEST_F(TcpTest, APhoneOnUdpCallsAProviderOnTcp) {
     EXPECT_NE(seen.find("<sip:203.0.113.1:5060;transport=tcp;lr>"), std::string::npos) << seen;
     // The phone's leg stayed UDP.
     EXPECT_NE(log.find("Via: SIP/2.0/UDP 192.0.2.10"), std::string::npos) << log;
+}
+
+// A provider that needs TCP, said in the configuration as a Kamailio user
+// would write it (outbound_proxy_host = host;transport=tcp): a phone on UDP
+// calling any URI reaches it over TCP.
+class TcpProviderTest : public FaqTest {
+  protected:
+    std::string extra_config() override {
+        return "outbound_proxy_host = 203.0.113.10;transport=tcp\n";
+    }
+};
+
+TEST_F(TcpProviderTest, APhoneOnUdpReachesTheProviderOverTcp) {
+    const pid_t provider =
+        sipp_background(out_, "uas_tcp.xml", "203.0.113.10", {"-t", "t1", "-p", "5060"});
+    std::string log;
+    EXPECT_TRUE(sipp(in_, "call_uac.xml", "192.0.2.10", "192.0.2.1:5060",
+                     {"-p", "5062", "-s", "bob", "-key", "target", "voip.example.com", "-key",
+                      "from_user", "alice", "-key", "from_domain", "voip.example.com", "-d", "200"},
+                     &log))
+        << log << daemon_.log();
+    EXPECT_TRUE(background_ok(provider)) << read_file(bg_msg_) << daemon_.log();
+    const std::string seen = read_file(bg_msg_);
+    EXPECT_NE(seen.find("INVITE sip:bob@voip.example.com SIP/2.0"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("Via: SIP/2.0/TCP 203.0.113.1:5060;branch="), std::string::npos) << seen;
+    EXPECT_NE(seen.find("<sip:203.0.113.1:5060;transport=tcp;lr>"), std::string::npos) << seen;
 }
 
 // A next hop on TCP that refuses the connection: the caller hears 503 at
