@@ -515,10 +515,19 @@ int main(int argc, char** argv) {
     std::optional<SockAddr> advertised = advertised_outside(runtime.config());
     std::shared_ptr<const DigestAuth> auth = digest_auth(runtime.config());
     // resolv.conf (or dns_server) and /etc/hosts are outside the jail.
+    // Names resolve in the outside's first family, then in its other one
+    // (a global IPv6 address; a link-local one reaches no next hop by name).
     const auto& outs = runtime.config().outbound_addrs;
-    std::unique_ptr<EvdnsResolver> resolver =
-        EvdnsResolver::create(runtime.base(), runtime.config().dns_server,
-                              !outs.empty() && outs.front().is_v6() ? AF_INET6 : AF_INET);
+    const int first_family = !outs.empty() && outs.front().is_v6() ? AF_INET6 : AF_INET;
+    int other_family = AF_UNSPEC;
+    for (const SockAddr& a : outs) {
+        if (a.family() == first_family) continue;
+        const auto* b =
+            a.is_v6() ? reinterpret_cast<const sockaddr_in6*>(a.sa())->sin6_addr.s6_addr : nullptr;
+        if (b == nullptr || !(b[0] == 0xfe && (b[1] & 0xc0) == 0x80)) other_family = a.family();
+    }
+    std::unique_ptr<EvdnsResolver> resolver = EvdnsResolver::create(
+        runtime.base(), runtime.config().dns_server, first_family, other_family);
     // Trust by interface: the interfaces' indexes come from getifaddrs.
     SideInterfaces interfaces =
         side_interfaces(runtime.config().if_inbound, runtime.config().if_outbound);

@@ -33,8 +33,10 @@ std::unordered_map<std::string, SockAddr> parse_hosts(std::string_view text, int
 }
 
 std::unique_ptr<EvdnsResolver> EvdnsResolver::create(event_base* base,
-                                                     const std::string& dns_server, int family) {
-    auto r = std::make_unique<EvdnsResolver>(Key{}, family);
+                                                     const std::string& dns_server, int family,
+                                                     int other_family) {
+    auto r = std::make_unique<EvdnsResolver>(Key{}, family,
+                                             other_family == family ? AF_UNSPEC : other_family);
     r->base_ = base;
     // Seeds libevent's RNG (the query ids) while /dev/urandom is reachable.
     if (evutil_secure_rng_init() != 0) log_warning("libevent's RNG could not be seeded");
@@ -96,14 +98,19 @@ void EvdnsResolver::resolve_address(const std::string& raw_name, Done done) {
     lookup->waiters.push_back(std::move(done));
     Lookup* raw = lookup.get();
     pending_.emplace(name, std::move(lookup));
-    // Names in SIP URIs are fully qualified: no search list.
-    raw->request = family_ == AF_INET6
-                       ? evdns_base_resolve_ipv6(dns_.get(), name.c_str(), DNS_QUERY_NO_SEARCH,
-                                                 &on_answer, raw)
-                       : evdns_base_resolve_ipv4(dns_.get(), name.c_str(), DNS_QUERY_NO_SEARCH,
-                                                 &on_answer, raw);
-    if (raw->request == nullptr && pending_.count(name) != 0)
+    if (!ask(raw, family_) && pending_.count(name) != 0)
         finish(name, std::nullopt, "query not sent");
+}
+
+bool EvdnsResolver::ask(Lookup* lookup, int family) {
+    lookup->family = family;
+    // Names in SIP URIs are fully qualified: no search list.
+    lookup->request = family == AF_INET6
+                          ? evdns_base_resolve_ipv6(dns_.get(), lookup->name.c_str(),
+                                                    DNS_QUERY_NO_SEARCH, &on_answer, lookup)
+                          : evdns_base_resolve_ipv4(dns_.get(), lookup->name.c_str(),
+                                                    DNS_QUERY_NO_SEARCH, &on_answer, lookup);
+    return lookup->request != nullptr;
 }
 
 void EvdnsResolver::on_answer(int result, char type, int count, int ttl, void* addresses,
@@ -116,15 +123,23 @@ void EvdnsResolver::answer(Lookup* lookup, int result, char type, int count, int
                            const void* addresses) {
     if (orphans_.erase(lookup) != 0) return;  // its waiters had their answer
     const std::string name = lookup->name;
+    const bool found = result == DNS_ERR_NONE && count > 0 &&
+                       ((type == DNS_IPv4_A && lookup->family == AF_INET) ||
+                        (type == DNS_IPv6_AAAA && lookup->family == AF_INET6));
+    // A name that exists but has no address of our first family: the
+    // other one, where the outside has it (within the same time limit).
+    if (!found && result != DNS_ERR_NOTEXIST && other_family_ != AF_UNSPEC &&
+        lookup->family == family_) {
+        log_info("DNS: %s: no %s address; asking for %s", name.c_str(),
+                 family_ == AF_INET6 ? "IPv6" : "IPv4", family_ == AF_INET6 ? "IPv4" : "IPv6");
+        if (ask(lookup, other_family_)) return;
+    }
     if (result != DNS_ERR_NONE) {
         log_notice("DNS: %s: %s", name.c_str(), evdns_err_to_string(result));
         return finish(name, std::nullopt, evdns_err_to_string(result));
     }
     std::optional<SockAddr> addr;
-    if (type == DNS_IPv4_A && count > 0 && family_ == AF_INET)
-        addr = SockAddr::from_bytes(AF_INET, addresses, 0);
-    else if (type == DNS_IPv6_AAAA && count > 0 && family_ == AF_INET6)
-        addr = SockAddr::from_bytes(AF_INET6, addresses, 0);
+    if (found) addr = SockAddr::from_bytes(lookup->family, addresses, 0);
     if (!addr) return finish(name, std::nullopt, "no address");
     const uint32_t kept = ttl < 0 ? 0 : std::min<uint32_t>(static_cast<uint32_t>(ttl), kMaxTtl);
     log_info("DNS: %s is %s (ttl %u)", name.c_str(), addr->host_string().c_str(), kept);

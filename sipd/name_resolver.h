@@ -5,8 +5,9 @@
 // the chroot. RFC 3263 §4.2: SRV `_sip._udp.<name>` or `_sip._tcp.<name>`
 // for the transport the request leaves by first (asked by hand, dns_srv.h,
 // from a socket of our own to evdns's first nameserver), then A (AAAA when
-// the outside is IPv6) of the SRV targets in RFC 2782 order until one
-// resolves, or of the name. No NAPTR.
+// the outside is IPv6; on a dual-stack outside, the other when the first
+// has none) of the SRV targets in RFC 2782 order until one resolves, or of
+// the name. No NAPTR.
 #pragma once
 
 #include <event2/dns.h>
@@ -62,7 +63,8 @@ class EvdnsResolver final : public NameResolver {
         friend class EvdnsResolver;
         Key() = default;
     };
-    EvdnsResolver(Key, int family) : family_(family) {}
+    EvdnsResolver(Key, int family, int other_family)
+        : family_(family), other_family_(other_family) {}
     static constexpr size_t kMaxPending = 256;   // names being looked up
     static constexpr size_t kMaxWaiters = 64;    // requests held per name
     static constexpr size_t kMaxCache = 1024;    // names remembered
@@ -74,9 +76,11 @@ class EvdnsResolver final : public NameResolver {
 
     // `dns_server` "" = the system's resolv.conf; else that address alone.
     // Reads resolv.conf and /etc/hosts now: call before the sandbox.
-    // nullptr (logged) when evdns cannot be set up.
+    // nullptr (logged) when evdns cannot be set up. Names are looked up in
+    // `family` (A or AAAA); with a dual-stack outside, a name that has no
+    // address of that family is asked again in `other_family`.
     static std::unique_ptr<EvdnsResolver> create(event_base* base, const std::string& dns_server,
-                                                 int family);
+                                                 int family, int other_family = AF_UNSPEC);
     ~EvdnsResolver() override;
 
     void resolve(const std::string& name, Transport transport, Done done) override;
@@ -96,6 +100,7 @@ class EvdnsResolver final : public NameResolver {
         EvdnsResolver* owner = nullptr;
         std::string name;
         evdns_request* request = nullptr;
+        int family = AF_UNSPEC;  // of the question in flight
         int64_t started_ms = 0;
         std::vector<Done> waiters;
     };
@@ -108,6 +113,8 @@ class EvdnsResolver final : public NameResolver {
                           void* arg) noexcept;
     static void on_sweep(evutil_socket_t, short, void* arg) noexcept;
     void answer(Lookup* lookup, int result, char type, int count, int ttl, const void* addresses);
+    // Sends the lookup's question in `family`; false when evdns refused it.
+    bool ask(Lookup* lookup, int family);
     void finish(const std::string& name, std::optional<SockAddr> addr, const char* error);
     void remember(const std::string& name, const SockAddr& addr, uint32_t ttl);
 
@@ -145,6 +152,7 @@ class EvdnsResolver final : public NameResolver {
     std::map<std::string, std::unique_ptr<SrvLookup>> srv_pending_;
 
     int family_;
+    int other_family_;  // AF_UNSPEC: one family only
     std::unique_ptr<evdns_base, EvdnsDeleter> dns_;
     std::unordered_map<std::string, SockAddr> hosts_;  // /etc/hosts, read at start
     std::unordered_map<std::string, CacheEntry> cache_;

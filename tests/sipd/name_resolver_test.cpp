@@ -264,6 +264,7 @@ class LoopbackDns {
         std::string target;
     };
     std::map<std::string, std::string> a;         // name -> IPv4 address
+    std::map<std::string, std::string> aaaa;      // name -> IPv6 address
     std::map<std::string, std::vector<Srv>> srv;  // service name -> records
 
     bool start() {
@@ -330,7 +331,11 @@ class LoopbackDns {
             for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             {
                 const std::lock_guard<std::mutex> lock(mutex_);
-                asked_.push_back((type == 33 ? "SRV " : type == 1 ? "A " : "other ") + name);
+                asked_.push_back((type == 33   ? "SRV "
+                                  : type == 1  ? "A "
+                                  : type == 28 ? "AAAA "
+                                               : "other ") +
+                                 name);
             }
             std::string answers;
             unsigned count = 0;
@@ -343,6 +348,16 @@ class LoopbackDns {
                 answers += std::string("\0\0\0\x3c", 4);
                 put16(answers, 4);
                 answers.append(reinterpret_cast<const char*>(&addr), 4);
+                count = 1;
+            } else if (type == 28 && aaaa.count(name) != 0) {
+                in6_addr addr{};
+                ::inet_pton(AF_INET6, aaaa.at(name).c_str(), &addr);
+                answers += "\xc0\x0c";
+                put16(answers, 28);
+                put16(answers, 1);
+                answers += std::string("\0\0\0\x3c", 4);
+                put16(answers, 16);
+                answers.append(reinterpret_cast<const char*>(&addr), 16);
                 count = 1;
             } else if (type == 33 && srv.count(name) != 0) {
                 for (const Srv& r : srv.at(name)) {
@@ -361,7 +376,9 @@ class LoopbackDns {
             }
             std::string r(reinterpret_cast<const char*>(q), qend);
             r[2] = static_cast<char>(0x81);
-            r[3] = static_cast<char>(count > 0 ? 0x80 : 0x83);
+            // A name known with other records: no data (NOERROR), else NXDOMAIN.
+            const bool exists = a.count(name) + aaaa.count(name) + srv.count(name) != 0;
+            r[3] = static_cast<char>(exists ? 0x80 : 0x83);
             r[6] = 0;
             r[7] = static_cast<char>(count);
             r[8] = r[9] = r[10] = r[11] = 0;
@@ -437,6 +454,54 @@ TEST(EvdnsResolver, AsksTheTransportsServiceAndFallsBackThroughTheTargets) {
 
     // No target resolves: the lookup fails (the proxy answers 504).
     EXPECT_FALSE(resolve_now(base.get(), *r, "gone.example.test", Transport::Tcp, &error));
+}
+
+// Runs the loop until an address lookup answers (or 10 s pass).
+std::optional<SockAddr> address_now(event_base* base, EvdnsResolver& r, const std::string& name,
+                                    std::string* error) {
+    bool done = false;
+    std::optional<SockAddr> out;
+    r.resolve_address(name, [&](std::optional<SockAddr> addr, const char* why) {
+        done = true;
+        out = addr;
+        *error = why;
+    });
+    for (int i = 0; i < 100 && !done; ++i) {
+        const timeval tenth{0, 100000};
+        event_base_loopexit(base, &tenth);
+        event_base_dispatch(base);
+    }
+    return out;
+}
+
+// A dual-stack outside: a name without an A record is asked for AAAA; a
+// name with one, or that does not exist, is not asked again.
+TEST(EvdnsResolver, ANameWithoutAnAddressOfTheFirstFamilyGetsTheOther) {
+    LoopbackDns dns;
+    dns.a["v4.example.test"] = "198.51.100.20";
+    dns.aaaa["v6.example.test"] = "2001:db8:2::10";
+    ASSERT_TRUE(dns.start());
+    const EventBasePtr base(event_base_new());
+    ASSERT_NE(base, nullptr);
+    auto r = EvdnsResolver::create(base.get(), dns.server(), AF_INET, AF_INET6);
+    ASSERT_NE(r, nullptr);
+    std::string error;
+    auto v6 = address_now(base.get(), *r, "v6.example.test", &error);
+    ASSERT_TRUE(v6.has_value()) << error;
+    EXPECT_TRUE(v6->same_host(*SockAddr::parse("2001:db8:2::10")));
+    auto v4 = address_now(base.get(), *r, "v4.example.test", &error);
+    ASSERT_TRUE(v4.has_value()) << error;
+    EXPECT_TRUE(v4->is_v4());
+    EXPECT_FALSE(address_now(base.get(), *r, "nowhere.example.test", &error).has_value());
+    const std::vector<std::string> asked = dns.asked();
+    EXPECT_NE(std::find(asked.begin(), asked.end(), "AAAA v6.example.test"), asked.end());
+    EXPECT_EQ(std::find(asked.begin(), asked.end(), "AAAA v4.example.test"), asked.end());
+    EXPECT_EQ(std::find(asked.begin(), asked.end(), "AAAA nowhere.example.test"), asked.end());
+
+    // One family only (the outside has no other): no second question.
+    auto one = EvdnsResolver::create(base.get(), dns.server(), AF_INET);
+    ASSERT_NE(one, nullptr);
+    EXPECT_FALSE(address_now(base.get(), *one, "v6.example.test", &error).has_value());
 }
 
 class FakeResolver : public NameResolver {
