@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,17 +18,30 @@ namespace sipmasq {
 
 enum class ReloadPolicy : uint8_t { Reloadable, NeedsRestart };
 
-// One row of the key table: the same table drives the parser, the
-// `sipmasq -t` output, the README table and the man page consistency test.
+struct Config;
+
+// One row of the key table (config_keys.cpp), the only list of keys: the
+// parser reads a key's value with its row, and `sipmasq -t`, reload's
+// report, the README table and the man page consistency tests all follow
+// the same rows.
 struct ConfigKeyInfo {
+    // Reads a value into the configuration, or says in `err` why it is wrong.
+    using ApplyFn = bool (*)(Config& config, std::string_view value, std::string& err);
+    // The value as `sipmasq -t` prints it ("" = unset).
+    using ShowFn = std::string (*)(const Config& config);
+
     const char* name;
     const char* default_value;  // as written in the file; "" = unset
     ReloadPolicy reload;
     bool supported;  // false: a siproxd key accepted with a warning
     const char* description;
+    // Supported keys only; a siproxd-only key has neither function.
+    bool repeatable = false;  // a list that may be spread over several lines
+    ApplyFn apply = nullptr;
+    ShowFn show = nullptr;
 };
 
-[[nodiscard]] const std::vector<ConfigKeyInfo>& config_key_table();
+[[nodiscard]] std::span<const ConfigKeyInfo> config_key_table() noexcept;
 // The row for a key, or nullptr if siproxd and sipmasq both do not know it.
 [[nodiscard]] const ConfigKeyInfo* find_config_key(std::string_view name) noexcept;
 // siproxd's plugins read keys named plugin_<plugin>_<option>; sipmasq has no

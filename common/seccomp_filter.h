@@ -1,5 +1,6 @@
-// The seccomp allow-lists: one table of rules per process (sipd/ and rtpd/
-// own theirs), loaded here with libseccomp for the native architecture only.
+// The seccomp allow-lists: one table of rules per process, a shared base
+// (seccomp_base.h) followed by the process's own rules (sipd/ and rtpd/ own
+// theirs), loaded here with libseccomp for the native architecture only.
 // Anything not in the table kills the process (enforce), or names itself and
 // exits (trap), or is only audit-logged (log); `off` loads nothing.
 #pragma once
@@ -81,6 +82,17 @@ template <typename... Checks>
                                             Checks... checks) noexcept {
     static_assert(sizeof...(Checks) <= kMaxArgChecks);
     return SyscallRule{name, why, {checks...}, sizeof...(Checks), err};
+}
+
+// A process's table: `base` (common/seccomp_base.h) followed by `own`, the
+// rules of that process alone, joined when it is compiled.
+template <std::size_t BaseCount, std::size_t OwnCount>
+[[nodiscard]] constexpr std::array<SyscallRule, BaseCount + OwnCount> join_rules(
+    const SyscallRule (&base)[BaseCount], const SyscallRule (&own)[OwnCount]) noexcept {
+    std::array<SyscallRule, BaseCount + OwnCount> rules{};
+    for (std::size_t i = 0; i < BaseCount; ++i) rules[i] = base[i];
+    for (std::size_t i = 0; i < OwnCount; ++i) rules[BaseCount + i] = own[i];
+    return rules;
 }
 
 // Exit status after a libseccomp failure (the filter could not be built or

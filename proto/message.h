@@ -138,7 +138,10 @@ struct SipSocketMsg {
 // rtpd->sipd (the same, with the ports actually bound).
 inline constexpr uint32_t kFwdLatch = 0x1;  // learn the peer from the first packet
 inline constexpr uint32_t kFwdHold = 0x2;   // on hold: keep the ports, expect silence
-inline constexpr uint32_t kFwdKnownFlags = kFwdLatch | kFwdHold;
+// RFC 5761 rtcp-mux on that leg: RTCP shares the RTP port, no RTCP socket.
+inline constexpr uint32_t kFwdInsideMux = 0x4;
+inline constexpr uint32_t kFwdOutsideMux = 0x8;
+inline constexpr uint32_t kFwdKnownFlags = kFwdLatch | kFwdHold | kFwdInsideMux | kFwdOutsideMux;
 inline constexpr size_t kTagSize = 64;
 struct StartFwd {
     WireAddr inside_local;
@@ -147,8 +150,11 @@ struct StartFwd {
     WireAddr outside_peer;
     uint16_t inside_port;   // requested RTP port, 0 = allocate
     uint16_t outside_port;  // requested RTP port, 0 = allocate
-    uint32_t flags;         // kFwd*
-    char tag[kTagSize];     // call-id for logs, NUL padded, last byte NUL
+    // The peers' RTCP ports (RFC 3605 a=rtcp); 0 = their RTP port + 1.
+    uint16_t inside_rtcp_port;
+    uint16_t outside_rtcp_port;
+    uint32_t flags;      // kFwd*
+    char tag[kTagSize];  // call-id for logs, NUL padded, last byte NUL
 };
 
 // FWD_STARTED rtpd->sipd: the addresses with the RTP ports bound (RTCP is +1).
@@ -222,7 +228,7 @@ SIPMASQ_PROTO_WIRE(CtlRequestMsg);
 SIPMASQ_PROTO_WIRE(CtlReplyHead);
 SIPMASQ_PROTO_WIRE(ErrorMsg);
 #undef SIPMASQ_PROTO_WIRE
-static_assert(sizeof(HelloMsg) == 12 && sizeof(SipSocketMsg) == 24 && sizeof(StartFwd) == 152 &&
+static_assert(sizeof(HelloMsg) == 12 && sizeof(SipSocketMsg) == 24 && sizeof(StartFwd) == 156 &&
               sizeof(FwdStartedMsg) == 40 && sizeof(FwdFailedMsg) == 68 &&
               sizeof(StatsMsg) == 264 && sizeof(ErrorMsg) == 8);
 

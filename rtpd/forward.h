@@ -77,6 +77,9 @@ struct Forward {
     Endpoint outside_peer;
     uint16_t inside_rtcp_port = 0;  // 0: RTP port + 1
     uint16_t outside_rtcp_port = 0;
+    // RFC 5761 rtcp-mux per side (0 inside, 1 outside): RTCP travels on the
+    // RTP socket, and that side has no RTCP socket.
+    std::array<bool, 2> mux{};
 
     bool on_hold = false;
     bool latch = false;  // Latch mode for this forward (config or kFwdLatch)

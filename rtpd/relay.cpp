@@ -204,29 +204,79 @@ bool peer_ok(const Endpoint& peer, const Endpoint& local, uint16_t rtcp_port) {
 }  // namespace
 
 void Relay::set_peers(Forward& f, const StartParams& p, int64_t now, bool force) {
-    bool in_changed =
+    const bool in_changed =
         force || !(f.inside_peer == p.inside_peer) || f.inside_rtcp_port != p.inside_rtcp_port;
-    bool out_changed =
+    const bool out_changed =
         force || !(f.outside_peer == p.outside_peer) || f.outside_rtcp_port != p.outside_rtcp_port;
-    int64_t window_end = f.latch ? now + cfg_.latch_window_ms : 0;
+    const int64_t window_end = f.latch ? now + cfg_.latch_window_ms : 0;
     if (in_changed) {
         f.inside_peer = p.inside_peer;
         f.inside_rtcp_port = p.inside_rtcp_port;
         f.socket(Leg::InsideRtp).peer = p.inside_peer;
-        f.socket(Leg::InsideRtcp).peer = rtcp_peer(p.inside_peer, p.inside_rtcp_port);
         f.socket(Leg::InsideRtp).latched = false;
-        f.socket(Leg::InsideRtcp).latched = false;
         f.latch_until_ms[0] = window_end;
     }
     if (out_changed) {
         f.outside_peer = p.outside_peer;
         f.outside_rtcp_port = p.outside_rtcp_port;
         f.socket(Leg::OutsideRtp).peer = p.outside_peer;
-        f.socket(Leg::OutsideRtcp).peer = rtcp_peer(p.outside_peer, p.outside_rtcp_port);
         f.socket(Leg::OutsideRtp).latched = false;
-        f.socket(Leg::OutsideRtcp).latched = false;
         f.latch_until_ms[1] = window_end;
     }
+    // A mux side has no RTCP socket: nothing is sent to an RTCP port that
+    // side never announced.
+    RelaySocket& in_rtcp = f.socket(Leg::InsideRtcp);
+    if (in_changed || !in_rtcp.fd.valid()) {
+        in_rtcp.peer =
+            in_rtcp.fd.valid() ? rtcp_peer(f.inside_peer, f.inside_rtcp_port) : Endpoint{};
+        in_rtcp.latched = false;
+    }
+    RelaySocket& out_rtcp = f.socket(Leg::OutsideRtcp);
+    if (out_changed || !out_rtcp.fd.valid()) {
+        out_rtcp.peer =
+            out_rtcp.fd.valid() ? rtcp_peer(f.outside_peer, f.outside_rtcp_port) : Endpoint{};
+        out_rtcp.latched = false;
+    }
+}
+
+bool Relay::watch(RelaySocket& s) {
+    if (base_ == nullptr || !s.fd.valid()) return false;
+    s.ev.reset(event_new(base_, s.fd.get(), EV_READ | EV_PERSIST, &Relay::on_readable_cb, &s));
+    return s.ev && event_add(s.ev.get(), nullptr) == 0;
+}
+
+// rtcp-mux switched on closes the side's RTCP socket; off binds it again on
+// the RTP port + 1, which the pool keeps reserved with the pair.
+StartError Relay::set_mux(Forward& f, Side side, bool mux) {
+    const size_t i = side == Side::Inside ? 0 : 1;
+    RelaySocket& s = f.socket(side == Side::Inside ? Leg::InsideRtcp : Leg::OutsideRtcp);
+    if (mux) {
+        f.mux[i] = true;
+        s.ev.reset();
+        s.fd.reset();
+        s.peer = Endpoint{};
+        s.latched = false;
+        return StartError::None;
+    }
+    if (s.fd.valid()) {
+        f.mux[i] = false;
+        return StartError::None;
+    }
+    const Endpoint& rtp = side == Side::Inside ? f.inside_local : f.outside_local;
+    UdpSocketResult r =
+        open_udp_socket(rtp.with_port(static_cast<uint16_t>(rtp.port() + 1)), socket_options(side));
+    if (r.error != 0)
+        return r.error == -EMFILE || r.error == -ENFILE ? StartError::NoDescriptors
+               : r.error == -EADDRINUSE                 ? StartError::PortsInUse
+                                                        : StartError::Socket;
+    s.fd = std::move(r.fd);
+    if (!watch(s)) {
+        s.ev.reset();
+        s.fd.reset();
+        return StartError::EventLoop;
+    }
+    f.mux[i] = false;
+    return StartError::None;
 }
 
 StartResult Relay::update(Forward& f, const StartParams& p, int64_t now) {
@@ -234,7 +284,13 @@ StartResult Relay::update(Forward& f, const StartParams& p, int64_t now) {
         (p.outside_port != 0 && p.outside_port != f.outside_local.port()) ||
         !f.inside_local.same_host(p.inside_local) || !f.outside_local.same_host(p.outside_local))
         return fail(StartError::PortsMismatch, 0);
-    set_peers(f, p, now, false);
+    const bool mux_changed = f.mux[0] != p.inside_mux || f.mux[1] != p.outside_mux;
+    for (const Side side : {Side::Inside, Side::Outside})
+        if (const StartError e =
+                set_mux(f, side, side == Side::Inside ? p.inside_mux : p.outside_mux);
+            e != StartError::None)
+            return fail(e, 0);
+    set_peers(f, p, now, mux_changed);
     f.on_hold = p.on_hold;
     f.control_ms = now;
     StartResult r;
@@ -258,10 +314,10 @@ StartResult Relay::start(uint32_t id, const StartParams& p) {
     if (in_pool == nullptr || out_pool == nullptr) return fail(StartError::BadParams, 0);
 
     BoundPair in = bind_pair(*in_pool, p.inside_local, p.inside_port, cfg_.bind_attempts,
-                             socket_options(Side::Inside), now);
+                             socket_options(Side::Inside), now, !p.inside_mux);
     if (in.error != PairError::None) return fail(from_pair_error(in.error), in.sys_errno);
     BoundPair out = bind_pair(*out_pool, p.outside_local, p.outside_port, cfg_.bind_attempts,
-                              socket_options(Side::Outside), now);
+                              socket_options(Side::Outside), now, !p.outside_mux);
     if (out.error != PairError::None) {
         in.rtp.reset();
         in.rtcp.reset();
@@ -281,6 +337,7 @@ StartResult Relay::start(uint32_t id, const StartParams& p) {
     f->control_ms = now;
     f->on_hold = p.on_hold;
     f->latch = p.latch || cfg_.source_mode == SourceMode::Latch;
+    f->mux = {p.inside_mux, p.outside_mux};
     f->socket(Leg::InsideRtp).fd = std::move(in.rtp);
     f->socket(Leg::InsideRtcp).fd = std::move(in.rtcp);
     f->socket(Leg::OutsideRtp).fd = std::move(out.rtp);
@@ -288,12 +345,11 @@ StartResult Relay::start(uint32_t id, const StartParams& p) {
     set_peers(*f, p, now, true);
 
     bool events_ok = base_ != nullptr;
-    for (size_t i = 0; i < kLegs && events_ok; ++i) {
+    for (size_t i = 0; i < kLegs; ++i) {
         RelaySocket& s = f->sockets[i];
         s.forward = f.get();
         s.leg = static_cast<Leg>(i);
-        s.ev.reset(event_new(base_, s.fd.get(), EV_READ | EV_PERSIST, &Relay::on_readable_cb, &s));
-        events_ok = s.ev && event_add(s.ev.get(), nullptr) == 0;
+        if (events_ok && s.fd.valid()) events_ok = watch(s);  // no RTCP socket on a mux side
     }
     if (!events_ok) {
         destroy(std::move(f), now);
@@ -353,6 +409,8 @@ ForwardInfo Relay::make_info(const Forward& f) const {
     i.outside_peer = f.outside_peer;
     i.inside_rtcp_port = f.inside_rtcp_port;
     i.outside_rtcp_port = f.outside_rtcp_port;
+    i.inside_mux = f.mux[0];
+    i.outside_mux = f.mux[1];
     for (size_t l = 0; l < kLegs; ++l) i.sources[l] = f.sockets[l].peer;
     i.on_hold = f.on_hold;
     i.latch = f.latch;

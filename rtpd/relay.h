@@ -35,6 +35,10 @@ struct StartParams {
     Endpoint outside_peer;
     uint16_t inside_rtcp_port = 0;  // 0: RTP port + 1 (a=rtcp otherwise)
     uint16_t outside_rtcp_port = 0;
+    // rtcp-mux (RFC 5761) on that side: no RTCP socket is bound there, RTCP
+    // shares the RTP socket. May change on an update (re-INVITE).
+    bool inside_mux = false;
+    bool outside_mux = false;
     // Restart resync: re-create on exactly these RTP ports; 0 = allocate.
     uint16_t inside_port = 0;
     uint16_t outside_port = 0;
@@ -83,6 +87,8 @@ struct ForwardInfo {
     Endpoint outside_peer;
     uint16_t inside_rtcp_port = 0;
     uint16_t outside_rtcp_port = 0;
+    bool inside_mux = false;
+    bool outside_mux = false;
     // What is in force per socket (latched, or the signalled address).
     std::array<Endpoint, kLegs> sources;
     bool on_hold = false;
@@ -158,6 +164,8 @@ class Relay {
     [[nodiscard]] PortPool* pool_for(const Endpoint& local);
     [[nodiscard]] StartResult update(Forward& f, const StartParams& p, int64_t now);
     void set_peers(Forward& f, const StartParams& p, int64_t now, bool force);
+    [[nodiscard]] StartError set_mux(Forward& f, Side side, bool mux);
+    [[nodiscard]] bool watch(RelaySocket& s);
     void destroy(std::unique_ptr<Forward> f, int64_t now);
     [[nodiscard]] ForwardInfo make_info(const Forward& f) const;
     [[nodiscard]] StartResult fail(StartError e, int sys_errno);

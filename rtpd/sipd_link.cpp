@@ -206,8 +206,12 @@ void SipdLink::handle_start(const proto::Message& msg) {
     p.outside_peer = endpoint_of(sf.outside_peer);
     p.inside_port = sf.inside_port;
     p.outside_port = sf.outside_port;
+    p.inside_rtcp_port = sf.inside_rtcp_port;
+    p.outside_rtcp_port = sf.outside_rtcp_port;
     p.on_hold = (sf.flags & proto::kFwdHold) != 0;
     p.latch = (sf.flags & proto::kFwdLatch) != 0;
+    p.inside_mux = (sf.flags & proto::kFwdInsideMux) != 0;
+    p.outside_mux = (sf.flags & proto::kFwdOutsideMux) != 0;
     std::string tag = clean_tag(proto::fixed_text(sf.tag));
 
     const StartResult r = relay_.start(id, p);
@@ -297,7 +301,11 @@ void SipdLink::handle_list(const proto::Message& msg) {
         e.outside_peer = wire_of(f.outside_peer);
         e.inside_port = f.inside_local.port();
         e.outside_port = f.outside_local.port();
-        e.flags = (f.latch ? proto::kFwdLatch : 0u) | (f.on_hold ? proto::kFwdHold : 0u);
+        e.inside_rtcp_port = f.inside_rtcp_port;
+        e.outside_rtcp_port = f.outside_rtcp_port;
+        e.flags = (f.latch ? proto::kFwdLatch : 0u) | (f.on_hold ? proto::kFwdHold : 0u) |
+                  (f.inside_mux ? proto::kFwdInsideMux : 0u) |
+                  (f.outside_mux ? proto::kFwdOutsideMux : 0u);
         proto::set_fixed_text(e.tag, tag_of(f.id));
         send(proto::MsgType::FwdEntry, f.id, e, msg.header.seq);
     }

@@ -52,8 +52,11 @@ struct BoundPair {
 // requested_port == 0: a random pair, trying up to `attempts` pairs and
 // setting aside those that fail with EADDRINUSE. Otherwise exactly that pair.
 // On success the pair is Used in the pool; on failure the pool is as before
-// except for pairs set aside.
+// except for pairs set aside. Without `bind_rtcp` (an rtcp-mux leg) the RTCP
+// port stays reserved in the pool but is not bound: a later answer without
+// rtcp-mux binds it then.
 [[nodiscard]] BoundPair bind_pair(PortPool& pool, const Endpoint& local, uint16_t requested_port,
-                                  uint32_t attempts, const UdpSocketOptions& opt, int64_t now_ms);
+                                  uint32_t attempts, const UdpSocketOptions& opt, int64_t now_ms,
+                                  bool bind_rtcp = true);
 
 }  // namespace sipmasq

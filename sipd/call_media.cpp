@@ -19,11 +19,19 @@ namespace sipmasq {
 namespace {
 
 constexpr int64_t kCallSetupSeconds = 200;  // timer C and a margin: the transaction ends it first
+// m= lines of one SDP, active or not: a stream removed stays as a port-0
+// line (RFC 3264 §8.2), so a call may hold a few more than it relays.
+constexpr size_t kMaxMediaLines = 32;
 
 // Methods whose SDP is an offer or answer of a call's media.
 bool media_method(std::string_view method) {
     return iequals(method, "INVITE") || iequals(method, "ACK") || iequals(method, "UPDATE") ||
            iequals(method, "PRACK");
+}
+
+uint32_t cseq_number(const osip_message_t* msg) {
+    if (msg->cseq == nullptr || msg->cseq->number == nullptr) return 0;
+    return static_cast<uint32_t>(std::strtoul(msg->cseq->number, nullptr, 10));
 }
 
 }  // namespace
@@ -44,6 +52,7 @@ struct SipProxy::Pending {
     bool failed = false;
     std::string error;
     std::vector<std::optional<RelayTarget>> targets;
+    std::vector<bool> strip_mux;  // by stream index
 };
 
 Call* SipProxy::open_call(const osip_message_t* invite, Side arrival, const SockAddr& source,
@@ -111,6 +120,10 @@ MediaStart SipProxy::media_start(const CallStream& s, const std::string& call_id
     m.outside_peer = s.outside_peer;
     m.inside_port = s.inside_port;
     m.outside_port = s.outside_port;
+    m.inside_rtcp_port = s.inside_rtcp;
+    m.outside_rtcp_port = s.outside_rtcp;
+    m.inside_mux = s.inside_mux;
+    m.outside_mux = s.outside_mux;
     m.hold = s.hold;
     m.tag = call_id;
     return m;
@@ -134,6 +147,42 @@ SockAddr SipProxy::advertised_for(const SockAddr& outside_local) const {
     return outside_local;
 }
 
+// An INVITE or UPDATE offers; an ACK answers a 2xx's offer; a PRACK answers
+// the offer of a reliable 18x or makes one; a response to UPDATE or PRACK
+// answers; a 18x/2xx to an INVITE answers the INVITE's offer, repeats an
+// answer already given (the 2xx after a reliable 18x), or is the offer of
+// an INVITE without one (RFC 3264 §5, 3262 §5, 3311 §5.2).
+bool SipProxy::take_answer(Call& call, const osip_message_t* msg, std::string_view method,
+                           Side arrival) {
+    const bool request = MSG_IS_REQUEST(msg);
+    const bool answers_other = call.offer_pending && call.offer_side != arrival;
+    bool answer = false;
+    if (request)
+        answer = iequals(method, "ACK") || (iequals(method, "PRACK") && answers_other);
+    else if (iequals(method, "INVITE"))
+        answer = answers_other || (cseq_number(msg) == call.invite_cseq && call.invite_answered);
+    else
+        answer = true;
+    if (answer) {
+        call.offer_pending = false;
+        call.invite_answered = true;
+    } else {
+        call.offer_pending = true;
+        call.offer_side = arrival;
+    }
+    return answer;
+}
+
+void SipProxy::remove_stream(Call& call, size_t index) {
+    if (index >= call.streams.size() || call.streams[index].id == 0) return;
+    CallStream& s = call.streams[index];
+    media_.stop(s.id);
+    forward_owner_.erase(s.id);
+    log_info("call %s: stream %zu removed (relay ports %u/%u)", call.call_id.c_str(), index,
+             s.inside_port, s.outside_port);
+    s = CallStream{};
+}
+
 uint32_t SipProxy::allocate_forward_id() {
     for (;;) {
         const uint32_t id = next_forward_id_++;
@@ -150,6 +199,15 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
         is_request ? std::string(osip_sv(msg->sip_method)) : cseq_method(msg.get());
     if (!media_method(method)) return false;
     SdpMessagePtr sdp = sdp_of_message(msg.get());
+    if (is_request && iequals(method, "INVITE")) {
+        // A new INVITE starts a new exchange, with or without an offer.
+        auto c = calls_.find(call_key(call_id_of(msg.get())));
+        if (c != calls_.end() && in_dialog(c->second, msg.get(), arrival, source)) {
+            c->second.invite_cseq = cseq_number(msg.get());
+            c->second.invite_answered = false;
+            c->second.offer_pending = false;
+        }
+    }
     if (sdp == nullptr) return false;
     // codec_allow / codec_deny first: what is filtered out gets no relay.
     const CodecFilterResult codecs = filter_codecs(sdp.get(), settings_.fixes.codecs);
@@ -184,6 +242,9 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     if (refusal.empty() && active > settings_.limits.max_media_streams)
         refusal = std::to_string(active) + " media streams, at most " +
                   std::to_string(settings_.limits.max_media_streams);
+    if (refusal.empty() && info.media.size() > kMaxMediaLines)
+        refusal = std::to_string(info.media.size()) + " m= lines, at most " +
+                  std::to_string(kMaxMediaLines);
     for (const SdpMedia& m : info.media) {
         if (!refusal.empty()) break;
         if (m.disabled || m.addr.is_unspecified()) continue;
@@ -223,6 +284,7 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     Call& call = it->second;
     call.setup_streams += new_streams;
     setup_streams_ += new_streams;
+    const bool answer = take_answer(call, msg.get(), method, arrival);
 
     auto p = std::make_shared<Pending>();
     p->arrival = arrival;
@@ -235,11 +297,15 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     p->txn_key = txn_key;
     p->is_request = is_request;
     p->targets.resize(info.media.size());
+    p->strip_mux.resize(info.media.size());
 
     std::vector<std::pair<size_t, MediaStart>> starts;
     for (const SdpMedia& m : info.media) {
-        if (m.disabled) continue;
         const auto index = static_cast<size_t>(m.index);
+        if (m.disabled) {
+            remove_stream(call, index);  // port 0 in an offer or answer: the stream is gone
+            continue;
+        }
         if (call.streams.size() <= index) call.streams.resize(index + 1);
         CallStream& s = call.streams[index];
         if (s.id == 0) {
@@ -255,8 +321,18 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
             s.outside_local = relay_local(Side::Outside, out_hop.family());
         }
         // On hold with c=0.0.0.0 the old peer stays: the ports must not move.
-        if (!m.addr.is_unspecified())
+        if (!m.addr.is_unspecified()) {
             (arrival == Side::Inside ? s.inside_peer : s.outside_peer) = m.addr;
+            (arrival == Side::Inside ? s.inside_rtcp : s.outside_rtcp) = m.rtcp_port.value_or(0);
+        }
+        // rtcp-mux: an offer's is passed on as it is; an answer settles it
+        // on both legs, and loses an a=rtcp-mux no offer asked for.
+        if (!answer) {
+            s.offered_mux = m.rtcp_mux;
+        } else {
+            s.inside_mux = s.outside_mux = s.offered_mux && m.rtcp_mux;
+            p->strip_mux[index] = m.rtcp_mux && !s.offered_mux;
+        }
         s.hold = m.hold;
         starts.emplace_back(index, media_start(s, call_id));
     }
@@ -289,7 +365,11 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
                     t.rtp = r.inside_local;
                     t.rtp.set_port(s.inside_port);
                 }
-                t.rtcp_port = static_cast<uint16_t>(t.rtp.port() + 1);
+                // Our RTCP port on the leg this SDP goes to: the RTP port
+                // where rtcp-mux is in force, else the pair's odd port.
+                const bool mux = p->departure == Side::Outside ? s.outside_mux : s.inside_mux;
+                t.rtcp_port = mux ? t.rtp.port() : static_cast<uint16_t>(t.rtp.port() + 1);
+                t.strip_rtcp_mux = p->strip_mux[i];
                 p->targets[i] = t;
             } else {
                 p->failed = true;
@@ -425,6 +505,11 @@ void SipProxy::adopt_forward(uint32_t id, const MediaStart& entry) {
     s.outside_local = entry.outside_local;
     s.inside_local.set_port(0);
     s.outside_local.set_port(0);
+    s.inside_rtcp = entry.inside_rtcp_port;
+    s.outside_rtcp = entry.outside_rtcp_port;
+    s.inside_mux = entry.inside_mux;
+    s.outside_mux = entry.outside_mux;
+    s.offered_mux = entry.inside_mux && entry.outside_mux;
     s.hold = entry.hold;
     c.streams.push_back(s);
     if (!c.inside_addr.valid()) c.inside_addr = entry.inside_peer;

@@ -18,6 +18,10 @@ struct MediaStart {
     SockAddr outside_peer;
     uint16_t inside_port = 0;  // requested RTP ports, 0 = allocate
     uint16_t outside_port = 0;
+    uint16_t inside_rtcp_port = 0;  // the peers' a=rtcp ports, 0 = RTP + 1
+    uint16_t outside_rtcp_port = 0;
+    bool inside_mux = false;  // rtcp-mux in force on that leg (RFC 5761)
+    bool outside_mux = false;
     bool hold = false;
     std::string tag;  // the Call-ID, for rtpd's logs
 };

@@ -27,6 +27,10 @@ MediaStart entry_of(uint32_t id, const proto::StartFwd& f) {
     m.outside_peer = from_wire_or_none(f.outside_peer);
     m.inside_port = f.inside_port != 0 ? f.inside_port : m.inside_local.port();
     m.outside_port = f.outside_port != 0 ? f.outside_port : m.outside_local.port();
+    m.inside_rtcp_port = f.inside_rtcp_port;
+    m.outside_rtcp_port = f.outside_rtcp_port;
+    m.inside_mux = (f.flags & proto::kFwdInsideMux) != 0;
+    m.outside_mux = (f.flags & proto::kFwdOutsideMux) != 0;
     m.hold = (f.flags & proto::kFwdHold) != 0;
     m.tag = std::string(proto::fixed_text(f.tag));
     return m;
@@ -96,7 +100,10 @@ void RtpdLink::start(const MediaStart& r, Done done) {
     msg.outside_peer = proto::to_wire(r.outside_peer);
     msg.inside_port = r.inside_port;
     msg.outside_port = r.outside_port;
-    msg.flags = r.hold ? proto::kFwdHold : 0;
+    msg.inside_rtcp_port = r.inside_rtcp_port;
+    msg.outside_rtcp_port = r.outside_rtcp_port;
+    msg.flags = (r.hold ? proto::kFwdHold : 0u) | (r.inside_mux ? proto::kFwdInsideMux : 0u) |
+                (r.outside_mux ? proto::kFwdOutsideMux : 0u);
     proto::set_fixed_text(msg.tag, r.tag);
     const int rc = channel_->send(proto::MsgType::StartFwd, r.id, msg);
     if (rc != 0) {

@@ -1,4 +1,5 @@
-// The seccomp allow-list of sipmasq-sipd: one commented table (in
+// The seccomp allow-list of sipmasq-sipd: the children's base table
+// (common/seccomp_base.h) followed by its own commented rules (in
 // sandbox_policy.cpp), loaded with load_seccomp() once privileges are gone.
 #pragma once
 

@@ -132,12 +132,15 @@ SdpStatus sdp_inspect(const sdp_message_t* sdp, const std::vector<SockAddr>& own
         const int na = osip_list_size(&m->a_attributes);
         for (int k = 0; k < na; ++k) {
             auto* a = static_cast<const sdp_attribute_t*>(osip_list_get(&m->a_attributes, k));
-            if (a == nullptr || a->a_att_field == nullptr || strcmp(a->a_att_field, "rtcp") != 0)
-                continue;
+            if (a == nullptr || a->a_att_field == nullptr) continue;
+            if (strcmp(a->a_att_field, "rtcp-mux") == 0) info.rtcp_mux = true;
+            if (strcmp(a->a_att_field, "rtcp") != 0) continue;
+            // The port only: RTCP goes to the host the RTP peer is on, never
+            // to another address the attribute names.
             std::string_view v = osip_sv(a->a_att_value);
             const size_t sp = v.find(' ');
             uint16_t rtcp = 0;
-            if (!parse_port(v.substr(0, sp), rtcp)) return SdpStatus::BadPort;
+            if (!parse_port(v.substr(0, sp), rtcp) || rtcp == 0) return SdpStatus::BadPort;
             info.rtcp_port = rtcp;
         }
         out.media.push_back(std::move(info));
@@ -175,9 +178,15 @@ SdpStatus sdp_rewrite(sdp_message_t* sdp, const std::vector<std::optional<RelayT
         for (int k = 0; k < nc; ++k)
             rewrite_connection(static_cast<sdp_connection_t*>(osip_list_get(&m->c_connections, k)),
                                r.rtp);
-        const int na = osip_list_size(&m->a_attributes);
-        for (int k = 0; k < na; ++k) {
+        for (int k = 0; k < osip_list_size(&m->a_attributes);) {
             auto* a = static_cast<sdp_attribute_t*>(osip_list_get(&m->a_attributes, k));
+            if (a != nullptr && a->a_att_field != nullptr && r.strip_rtcp_mux &&
+                strcmp(a->a_att_field, "rtcp-mux") == 0) {
+                osip_list_remove(&m->a_attributes, k);
+                sdp_attribute_free(a);
+                continue;
+            }
+            ++k;
             if (a == nullptr || a->a_att_field == nullptr || strcmp(a->a_att_field, "rtcp") != 0)
                 continue;
             const std::string_view v = osip_sv(a->a_att_value);

@@ -22,7 +22,8 @@ struct SdpMedia {
     SockAddr addr;                      // connection address (media or session c=) and m= port
     bool disabled = false;              // m= port 0: no forward
     bool hold = false;                  // a=sendonly / a=inactive, or c= 0.0.0.0 / ::
-    std::optional<uint16_t> rtcp_port;  // from a=rtcp
+    std::optional<uint16_t> rtcp_port;  // from a=rtcp (RFC 3605)
+    bool rtcp_mux = false;              // a=rtcp-mux (RFC 5761)
 };
 
 struct SdpInfo {
@@ -50,11 +51,12 @@ enum class SdpStatus : uint8_t {
 struct RelayTarget {
     SockAddr rtp;
     uint16_t rtcp_port = 0;
+    bool strip_rtcp_mux = false;  // an answer's a=rtcp-mux the leg's offer lacked
 };
 
 // Rewrites c= (session and media level), o=, each active m= port and a=rtcp
-// to `relay[index]`. A disabled stream (port 0) is left alone and needs no
-// entry; every other stream must have one (else NoRelay and the SDP is left
+// to `relay[index]`, and drops a=rtcp-mux where the target says so. A disabled stream (port 0) is
+// left alone and needs no entry; every other stream must have one (else NoRelay and the SDP is left
 // unchanged: it never points nowhere). A hold c= 0.0.0.0 stays as it is.
 [[nodiscard]] SdpStatus sdp_rewrite(sdp_message_t* sdp,
                                     const std::vector<std::optional<RelayTarget>>& relay);

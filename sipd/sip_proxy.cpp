@@ -413,6 +413,16 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
         }
         return;
     }
+    // PRACK and UPDATE live only in an INVITE dialog sipmasq carries (RFC
+    // 3262, 3311): outside one they are answered 481, never routed.
+    if (MSG_IS_PRACK(req) || MSG_IS_UPDATE(req)) {
+        auto it = calls_.find(call_key(call_id_of(req)));
+        if (it == calls_.end() || !in_dialog(it->second, req, arrival, source)) {
+            respond(req, 481, arrival, source,
+                    arrival == Side::Outside ? "relay-refused" : "bad-request", "not in dialog");
+            return;
+        }
+    }
     const RouteDecision d =
         route_request(settings_.policy, req, arrival, source, table_, contacts_, now);
     switch (d.action) {
@@ -571,7 +581,8 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     }
     const std::string call_id = call_key(call_id_of(req));
     const bool initial_invite = MSG_IS_INVITE(req) && !has_to_tag(req);
-    if (initial_invite || MSG_IS_BYE(req)) {
+    // A re-INVITE too: only the call's own dialog and hop may change its media.
+    if (MSG_IS_INVITE(req) || MSG_IS_BYE(req)) {
         auto it = calls_.find(call_id);
         if (it != calls_.end() && !in_dialog(it->second, req, arrival, source)) {
             refused(arrival == Side::Outside ? "relay-refused" : "bad-request", source,

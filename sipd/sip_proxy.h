@@ -91,6 +91,14 @@ struct CallStream {
     // when the stream starts and kept, so a re-INVITE finds the same ones.
     SockAddr inside_local;
     SockAddr outside_local;
+    uint16_t inside_rtcp = 0;  // the peers' a=rtcp ports (RFC 3605), 0 = RTP + 1
+    uint16_t outside_rtcp = 0;
+    // RFC 5761: the last offer carried a=rtcp-mux (sipmasq passes it on, so
+    // both legs' offers agree), and mux in force on each leg (offer and
+    // answer of that leg both carry it).
+    bool offered_mux = false;
+    bool inside_mux = false;
+    bool outside_mux = false;
     bool hold = false;
 };
 
@@ -106,6 +114,13 @@ struct Call {
     bool setup_counted = false;
     size_t setup_streams = 0;  // streams held while unanswered
     std::vector<CallStream> streams;
+    // Offer/answer (RFC 3264): an offer waits for the other side's answer;
+    // the INVITE (by CSeq) whose exchange is done repeats its answer in the
+    // 2xx after a 18x (RFC 3262).
+    bool offer_pending = false;
+    Side offer_side = Side::Inside;
+    uint32_t invite_cseq = 0;
+    bool invite_answered = false;
     bool established = false;  // a 2xx to the INVITE went through
     bool logged_start = false;
     int64_t created = 0;  // wall-clock seconds, for calls never answered
@@ -204,6 +219,11 @@ class SipProxy {
                      Transport departure_transport, const SockAddr& dest, const SockAddr& source,
                      const std::string& txn_key, int64_t now);
     void finish_media(const std::shared_ptr<Pending>& p);
+    // RFC 3264: is this SDP the answer to the other side's offer? Updates
+    // the call's offer/answer state.
+    bool take_answer(Call& call, const osip_message_t* msg, std::string_view method, Side arrival);
+    // A stream an SDP disabled (port 0): its forward ends, its ports go.
+    void remove_stream(Call& call, size_t index);
     // codec_allow/codec_deny left no stream: true when handled (488 or dropped).
     bool no_codec_left(OsipMessagePtr& msg, sdp_message_t* sdp, Side arrival,
                        const SockAddr& source);

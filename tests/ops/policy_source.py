@@ -1,10 +1,15 @@
 """Reads the seccomp allow-list tables of sipd/ and rtpd/ (sandbox_policy.cpp).
 
-Shared by the man page check and used once to write the tables of
-sipmasq-sipd(8) and sipmasq-rtpd(8). Only the shape the tables are written
-in is understood: allow("name", "why"), allow_if("name", "why", checks...),
+Shared by the man page check and used to write the tables of
+sipmasq-sipd(8) and sipmasq-rtpd(8). A process's table is joined from the
+children's base (common/seccomp_base.h) and its own rules:
+  constexpr auto kSipdRules = join_rules(kChildBaseRules, kSipdOwnRules);
+read_sections() follows that line to the tables it names, in the policy
+file or a header it includes. Only the shape the tables are written in is
+understood: allow("name", "why"), allow_if("name", "why", checks...),
 fail_if(ERRNO, "name", "why", checks...).
 """
+import os
 import re
 
 _CALL = re.compile(r'\b(allow|allow_if|fail_if)\(')
@@ -66,14 +71,11 @@ def _unquote(arg):
     return ''.join(parts)
 
 
-def read_rules(path):
-    """[(kind, name, why, [check expressions], errno or None)] in table order."""
-    with open(path, encoding='utf-8') as f:
-        text = f.read()
-    # Only the table itself: from "SyscallRule k...Rules[] = {" to "};".
-    m = re.search(r'SyscallRule\s+k\w+Rules\[\]\s*=\s*\{', text)
+def _table_rules(text, table):
+    """The rules of `SyscallRule table[] = {...};` in text, or None."""
+    m = re.search(r'SyscallRule\s+%s\[\]\s*=\s*\{' % re.escape(table), text)
     if not m:
-        raise ValueError(path + ': no rule table found')
+        return None
     end = text.index('\n};', m.end())
     body = re.sub(r'//[^\n]*', '', text[m.end():end])
     rules = []
@@ -85,6 +87,51 @@ def read_rules(path):
             err, args = args[0], args[1:]
         rules.append((kind, _unquote(args[0]), _unquote(args[1]), args[2:], err))
     return rules
+
+
+def _read(path):
+    with open(path, encoding='utf-8') as f:
+        return f.read()
+
+
+def _included_files(path, text):
+    """The files of the #include "..." lines: beside `path`, or in common/."""
+    here = os.path.dirname(os.path.abspath(path))
+    root = os.path.dirname(here)
+    found = []
+    for name in re.findall(r'^#include "([^"]+)"', text, re.M):
+        for candidate in (os.path.join(here, name), os.path.join(root, 'common', name),
+                          os.path.join(root, name)):
+            if os.path.isfile(candidate):
+                found.append(candidate)
+                break
+    return found
+
+
+def read_sections(path):
+    """[(file the table is in, relative to the source root, [rules])] in the
+    order join_rules() puts them: the base, then the process's own."""
+    text = _read(path)
+    m = re.search(r'constexpr\s+auto\s+k\w+Rules\s*=\s*join_rules\(([^)]*)\);', text)
+    if not m:
+        raise ValueError(path + ': no "constexpr auto k...Rules = join_rules(...)" found')
+    root = os.path.dirname(os.path.dirname(os.path.abspath(path)))
+    sections = []
+    for table in (t.strip() for t in m.group(1).split(',')):
+        for candidate in [path] + _included_files(path, text):
+            rules = _table_rules(_read(candidate), table)
+            if rules is not None:
+                sections.append((os.path.relpath(os.path.abspath(candidate), root), rules))
+                break
+        else:
+            raise ValueError('%s: the table %s is in neither it nor its includes' % (path, table))
+    return sections
+
+
+def read_rules(path):
+    """[(kind, name, why, [check expressions], errno or None)]: the table the
+    process loads, in order."""
+    return [rule for _, rules in read_sections(path) for rule in rules]
 
 
 # Names of the arguments the tables filter on, for the man pages.
@@ -157,6 +204,9 @@ _DELIMITERS = {',', ':', ';', '|', '.', '(', ')'}
 # A line ending a sentence gets a wider space after it: no line ends with
 # such a word, so the wrapping changes nothing on the page.
 _SENTENCE_END = re.compile(r'[.!?][)\'"]*$')
+# mandoc wants a blank before a delimiter that ends a line ("child ,"): no
+# line ends with a word that carries one.
+_TRAILING_DELIMITER = re.compile(r'[,;:]$')
 
 
 def _wrap_macro_line(line):
@@ -170,8 +220,10 @@ def _wrap_macro_line(line):
     # A break may come before tokens[i]: not before punctuation, not after a
     # macro waiting for its argument, not after the end of a sentence.
     allowed = [i for i in range(3, len(tokens))
-               if tokens[i] not in _DELIMITERS and tokens[i - 1] not in _MACROS and
-               not _SENTENCE_END.search(tokens[i - 1])]
+               if tokens[i] not in _DELIMITERS and tokens[i] != 'Ta' and
+               tokens[i - 1] not in _MACROS and
+               not _SENTENCE_END.search(tokens[i - 1]) and
+               not _TRAILING_DELIMITER.search(tokens[i - 1])]
     lines, start = [], 0
 
     def render(first, end):
@@ -200,11 +252,9 @@ def _wrap_macro_line(line):
         start = cut
 
 
-def man_block(rules):
-    """The lines between the SYSCALL TABLE markers of sipmasq-sipd(8) / sipmasq-rtpd(8)."""
-    head = '.Bl -column "rt_sigprocmask" "Allowed when, and what for" -compact'
-    lines = [head, '.It Em System call Ta Em Allowed when, and what for']
-    refused = []
+def _rows(rules):
+    """(allowed rows, refused rows) of a table, as mdoc lines."""
+    allowed, refused = [], []
     for kind, name, why, checks, err in rules:
         if checks:
             cond = 'only if ' + ' , '.join(describe_check(name, c) for c in checks)
@@ -213,16 +263,39 @@ def man_block(rules):
             text = 'always : No ' + _text(why)
         row = '.It Sy %s Ta %s' % (name, text)
         if err is None:
-            lines.extend(_wrap_macro_line(row))
+            allowed.extend(_wrap_macro_line(row))
         else:
             refused.extend(_wrap_macro_line(row + ' ; No fails with Er %s' % err))
-    lines.append('.El')
+    return allowed, refused
+
+
+_HEAD = '.Bl -column "rt_sigprocmask" "Allowed when, and what for" -compact'
+
+
+def man_block(sections):
+    """The lines between the SYSCALL TABLE markers of sipmasq-sipd(8) /
+    sipmasq-rtpd(8): the base both children load, then the process's own
+    rules, each as a table named after its source file."""
+    lines = []
+    refused = []
+    captions = [['The base both children load, from'], ['The rules of', '.Nm', 'alone, from']]
+    for index, (source, rules) in enumerate(sections):
+        allowed, more_refused = _rows(rules)
+        refused.extend(more_refused)
+        lines.append('.Pp')
+        lines.extend(captions[min(index, len(captions) - 1)])
+        lines.append('.Pa %s :' % source)
+        if not allowed:
+            continue
+        lines.extend([_HEAD, '.It Em System call Ta Em Allowed when, and what for'])
+        lines.extend(allowed)
+        lines.append('.El')
     if refused:
         lines.append('.Pp')
         lines.append('These calls are not allowed but fail with an error instead of killing')
         lines.append('the process, because the C library tries them on its own and copes')
         lines.append('without them:')
-        lines.extend([head.replace('Allowed when, and what for', 'Refused when, and why'),
+        lines.extend([_HEAD.replace('Allowed when, and what for', 'Refused when, and why'),
                       '.It Em System call Ta Em Refused when, and why'])
         lines.extend(refused)
         lines.append('.El')
@@ -246,4 +319,4 @@ if __name__ == '__main__':
     import sys
     if len(sys.argv) != 3 or sys.argv[1] != '--man':
         sys.exit('usage: policy_source.py --man path/to/sandbox_policy.cpp')
-    print('\n'.join([BEGIN_MARK] + man_block(read_rules(sys.argv[2])) + [END_MARK]))
+    print('\n'.join([BEGIN_MARK] + man_block(read_sections(sys.argv[2])) + [END_MARK]))

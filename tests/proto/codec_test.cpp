@@ -287,8 +287,11 @@ TEST(Decode, FieldChecks) {
         DecodeError::BadField);
     EXPECT_EQ(decode_with<StartFwd>(MsgType::StartFwd, [](StartFwd& m) { m.tag[63] = 'x'; }),
               DecodeError::BadField);
-    EXPECT_EQ(decode_with<StartFwd>(MsgType::StartFwd, [](StartFwd& m) { m.flags = 4; }),
+    EXPECT_EQ(decode_with<StartFwd>(MsgType::StartFwd, [](StartFwd& m) { m.flags = 0x10; }),
               DecodeError::BadField);
+    EXPECT_EQ(decode_with<StartFwd>(MsgType::StartFwd,
+                                    [](StartFwd& m) { m.flags = kFwdInsideMux | kFwdOutsideMux; }),
+              DecodeError::Ok);  // rtcp-mux on both legs
     EXPECT_EQ(
         decode_with<StartFwd>(MsgType::StartFwd, [](StartFwd& m) { m.inside_peer.family = 5; }),
         DecodeError::BadField);
@@ -354,6 +357,8 @@ TEST(Encode, RoundTripAndOverflow) {
     const auto back = payload_as<StartFwd>(r.message);
     EXPECT_EQ(std::memcmp(&back, &sf, sizeof(sf)), 0);
     EXPECT_EQ(fixed_text(back.tag), "call-1@192.0.2.10");
+    EXPECT_EQ(back.inside_rtcp_port, 8005);
+    EXPECT_EQ(back.outside_rtcp_port, 0);
 
     // One byte too small a buffer: nothing written, 0.
     std::vector<uint8_t> small(out.size() - 1, 0xee);

@@ -94,6 +94,7 @@ inline StartFwd sample_start_fwd() {
     s.outside_peer = {};
     s.inside_port = 30000;
     s.outside_port = 30002;
+    s.inside_rtcp_port = 8005;  // a=rtcp
     s.flags = kFwdLatch;
     set_fixed_text(s.tag, "call-1@192.0.2.10");
     return s;

@@ -91,6 +91,90 @@ TEST_F(RelayIo, ForwardsRtpAndRtcpBothWaysFromTheSymmetricPorts) {
     EXPECT_EQ(s.totals[kIn].packets + s.totals[kOut].packets, 4u);
 }
 
+// RFC 3605: the RTCP port a=rtcp announced is where RTCP goes, not RTP + 1.
+TEST_F(RelayIo, RtcpGoesToTheAnnouncedRtcpPort) {
+    make();
+    Phone alice("127.0.0.1"), bob("127.0.0.3"), bob_rtcp("127.0.0.3");
+    ASSERT_TRUE(alice.ok() && bob.ok() && bob_rtcp.ok());
+    auto p = test::params(alice.addr(), bob.addr());
+    p.outside_rtcp_port = bob_rtcp.port();
+    StartResult r = st.relay->start(1, p);
+    ASSERT_TRUE(r.ok());
+    relay_in = ep("127.0.0.1", r.inside_port);
+    relay_out = ep("127.0.0.2", r.outside_port);
+    EXPECT_EQ(st.relay->info(1)->outside_rtcp_port, bob_rtcp.port());
+
+    Phone alice_rtcp("127.0.0.1", static_cast<uint16_t>(alice.port() + 1));
+    if (!alice_rtcp.ok()) GTEST_SKIP() << "port+1 of an ephemeral port is busy";
+    ASSERT_TRUE(alice_rtcp.send_to(plus1(relay_in), "rtcp alice->bob"));
+    auto got = pump_until_recv(base(), bob_rtcp);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->first, "rtcp alice->bob");
+    EXPECT_EQ(got->second, plus1(relay_out));
+    // And bob's RTCP is accepted only from the port it announced.
+    ASSERT_TRUE(bob_rtcp.send_to(plus1(relay_out), "rtcp bob->alice"));
+    got = pump_until_recv(base(), alice_rtcp);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->first, "rtcp bob->alice");
+}
+
+// RFC 5761: a mux side has no RTCP socket; RTCP shares the RTP ports, and a
+// re-INVITE that turns mux off binds the RTCP port of the pair again.
+TEST_F(RelayIo, RtcpMuxSidesHaveNoRtcpSocketAndRelayOnTheRtpPorts) {
+    make();
+    Phone alice("127.0.0.1"), bob("127.0.0.3");
+    ASSERT_TRUE(alice.ok() && bob.ok());
+    auto p = test::params(alice.addr(), bob.addr());
+    p.inside_mux = true;
+    p.outside_mux = true;
+    StartResult r = st.relay->start(1, p);
+    ASSERT_TRUE(r.ok());
+    relay_in = ep("127.0.0.1", r.inside_port);
+    relay_out = ep("127.0.0.2", r.outside_port);
+    EXPECT_EQ(st.relay->socket_fd(1, Leg::InsideRtcp), -1);
+    EXPECT_EQ(st.relay->socket_fd(1, Leg::OutsideRtcp), -1);
+    EXPECT_TRUE(st.relay->info(1)->inside_mux);
+    // Nothing listens on the RTCP port of a mux side: it is free to bind.
+    Phone squatter("127.0.0.1", static_cast<uint16_t>(r.inside_port + 1));
+    EXPECT_TRUE(squatter.ok());
+
+    // An RTCP sender report (PT 200) on the RTP ports, both ways.
+    const std::string sr("\x80\xc8\x00\x06rtcp-sr", 11);
+    ASSERT_TRUE(alice.send_to(relay_in, sr));
+    auto got = pump_until_recv(base(), bob);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->first, sr);
+    EXPECT_EQ(got->second, relay_out);
+    ASSERT_TRUE(bob.send_to(relay_out, sr));
+    got = pump_until_recv(base(), alice);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->first, sr);
+    EXPECT_EQ(got->second, relay_in);
+
+    // The outside answer drops mux: its RTCP socket comes back on port + 1
+    // (the squatter sits on the inside address, not the outside one).
+    p.outside_mux = false;
+    p.inside_port = r.inside_port;
+    p.outside_port = r.outside_port;
+    r = st.relay->start(1, p);
+    ASSERT_TRUE(r.ok()) << start_error_name(r.error);
+    EXPECT_FALSE(r.created);
+    EXPECT_GE(st.relay->socket_fd(1, Leg::OutsideRtcp), 0);
+    EXPECT_EQ(st.relay->socket_fd(1, Leg::InsideRtcp), -1);
+    // The inside side turning mux off while another socket holds its RTCP
+    // port fails and leaves the forward as it was.
+    p.inside_mux = false;
+    r = st.relay->start(1, p);
+    EXPECT_EQ(r.error, StartError::PortsInUse);
+    EXPECT_TRUE(st.relay->info(1)->inside_mux);
+    // Back to mux: the outside RTCP socket is closed again.
+    p.inside_mux = true;
+    p.outside_mux = true;
+    ASSERT_TRUE(st.relay->start(1, p).ok());
+    EXPECT_EQ(st.relay->socket_fd(1, Leg::OutsideRtcp), -1);
+    st.relay->stop(1);
+}
+
 TEST_F(RelayIo, LargeDatagramPassesVerbatim) {
     make();
     Phone alice("127.0.0.1"), bob("127.0.0.3");

@@ -220,6 +220,52 @@ TEST_F(RtpdProcessTest, LatchFlagLearnsTheSourceInsideTheWindow) {
     EXPECT_EQ(entry->as<proto::StartFwd>().flags & proto::kFwdLatch, proto::kFwdLatch);
 }
 
+// Under the sandbox: rtcp-mux on both sides relays RTCP on the RTP ports
+// with no RTCP port bound; an update that turns mux off binds the RTCP
+// ports again, and RTCP then goes to the port a=rtcp announced.
+TEST_F(RtpdProcessTest, RtcpMuxThenTheAnnouncedRtcpPort) {
+    ASSERT_NO_FATAL_FAILURE(launch());
+    PhonePair a = make_phone(kInsidePhoneHost);
+    PhonePair b = make_phone(kOutsidePhoneHost);
+    Phone b_rtcp(kOutsidePhoneHost);  // a=rtcp: anywhere but RTP + 1
+    ASSERT_TRUE(a.rtp && b.rtp && b_rtcp.ok());
+    auto [in_port, out_port] = start(7, a, b, "mux", proto::kFwdInsideMux | proto::kFwdOutsideMux);
+    ASSERT_NE(in_port, 0);
+    const std::string sr("\x80\xc8\x00\x06rtcp", 8);  // a sender report
+    ASSERT_TRUE(a.rtp->send_to(ep(kInside, in_port), sr));
+    auto got = recv_wait(*b.rtp);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->first, sr);
+    ASSERT_TRUE(b.rtp->send_to(ep(kOutside, out_port), sr));
+    got = recv_wait(*a.rtp);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->first, sr);
+    {
+        const Phone squatter(kOutside, static_cast<uint16_t>(out_port + 1));
+        EXPECT_TRUE(squatter.ok()) << "the outside RTCP port of a mux side must stay unbound";
+    }  // closed again before rtpd binds it
+
+    proto::StartFwd sf =
+        make_start(kInside, kOutside, a.rtp->addr(), b.rtp->addr(), "mux", 0, in_port, out_port);
+    sf.outside_rtcp_port = b_rtcp.port();
+    auto reply = sipd_->wait_reply(sipd_->start_fwd(7, sf), 3000);
+    ASSERT_TRUE(reply);
+    ASSERT_EQ(reply->type(), proto::MsgType::FwdStarted);
+    ASSERT_TRUE(a.rtcp->send_to(ep(kInside, static_cast<uint16_t>(in_port + 1)), "rtcp-in"));
+    got = recv_wait(b_rtcp);
+    ASSERT_TRUE(got) << "RTCP must reach the announced port";
+    EXPECT_EQ(got->first, "rtcp-in");
+    EXPECT_TRUE(got->second == ep(kOutside, static_cast<uint16_t>(out_port + 1)));
+    EXPECT_TRUE(silent(*b.rtcp));
+
+    auto entry = sipd_->wait_reply(sipd_->list_fwd(), 2000);
+    ASSERT_TRUE(entry);
+    ASSERT_EQ(entry->type(), proto::MsgType::FwdEntry);
+    EXPECT_EQ(entry->as<proto::StartFwd>().outside_rtcp_port, b_rtcp.port());
+    EXPECT_EQ(entry->as<proto::StartFwd>().flags & (proto::kFwdInsideMux | proto::kFwdOutsideMux),
+              0u);
+}
+
 TEST_F(RtpdProcessTest, ListStopUnknownPingAndPoolExhaustion) {
     ASSERT_NO_FATAL_FAILURE(launch("", 3));  // three pairs per address: three forwards
     PhonePair a = make_phone(kInsidePhoneHost);
