@@ -5,9 +5,9 @@
 //   smq-in-<pid>   alice 2001:db8:1::10, carol 192.0.2.20
 //   smq-fw-<pid>   sipmasq vi1 192.0.2.1 + 2001:db8:1::1, vo1 203.0.113.1 + 2001:db8:2::1
 //   smq-out-<pid>  bob 203.0.113.10, dave 2001:db8:2::10
-// An IPv6 phone is called by an IPv4 peer and an IPv4 phone calls an IPv6
-// peer, with RTP checked both ways through the relay, which bridges the
-// families; RFC 5118's messages are answered 400 or forwarded, and sipd
+// An IPv6 phone is called by an IPv4 peer and calls it, and an IPv4
+// phone calls an IPv6 peer, with RTP checked both ways through the relay,
+// which bridges the families; RFC 5118's messages are answered 400 or forwarded, and sipd
 // lives on.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -213,6 +213,38 @@ TEST_F(DualStackTest, Ipv6PhoneAndIpv4PeerCallEachOtherWithMedia) {
         const std::string seen = read_file(alice_msg);
         EXPECT_NE(seen.find("c=IN IP6 2001:db8:1::1"), std::string::npos) << seen;
         EXPECT_NE(seen.find("Via: SIP/2.0/UDP [2001:db8:1::1]:5060"), std::string::npos) << seen;
+    }
+
+    // alice (IPv6) calls bob (IPv4 outside): the outside leg is IPv4.
+    {
+        const int alice_rtp = bind_any(in_, "2001:db8:1::10", 40008);
+        const int bob_rtp = bind_any(out_, "203.0.113.10", 40010);
+        ASSERT_GE(alice_rtp, 0);
+        ASSERT_GE(bob_rtp, 0);
+        const pid_t bob = sipp_background(out_, "uas_media_ip.xml", "203.0.113.10",
+                                          {"-p", "5064", "-key", "rtp_port", "40010"});
+        const std::string bob_msg = bg_msg_;
+        const size_t mark = daemon_.log_size();
+        const auto args =
+            sipp_args(in_, "call_uac_media_ip.xml", "2001:db8:1::10", "[2001:db8:1::1]:5060",
+                      {"-p", "5066", "-s", "bob", "-key", "target", "203.0.113.10:5064", "-key",
+                       "from_user", "alice", "-key", "from_domain", "203.0.113.1", "-key",
+                       "rtp_port", "40008", "-d", "2000"});
+        const std::string alice_msg = last_msg_;
+        const pid_t alice = spawn_process(args, dir_.file("alice.out"));
+        background_.push_back(alice);
+        uint16_t in = 0, out = 0;
+        ASSERT_TRUE(relay_ports(mark, in, out)) << daemon_.log();
+        EXPECT_EQ(relay_any(alice_rtp, "2001:db8:1::1", in, bob_rtp, "v6-call-out"),
+                  "203.0.113.1:" + std::to_string(out));
+        EXPECT_EQ(relay_any(bob_rtp, "203.0.113.1", out, alice_rtp, "v4-answer-in"),
+                  "[2001:db8:1::1]:" + std::to_string(in));
+        EXPECT_TRUE(background_ok(alice)) << read_file(alice_msg) << daemon_.log();
+        EXPECT_TRUE(background_ok(bob)) << read_file(bob_msg);
+        const std::string seen = read_file(bob_msg);
+        EXPECT_NE(seen.find("c=IN IP4 203.0.113.1"), std::string::npos) << seen;
+        EXPECT_NE(seen.find("Via: SIP/2.0/UDP 203.0.113.1:5060"), std::string::npos) << seen;
+        EXPECT_EQ(seen.find("IN IP6"), std::string::npos) << seen;  // no IPv6 SDP outside
     }
 
     // carol (IPv4, inside) calls dave at his IPv6 address outside.
