@@ -88,6 +88,14 @@ void SipProxy::count_request(std::string_view method) {
     ++requests_by_method_["other"];
 }
 
+bool SipProxy::has_family(Side side, int family) const {
+    const SockAddr& first = side == Side::Inside ? settings_.inside_local : settings_.outside_local;
+    const SockAddr& other = side == Side::Inside ? settings_.inside_local_other_family
+                                                 : settings_.outside_local_other_family;
+    if (!first.valid()) return true;  // not told (a test's proxy): not ours to judge
+    return first.family() == family || (other.valid() && other.family() == family);
+}
+
 bool SipProxy::is_provider(const SockAddr& source) const {
     for (const SockAddr& a : provider_addrs_)
         if (a.same_host(source)) return true;
@@ -570,6 +578,14 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     const Side out = d.out_side;
     if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out, dest).port) {
         respond(req, 482, arrival, source, "loop", "next hop is us");
+        return;
+    }
+    if (!has_family(out, dest.family())) {
+        // RFC 5118 §4: nothing to send it from; a transport error, at once.
+        log_info("%s %s: next hop %s, and the %s has no address of that family: 503",
+                 osip_sv(req->sip_method).data(), call_id_of(req).c_str(), addr_text(dest).c_str(),
+                 side_name(out));
+        respond(req, 503, arrival, source, nullptr, "no address of that family");
         return;
     }
     if (const char* why = settings_.peers.refuse(out, dest)) {

@@ -246,6 +246,8 @@ class SipProxy {
     void refused(const char* event, const SockAddr& source, const char* details,
                  const char* reason);
     [[nodiscard]] bool is_provider(const SockAddr& source) const;
+    // The side has an address (a socket) of this family.
+    [[nodiscard]] bool has_family(Side side, int family) const;
     uint32_t allocate_forward_id();
     [[nodiscard]] int64_t clock_ms() const;
     void count_request(std::string_view method);

@@ -167,6 +167,29 @@ TEST_F(DualStackTest, Ipv6PeerReachesRegisteredIpv4Phone) {
     EXPECT_EQ(media_.starts[0].outside_peer, test::addr("[2001:db8:2::50]:5004"));
 }
 
+// A side without an IPv6 address cannot reach an IPv6 next hop: the
+// caller hears 503 at once instead of 408 after the transaction timeout.
+TEST(SingleStack, AnIpv6NextHopWithoutAnIpv6AddressIs503) {
+    sip_parser_init();
+    test::FakeMedia media;
+    std::vector<Sent> sent;
+    SipProxy proxy(test::faq_proxy_settings(), media,
+                   [&sent](Side side, const SockAddr& dest, std::string_view d) {
+                       if (d.rfind("SIP/2.0 100 ", 0) != 0)
+                           sent.push_back({side, dest, std::string(d)});
+                   });
+    std::string invite = samples::invite_alice_to_bob();
+    for (size_t at; (at = invite.find("bob@203.0.113.50")) != std::string::npos;)
+        invite.replace(at, 16, "bob@[2001:db8:2::50]");
+    const SockAddr alice = test::addr("192.0.2.10:5060");
+    proxy.handle_datagram(invite, Side::Inside, alice, 1000);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].dest, alice);
+    EXPECT_EQ(parse_sip_message(sent[0].data)->status_code, 503);
+    EXPECT_TRUE(proxy.calls().empty());
+    EXPECT_TRUE(media.starts.empty());
+}
+
 // RFC 5118's cases, written for this test: requests from an IPv6 phone
 // inside. `bad`: must be refused with 400; else it must be forwarded (or
 // answered with anything but 400). None may crash the proxy.
