@@ -158,6 +158,7 @@ class Validator {
             for (const auto& line : c.outbound_domain_name)
                 d.names.insert(d.names.end(), line.begin(), line.end());
             d.host = c.outbound_domain_host.front();
+            d.tcp = !c.outbound_domain_tcp.empty() && c.outbound_domain_tcp.front();
             if (ports == 1) d.port = c.outbound_domain_port.front();
             c.outbound_domains.push_back(std::move(d));
             return;
@@ -170,8 +171,10 @@ class Validator {
             return;
         }
         for (size_t i = 0; i < names; ++i)
-            c.outbound_domains.push_back({c.outbound_domain_name[i], c.outbound_domain_host[i],
-                                          ports == 0 ? uint16_t{5060} : c.outbound_domain_port[i]});
+            c.outbound_domains.push_back(
+                {c.outbound_domain_name[i], c.outbound_domain_host[i],
+                 ports == 0 ? uint16_t{5060} : c.outbound_domain_port[i],
+                 i < c.outbound_domain_tcp.size() && c.outbound_domain_tcp[i]});
     }
 
     void warning(std::string_view key, std::string message) {

@@ -55,6 +55,7 @@ struct OutboundDomain {
     std::vector<std::string> names;
     std::string host;
     uint16_t port = 5060;
+    bool tcp = false;  // the host was given with ;transport=tcp
 };
 
 // replace_header: a header's value, set where the header is present.
@@ -142,10 +143,12 @@ struct Config {
     uint32_t max_expires = 86400;
     std::string outbound_proxy_host;
     uint16_t outbound_proxy_port = 5060;
+    bool outbound_proxy_tcp = false;  // outbound_proxy_host ...;transport=tcp
     // The outbound_domain_* lines as written, one entry per line; the
     // validator pairs them into outbound_domains (siproxd pairs by order).
     std::vector<std::vector<std::string>> outbound_domain_name;
     std::vector<std::string> outbound_domain_host;
+    std::vector<bool> outbound_domain_tcp;  // per outbound_domain_host line
     std::vector<uint16_t> outbound_domain_port;
     std::vector<OutboundDomain> outbound_domains;
     std::vector<std::string> local_domains;  // domains sipmasq is registrar for

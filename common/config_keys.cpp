@@ -346,11 +346,12 @@ constexpr ConfigKeyInfo kConfigKeys[] = {
          return add_domains(v, c.local_domains, e);
      },
      [](const Config& c) { return join(c.local_domains); }},
-    {"outbound_proxy_host", "", kReload, true, "send all outgoing SIP to this proxy", kOnce,
+    {"outbound_proxy_host", "", kReload, true,
+     "send all outgoing SIP to this proxy; ;transport=tcp after the host: over TCP", kOnce,
      [](Config& c, std::string_view v, std::string& e) {
-         return set_host(v, c.outbound_proxy_host, e);
+         return set_hop(v, c.outbound_proxy_host, c.outbound_proxy_tcp, e);
      },
-     [](const Config& c) { return c.outbound_proxy_host; }},
+     [](const Config& c) { return hop_text(c.outbound_proxy_host, c.outbound_proxy_tcp); }},
     {"outbound_proxy_port", "5060", kReload, true, "port of outbound_proxy_host", kOnce,
      [](Config& c, std::string_view v, std::string& e) {
          return set_port(v, c.outbound_proxy_port, e);
@@ -368,14 +369,24 @@ constexpr ConfigKeyInfo kConfigKeys[] = {
      },
      [](const Config& c) { return join_lines(c.outbound_domain_name); }},
     {"outbound_domain_host", "", kReload, true,
-     "proxy for the outbound_domain_name of the same position (one host: for every name)", kList,
+     "proxy for the outbound_domain_name of the same position (one host: for every name); "
+     ";transport=tcp after the host: over TCP",
+     kList,
      [](Config& c, std::string_view v, std::string& e) {
          std::string host;
-         if (!set_host(v, host, e)) return false;
+         bool tcp = false;
+         if (!set_hop(v, host, tcp, e)) return false;
          c.outbound_domain_host.push_back(std::move(host));
+         c.outbound_domain_tcp.push_back(tcp);
          return true;
      },
-     [](const Config& c) { return join(c.outbound_domain_host); }},
+     [](const Config& c) {
+         std::vector<std::string> hops;
+         for (size_t i = 0; i < c.outbound_domain_host.size(); ++i)
+             hops.push_back(hop_text(c.outbound_domain_host[i],
+                                     i < c.outbound_domain_tcp.size() && c.outbound_domain_tcp[i]));
+         return join(hops);
+     }},
     {"outbound_domain_port", "5060", kReload, true,
      "port of the outbound_domain_host of the same position", kList,
      [](Config& c, std::string_view v, std::string& e) {

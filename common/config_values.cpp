@@ -5,6 +5,7 @@
 #include "config_values.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "interfaces.h"
@@ -133,6 +134,26 @@ bool set_host(std::string_view v, std::string& field, std::string& err) {
     }
     field = std::string(v);
     return true;
+}
+
+// As Kamailio users write an outbound proxy that needs TCP.
+bool set_hop(std::string_view v, std::string& host, bool& tcp, std::string& err) {
+    const size_t semi = v.find(';');
+    if (!set_host(v.substr(0, semi), host, err)) return false;
+    tcp = false;
+    if (semi == std::string_view::npos) return true;
+    std::string param(v.substr(semi + 1));
+    for (char& c : param) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (param == "transport=tcp" || param == "transport=udp") {
+        tcp = param == "transport=tcp";
+        return true;
+    }
+    err = quoted(v) + ": only ;transport=udp or ;transport=tcp may follow the host";
+    return false;
+}
+
+std::string hop_text(const std::string& host, bool tcp) {
+    return tcp ? host + ";transport=tcp" : host;
 }
 
 // Comma and/or whitespace separated list of domain names, appended.

@@ -35,6 +35,10 @@ bool set_absolute_path(std::string_view v, std::string& field, std::string& err)
 [[nodiscard]] bool valid_hostname(std::string_view name) noexcept;
 // An address (without port) or a host name.
 bool set_host(std::string_view v, std::string& field, std::string& err);
+// A next hop: set_host, optionally followed by ";transport=tcp" (or udp)
+// as in a SIP URI, for a provider that needs TCP; and its writer.
+bool set_hop(std::string_view v, std::string& host, bool& tcp, std::string& err);
+[[nodiscard]] std::string hop_text(const std::string& host, bool tcp);
 // Appenders: a list may be spread over several lines.
 bool add_domains(std::string_view v, std::vector<std::string>& field, std::string& err);
 bool add_acl(std::string_view v, Acl& field, std::string& err);

@@ -115,8 +115,8 @@ void SipProxy::call_established(Call& call) {
 MediaStart SipProxy::media_start(const CallStream& s, const std::string& call_id) const {
     MediaStart m;
     m.id = s.id;
-    m.inside_local = settings_.inside_local;
-    m.outside_local = settings_.outside_local;
+    m.inside_local = s.inside_local.valid() ? s.inside_local : settings_.inside_local;
+    m.outside_local = s.outside_local.valid() ? s.outside_local : settings_.outside_local;
     m.inside_local.set_port(0);
     m.outside_local.set_port(0);
     m.inside_peer = s.inside_peer;
@@ -130,6 +130,24 @@ MediaStart SipProxy::media_start(const CallStream& s, const std::string& call_id
     m.hold = s.hold;
     m.tag = call_id;
     return m;
+}
+
+SockAddr SipProxy::relay_local(Side side, int family) const {
+    const SockAddr& first = side == Side::Inside ? settings_.inside_local : settings_.outside_local;
+    const SockAddr& other = side == Side::Inside ? settings_.inside_local_other_family
+                                                 : settings_.outside_local_other_family;
+    SockAddr out =
+        (other.valid() && other.family() == family && first.family() != family) ? other : first;
+    out.set_port(0);
+    return out;
+}
+
+// host_outbound names the outside in its family; an outside address of
+// the other family (a dual-stack outside) is advertised as it is.
+SockAddr SipProxy::advertised_for(const SockAddr& outside_local) const {
+    const SockAddr& adv = settings_.outside_advertised;
+    if (adv.valid() && adv.family() == outside_local.family()) return adv;
+    return outside_local;
 }
 
 // An INVITE or UPDATE offers; an ACK answers a 2xx's offer; a PRACK answers
@@ -201,11 +219,15 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     SdpInfo info;
     // From outside, our outside address may be a hairpin (checked below,
     // refused otherwise even where the peer policy allows loopback).
-    const std::vector<SockAddr> own =
-        arrival == Side::Outside
-            ? std::vector<SockAddr>{settings_.inside_local}
-            : std::vector<SockAddr>{settings_.inside_local, settings_.outside_local,
-                                    settings_.outside_advertised};
+    std::vector<SockAddr> own = {settings_.inside_local};
+    if (arrival == Side::Inside) {
+        own.push_back(settings_.outside_local);
+        own.push_back(settings_.outside_advertised);
+        if (settings_.outside_local_other_family.valid())
+            own.push_back(settings_.outside_local_other_family);
+    }
+    if (settings_.inside_local_other_family.valid())
+        own.push_back(settings_.inside_local_other_family);
     SdpStatus st = sdp_inspect(sdp.get(), own, info);
     if (st == SdpStatus::NoMedia) return false;
     // A phone behind a further NAT inside names its own private address:
@@ -311,6 +333,14 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
         if (s.id == 0) {
             s.id = allocate_forward_id();
             forward_owner_[s.id] = call_id;
+            // Each side in the family of its peer: the SDP's address on the
+            // side it came from, the signalling hop on the other (RFC 5118
+            // §4: an IPv6 phone may call an IPv4 peer through us).
+            const bool known = !m.addr.is_unspecified() && m.addr.valid();
+            const SockAddr& in_hop = known && arrival == Side::Inside ? m.addr : call.inside_addr;
+            const SockAddr& out_hop = known && arrival == Side::Outside ? m.addr : call.outside_hop;
+            s.inside_local = relay_local(Side::Inside, in_hop.family());
+            s.outside_local = relay_local(Side::Outside, out_hop.family());
         }
         // On hold with c=0.0.0.0 the old peer stays: the ports must not move.
         if (!m.addr.is_unspecified() && !losing_fork) {
@@ -353,10 +383,10 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
                 s.outside_port = r.outside_local.port();
                 RelayTarget t;
                 if (p->departure == Side::Outside) {
-                    t.rtp = settings_.outside_advertised;
+                    t.rtp = advertised_for(r.outside_local);
                     t.rtp.set_port(s.outside_port);
                 } else {
-                    t.rtp = settings_.inside_local;
+                    t.rtp = r.inside_local;
                     t.rtp.set_port(s.inside_port);
                 }
                 // Our RTCP port on the leg this SDP goes to: the RTP port
@@ -495,6 +525,10 @@ void SipProxy::adopt_forward(uint32_t id, const MediaStart& entry) {
     s.outside_peer = entry.outside_peer;
     s.inside_port = entry.inside_port;
     s.outside_port = entry.outside_port;
+    s.inside_local = entry.inside_local;
+    s.outside_local = entry.outside_local;
+    s.inside_local.set_port(0);
+    s.outside_local.set_port(0);
     s.inside_rtcp = entry.inside_rtcp_port;
     s.outside_rtcp = entry.outside_rtcp_port;
     s.inside_mux = entry.inside_mux;

@@ -8,9 +8,14 @@ namespace sipmasq {
 
 namespace {
 
+// Text or address equality: an IPv6 host has many spellings (RFC 5118).
 bool names_outside(const osip_uri_t* uri, const HostPort& outside) {
     if (uri == nullptr || uri->host == nullptr) return false;
-    return iequals(uri->host, outside.host) && parse_sip_port(osip_sv(uri->port)) == outside.port;
+    if (parse_sip_port(osip_sv(uri->port)) != outside.port) return false;
+    if (iequals(uri->host, outside.host)) return true;
+    const auto a = SockAddr::parse(uri->host);
+    const auto b = SockAddr::parse(outside.host);
+    return a && b && a->same_host(*b);
 }
 
 std::optional<std::string> token_for(const osip_uri_t* uri, const HostPort& outside) {

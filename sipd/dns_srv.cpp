@@ -177,4 +177,14 @@ const SrvRecord* pick_srv(const std::vector<SrvRecord>& records, uint32_t random
     return set.back();
 }
 
+std::vector<SrvRecord> order_srv(std::vector<SrvRecord> records, uint32_t random) {
+    std::vector<SrvRecord> order;
+    while (const SrvRecord* next = pick_srv(records, random)) {
+        order.push_back(*next);
+        records.erase(records.begin() + (next - records.data()));
+        random = random * 1664525u + 1013904223u;  // another pick, another number
+    }
+    return order;
+}
+
 }  // namespace sipmasq

@@ -40,4 +40,9 @@ struct SrvAnswer {
 // usable ("." targets are skipped).
 [[nodiscard]] const SrvRecord* pick_srv(const std::vector<SrvRecord>& records, uint32_t random);
 
+// Every usable record in the order RFC 2782 says to try them: priorities
+// lowest first, within one priority picked by weight (pick_srv) one after
+// another, `random` seeding the picks.
+[[nodiscard]] std::vector<SrvRecord> order_srv(std::vector<SrvRecord> records, uint32_t random);
+
 }  // namespace sipmasq

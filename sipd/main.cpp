@@ -168,6 +168,11 @@ class SipdProcess {
                [this](std::string_view message, Side side, const SockAddr& peer) {
                    receive_stream(message, side, peer);
                }) {
+        tcp_.on_connect_failed([this](Side side, const SockAddr& peer) {
+            if (!proxy_) return;
+            proxy_->transport_failed(side, peer);
+            arm_transaction_timer();
+        });
         link_.on_timeout([this](uint32_t id, const char* reason) {
             if (proxy_) proxy_->on_media_timeout(id, reason);
         });
@@ -341,7 +346,8 @@ class SipdProcess {
     }
 
     // What the addresses of the sockets held now (and host_outbound) make
-    // of the settings: the part change_addresses() replaces.
+    // of the settings: the part change_addresses() replaces. Dual stack: a
+    // side's address of the other family too (never a link-local one).
     void fill_addresses(SipProxySettings& s) const {
         const Config& cfg = runtime_.config();
         const SipSideSocket* in = socket_of(Side::Inside);
@@ -352,16 +358,52 @@ class SipdProcess {
         const auto host_of = [](const SockAddr& a) { return a.valid() ? a.host_string() : ""; };
         s.policy.us.inside = {host_of(s.inside_local), cfg.sip_listen_port};
         s.policy.us.outside = {host_of(s.outside_advertised), cfg.sip_listen_port};
+        s.policy.us.inside_other_family = {};
+        s.policy.us.outside_other_family = {};
+        s.inside_local_other_family = SockAddr();
+        s.outside_local_other_family = SockAddr();
+        if (in != nullptr)
+            if (const SipSideSocket* in2 =
+                    other_family_socket(Side::Inside, in->local().family())) {
+                s.policy.us.inside_other_family = {in2->local().host_string(), cfg.sip_listen_port};
+                s.inside_local_other_family = in2->local();
+            }
+        if (s.outside_advertised.valid()) {
+            if (const SipSideSocket* out2 =
+                    other_family_socket(Side::Outside, s.outside_advertised.family())) {
+                s.policy.us.outside_other_family = {out2->local().host_string(),
+                                                    cfg.sip_listen_port};
+                s.outside_local_other_family = out2->local();
+            }
+            // The relay address behind host_outbound is the one of its family.
+            for (const auto& sock : sockets_)
+                if (sock->sock.side() == Side::Outside &&
+                    sock->sock.local().family() == s.outside_advertised.family()) {
+                    s.outside_local = sock->sock.local();
+                    break;
+                }
+        }
         s.policy.us.aliases.clear();
-        if (advertised_ && out != nullptr) s.policy.us.aliases.push_back(host_of(out->local()));
+        for (const auto& sock : sockets_)
+            s.policy.us.aliases.push_back(sock->sock.local().host_string());
         if (!cfg.host_outbound.empty()) s.policy.us.aliases.push_back(cfg.host_outbound);
-        s.policy.public_host =
-            cfg.host_outbound.empty() ? host_of(s.outside_local) : cfg.host_outbound;
+        s.policy.public_host = cfg.host_outbound.empty()
+                                   ? host_of(out != nullptr ? out->local() : SockAddr())
+                                   : cfg.host_outbound;
         std::vector<SockAddr> ins, outs, adv;
         for (const auto& sock : sockets_)
             (sock->sock.side() == Side::Inside ? ins : outs).push_back(sock->sock.local());
         if (advertised_) adv.push_back(*advertised_);
         s.peers = make_peer_policy(s.policy.inside_networks, ins, outs, adv);
+        if (s.policy.us.inside_other_family.empty() && s.policy.us.outside_other_family.empty())
+            log_info("SIP: one address family per side");
+        else
+            log_info("SIP: dual stack: inside %s%s%s, outside %s%s%s",
+                     s.policy.us.inside.host.c_str(),
+                     s.policy.us.inside_other_family.empty() ? "" : " and ",
+                     s.policy.us.inside_other_family.host.c_str(), s.policy.us.outside.host.c_str(),
+                     s.policy.us.outside_other_family.empty() ? "" : " and ",
+                     s.policy.us.outside_other_family.host.c_str());
     }
 
     // LOCAL_ADDRESS: an address came (its sockets are here already) or
@@ -402,6 +444,18 @@ class SipdProcess {
                 "comes");
     }
 
+    // Dual stack: the side's first socket of another family than `family`
+    // whose address may be advertised (never an IPv6 link-local one).
+    const SipSideSocket* other_family_socket(Side side, int family) const {
+        for (const auto& s : sockets_) {
+            const SockAddr& a = s->sock.local();
+            if (s->sock.side() != side || a.family() == family) continue;
+            if (a.is_link_local()) continue;
+            return &s->sock;
+        }
+        return nullptr;
+    }
+
     void maybe_start() {
         if (proxy_ || !state_dir_ || !peer_seen_) return;
         // The phones' side is needed; the outside may come later (down,
@@ -419,8 +473,11 @@ class SipdProcess {
         s.policy.hosts_deny_sip = cfg.hosts_deny_sip;
         if (!cfg.outbound_proxy_host.empty())
             s.policy.outbound_proxy = {cfg.outbound_proxy_host, cfg.outbound_proxy_port};
+        s.policy.outbound_proxy_transport =
+            cfg.outbound_proxy_tcp ? Transport::Tcp : Transport::Udp;
         for (const OutboundDomain& od : cfg.outbound_domains)
-            s.policy.outbound_domains.push_back({od.names, {od.host, od.port}});
+            s.policy.outbound_domains.push_back(
+                {od.names, {od.host, od.port}, od.tcp ? Transport::Tcp : Transport::Udp});
         s.policy.inside_networks = networks_;
         s.policy.provider_targets = provider_targets(cfg);
         s.fixes = provider_fixes(cfg);
@@ -581,10 +638,19 @@ int main(int argc, char** argv) {
     std::optional<SockAddr> advertised = advertised_outside(runtime.config());
     std::shared_ptr<const DigestAuth> auth = digest_auth(runtime.config());
     // resolv.conf (or dns_server) and /etc/hosts are outside the jail.
+    // Names resolve in the outside's first family, then in its other one
+    // (a global IPv6 address; a link-local one reaches no next hop by name).
     const auto& outs = runtime.config().outbound_addrs;
-    std::unique_ptr<EvdnsResolver> resolver =
-        EvdnsResolver::create(runtime.base(), runtime.config().dns_server,
-                              !outs.empty() && outs.front().is_v6() ? AF_INET6 : AF_INET);
+    const int first_family = !outs.empty() && outs.front().is_v6() ? AF_INET6 : AF_INET;
+    int other_family = AF_UNSPEC;
+    for (const SockAddr& a : outs) {
+        if (a.family() == first_family) continue;
+        const auto* b =
+            a.is_v6() ? reinterpret_cast<const sockaddr_in6*>(a.sa())->sin6_addr.s6_addr : nullptr;
+        if (b == nullptr || !(b[0] == 0xfe && (b[1] & 0xc0) == 0x80)) other_family = a.family();
+    }
+    std::unique_ptr<EvdnsResolver> resolver = EvdnsResolver::create(
+        runtime.base(), runtime.config().dns_server, first_family, other_family);
     // Trust by interface: the interfaces' indexes come from getifaddrs.
     SideInterfaces interfaces =
         side_interfaces(runtime.config().if_inbound, runtime.config().if_outbound);

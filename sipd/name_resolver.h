@@ -2,10 +2,12 @@
 // is tested with a fake), and its implementation over libevent's evdns,
 // which runs in sipd's one event loop inside the sandbox. The resolver
 // configuration (resolv.conf or `dns_server`, /etc/hosts) is read before
-// the chroot. RFC 3263 §4.2 over UDP: SRV `_sip._udp.<name>` first (asked
-// by hand, dns_srv.h, from a socket of our own to evdns's first nameserver),
-// then A (AAAA when the outside is IPv6) of the SRV target or the name. No
-// NAPTR.
+// the chroot. RFC 3263 §4.2: SRV `_sip._udp.<name>` or `_sip._tcp.<name>`
+// for the transport the request leaves by first (asked by hand, dns_srv.h,
+// from a socket of our own to evdns's first nameserver), then A (AAAA when
+// the outside is IPv6; on a dual-stack outside, the other when the first
+// has none) of the SRV targets in RFC 2782 order until one resolves, or of
+// the name. No NAPTR.
 #pragma once
 
 #include <event2/dns.h>
@@ -34,12 +36,13 @@ class NameResolver {
     // SRV record's, or 0 when DNS gave none (the caller's default applies).
     using Done = std::function<void(std::optional<SockAddr> addr, const char* error)>;
     virtual ~NameResolver() = default;
-    // A name whose URI had no port: SRV first, then A/AAAA (RFC 3263 §4.2).
-    // May call `done` before returning (cached answer, or refused).
-    virtual void resolve(const std::string& name, Done done) = 0;
+    // A name whose URI had no port: SRV of the transport's service first,
+    // then A/AAAA (RFC 3263 §4.2). May call `done` before returning
+    // (cached answer, or refused).
+    virtual void resolve(const std::string& name, Transport transport, Done done) = 0;
     // The name's own A/AAAA only (a port was given); port 0 in the answer.
     virtual void resolve_address(const std::string& name, Done done) {
-        resolve(name, std::move(done));
+        resolve(name, Transport::Udp, std::move(done));
     }
     // Seconds until the cached answer for a name runs out (its TTL, capped);
     // nullopt when none is cached (never looked up, failed, /etc/hosts).
@@ -48,8 +51,8 @@ class NameResolver {
     }
     // A next hop: SRV only when its port is the default 5060, since HostPort
     // cannot tell "sip:x" from "sip:x:5060"; else the address alone.
-    void resolve_hop(const HostPort& hop, Done done) {
-        if (hop.port == 5060) return resolve(hop.host, std::move(done));
+    void resolve_hop(const HostPort& hop, Transport transport, Done done) {
+        if (hop.port == 5060) return resolve(hop.host, transport, std::move(done));
         resolve_address(hop.host, std::move(done));
     }
 };
@@ -65,7 +68,8 @@ class EvdnsResolver final : public NameResolver {
         friend class EvdnsResolver;
         Key() = default;
     };
-    EvdnsResolver(Key, int family) : family_(family) {}
+    EvdnsResolver(Key, int family, int other_family)
+        : family_(family), other_family_(other_family) {}
     static constexpr size_t kMaxPending = 256;   // names being looked up
     static constexpr size_t kMaxWaiters = 64;    // requests held per name
     static constexpr size_t kMaxCache = 1024;    // names remembered
@@ -77,12 +81,14 @@ class EvdnsResolver final : public NameResolver {
 
     // `dns_server` "" = the system's resolv.conf; else that address alone.
     // Reads resolv.conf and /etc/hosts now: call before the sandbox.
-    // nullptr (logged) when evdns cannot be set up.
+    // nullptr (logged) when evdns cannot be set up. Names are looked up in
+    // `family` (A or AAAA); with a dual-stack outside, a name that has no
+    // address of that family is asked again in `other_family`.
     static std::unique_ptr<EvdnsResolver> create(event_base* base, const std::string& dns_server,
-                                                 int family);
+                                                 int family, int other_family = AF_UNSPEC);
     ~EvdnsResolver() override;
 
-    void resolve(const std::string& name, Done done) override;
+    void resolve(const std::string& name, Transport transport, Done done) override;
     void resolve_address(const std::string& name, Done done) override;
     [[nodiscard]] std::optional<int64_t> seconds_left(const std::string& name) const override;
 
@@ -100,6 +106,7 @@ class EvdnsResolver final : public NameResolver {
         EvdnsResolver* owner = nullptr;
         std::string name;
         evdns_request* request = nullptr;
+        int family = AF_UNSPEC;  // of the question in flight
         int64_t started_ms = 0;
         std::vector<Done> waiters;
     };
@@ -112,13 +119,16 @@ class EvdnsResolver final : public NameResolver {
                           void* arg) noexcept;
     static void on_sweep(evutil_socket_t, short, void* arg) noexcept;
     void answer(Lookup* lookup, int result, char type, int count, int ttl, const void* addresses);
+    // Sends the lookup's question in `family`; false when evdns refused it.
+    bool ask(Lookup* lookup, int family);
     void finish(const std::string& name, std::optional<SockAddr> addr, const char* error);
     void remember(const std::string& name, const SockAddr& addr, uint32_t ttl);
 
     // One SRV question in flight: its own socket (a fresh source port).
     struct SrvLookup {
         EvdnsResolver* owner = nullptr;
-        std::string name;  // the host name, without _sip._udp.
+        std::string name;     // the host name, without the service
+        std::string service;  // "_sip._udp.<name>" or "_sip._tcp.<name>": the key
         uint16_t id = 0;
         int tries = 0;
         int64_t deadline_ms = 0;  // of the current try
@@ -134,15 +144,21 @@ class EvdnsResolver final : public NameResolver {
     static void on_srv_event(evutil_socket_t fd, short what, void* arg) noexcept;
     void srv_event(SrvLookup* lookup, short what);
     [[nodiscard]] bool srv_send(SrvLookup* lookup);
-    void srv_finish(const std::string& name, const std::vector<SrvRecord>* records, uint32_t ttl);
+    void srv_finish(const std::string& service, const std::vector<SrvRecord>* records,
+                    uint32_t ttl);
     void srv_use(const std::string& name, const std::vector<SrvRecord>& records, Done done);
+    // The targets in RFC 2782 order from `next` on: the first whose address
+    // resolves, else the last error.
+    void srv_try(std::shared_ptr<const std::vector<SrvRecord>> order, size_t next, Done done);
 
     event_base* base_ = nullptr;
     SockAddr srv_server_;
+    // Both by service name ("_sip._tcp.example.com").
     std::unordered_map<std::string, SrvCacheEntry> srv_cache_;
     std::map<std::string, std::unique_ptr<SrvLookup>> srv_pending_;
 
     int family_;
+    int other_family_;  // AF_UNSPEC: one family only
     std::unique_ptr<evdns_base, EvdnsDeleter> dns_;
     std::unordered_map<std::string, SockAddr> hosts_;  // /etc/hosts, read at start
     std::unordered_map<std::string, CacheEntry> cache_;

@@ -35,6 +35,8 @@ void SipProxy::change_addresses(const SipProxySettings& next) {
     settings_.inside_local = next.inside_local;
     settings_.outside_local = next.outside_local;
     settings_.outside_advertised = next.outside_advertised;
+    settings_.inside_local_other_family = next.inside_local_other_family;
+    settings_.outside_local_other_family = next.outside_local_other_family;
     settings_.policy.us = next.policy.us;
     settings_.policy.public_host = next.policy.public_host;
     settings_.peers = next.peers;

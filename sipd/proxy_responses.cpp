@@ -81,10 +81,10 @@ void SipProxy::handle_response(OsipMessagePtr msg, Side arrival, const SockAddr&
             log_registration(ev, ", registrar's answer");
     if (arrival == Side::Inside && out == Side::Outside) {
         const size_t before = contacts_.size();
-        if (masquerade_contacts(resp, us.outside, contacts_, source, now) < 0) return;
+        if (masquerade_contacts(resp, us.on(out, dest), contacts_, source, now) < 0) return;
         if (contacts_.size() != before) dirty_ = true;
     } else if (arrival == Side::Outside && out == Side::Inside) {
-        restore_contacts(resp, us.outside, contacts_, table_, now);
+        restore_contacts(resp, us.on(arrival, source), contacts_, table_, now);
     }
     apply_header_fixes(resp, settings_.fixes.headers, out);
     if (invite && code >= 300) {
@@ -162,33 +162,43 @@ void SipProxy::run_timers() {
         st->interval_ms = std::min(st->interval_ms * 2, kT2Ms);
         transactions_.set_timers(*st, now + st->interval_ms, st->expires_at_ms);
     }
-    for (const std::string& key : due.client_expired) {
-        ClientTransaction* ct = transactions_.find_client(key);
-        if (ct == nullptr) continue;
-        const std::string st_key = ct->server_key;
-        ServerTransaction* st = st_key.empty() ? nullptr : transactions_.find_server(st_key);
-        const bool invite = ct->method == "INVITE";
-        if (st != nullptr && ct->last_status < 200) {
-            // Timer B/F, or C for an INVITE that rang too long: the next hop
-            // is cancelled, and the branch counts as a 408 (§16.7 step 2).
-            if (invite && ct->last_status >= 100) send_cancel_for(*ct);
-            ct->last_status = 408;
-            OsipMessagePtr req = parse_sip_message(ct->request);
-            if (req != nullptr && pop_own_via(req.get(), settings_.policy.us)) {
-                log_info("%s %s to %s: no final answer in time, 408", ct->method.c_str(),
-                         call_id_of(req.get()).c_str(), addr_text(ct->dest).c_str());
-                if (OsipMessagePtr resp = build_response(req.get(), 408)) {
-                    if (invite)
-                        collect_final(st_key, std::move(resp));
-                    else
-                        send_response(resp.get(), st_key);
-                }
+    // Timer B/F, or C for an INVITE that rang too long.
+    for (const std::string& key : due.client_expired)
+        fail_client(key, 408, "no final answer in time");
+    for (const std::string& key : due.server_expired) transactions_.remove_server(key);
+}
+
+void SipProxy::fail_client(const std::string& key, int status, const char* why) {
+    ClientTransaction* ct = transactions_.find_client(key);
+    if (ct == nullptr) return;
+    const std::string st_key = ct->server_key;
+    ServerTransaction* st = st_key.empty() ? nullptr : transactions_.find_server(st_key);
+    const bool invite = ct->method == "INVITE";
+    if (st != nullptr && ct->last_status < 200) {
+        // The next hop is cancelled, and the branch counts as `status`
+        // (§16.7 step 2; a transport error as a 503, §16.9).
+        if (invite && ct->last_status >= 100) send_cancel_for(*ct);
+        ct->last_status = status;
+        OsipMessagePtr req = parse_sip_message(ct->request);
+        if (req != nullptr && pop_own_via(req.get(), settings_.policy.us)) {
+            log_info("%s %s to %s%s: %s, %d", ct->method.c_str(), call_id_of(req.get()).c_str(),
+                     addr_text(ct->dest).c_str(), ct->transport == Transport::Tcp ? " (TCP)" : "",
+                     why, status);
+            if (OsipMessagePtr resp = build_response(req.get(), status)) {
+                if (invite)
+                    collect_final(st_key, std::move(resp));
+                else
+                    send_response(resp.get(), st_key);
             }
         }
-        transactions_.remove_client(key);
-        if (invite && !st_key.empty()) send_chosen_answer(st_key);
     }
-    for (const std::string& key : due.server_expired) transactions_.remove_server(key);
+    transactions_.remove_client(key);
+    if (invite && !st_key.empty()) send_chosen_answer(st_key);
+}
+
+void SipProxy::transport_failed(Side side, const SockAddr& peer) {
+    for (const std::string& key : transactions_.unanswered_clients_to(side, Transport::Tcp, peer))
+        fail_client(key, 503, "TCP connection failed");
 }
 
 }  // namespace sipmasq

@@ -52,20 +52,51 @@ bool uri_has_param(const osip_uri_t* uri, const char* name) noexcept {
 
 }  // namespace
 
+namespace {
+
+// The family of a numeric host, AF_UNSPEC for a name.
+int host_family(std::string_view host) noexcept {
+    const auto a = SockAddr::parse(host);
+    return a ? a->family() : AF_UNSPEC;
+}
+
+// Equal as text, or as addresses: an IPv6 address has many spellings
+// (2001:db8::1, 2001:DB8:0:0::1; RFC 5118 §4.3), all of them ours.
+bool same_host_text(std::string_view a, std::string_view b, const std::optional<SockAddr>& a_addr) {
+    if (b.empty()) return false;
+    if (iequals(a, b)) return true;
+    if (!a_addr) return false;
+    const auto b_addr = SockAddr::parse(b);
+    return b_addr && b_addr->same_host(*a_addr);
+}
+
+}  // namespace
+
+const HostPort& ProxyAddresses::on(Side side, const SockAddr& peer) const noexcept {
+    const HostPort& first = on(side);
+    const HostPort& other = side == Side::Inside ? inside_other_family : outside_other_family;
+    if (other.empty() || !peer.valid() || host_family(first.host) == peer.family()) return first;
+    return host_family(other.host) == peer.family() ? other : first;
+}
+
 bool ProxyAddresses::is_own_host(std::string_view host) const noexcept {
     if (host.size() > 2 && host.front() == '[' && host.back() == ']')
         host = host.substr(1, host.size() - 2);
     if (host.empty()) return false;
-    if (iequals(host, inside.host) || iequals(host, outside.host)) return true;
+    const std::optional<SockAddr> addr = SockAddr::parse(host);
+    for (const HostPort* hp : {&inside, &outside, &inside_other_family, &outside_other_family})
+        if (same_host_text(host, hp->host, addr)) return true;
     for (const auto& alias : aliases)
-        if (iequals(host, alias)) return true;
+        if (same_host_text(host, alias, addr)) return true;
     return false;
 }
 
 bool ProxyAddresses::is_own(std::string_view host, std::string_view port) const noexcept {
     if (!is_own_host(host)) return false;
     const uint16_t p = parse_sip_port(port);
-    return p == inside.port || p == outside.port;
+    return p == inside.port || p == outside.port ||
+           (!inside_other_family.empty() && p == inside_other_family.port) ||
+           (!outside_other_family.empty() && p == outside_other_family.port);
 }
 
 std::string compute_branch(const osip_message_t* req, const ProxyAddresses& us) {
@@ -166,7 +197,7 @@ int add_own_via(osip_message_t* req, const HostPort& me, std::string_view branch
 
 int add_record_route(osip_message_t* req, const ProxyAddresses& us, Leg arrival, Leg departure) {
     auto prepend = [req, &us](Leg leg) -> int {
-        const HostPort& hp = us.on(leg.side);
+        const HostPort& hp = us.on(leg.side, leg.peer);
         std::string host = hp.host;
         if (host.find(':') != std::string::npos) host = "[" + host + "]";
         const std::string text = "<sip:" + host + ":" + std::to_string(hp.port) +
@@ -180,7 +211,8 @@ int add_record_route(osip_message_t* req, const ProxyAddresses& us, Leg arrival,
         return 0;
     };
     // The arrival side's entry goes in first so that it ends up below.
-    if ((arrival.side != departure.side || arrival.transport != departure.transport) &&
+    if ((arrival.side != departure.side || arrival.transport != departure.transport ||
+         &us.on(arrival.side, arrival.peer) != &us.on(departure.side, departure.peer)) &&
         prepend(arrival) != 0)
         return -1;
     return prepend(departure);

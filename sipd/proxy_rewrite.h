@@ -25,13 +25,20 @@ inline constexpr std::string_view kOwnBranchPrefix = "z9hG4bKsmq";
 struct ProxyAddresses {
     HostPort inside;   // inside address : sip_listen_port
     HostPort outside;  // what the outside sees: host_outbound or the outside address
+    // A dual-stack side's address in the other family than inside/outside
+    // (host "" when the side has one family only).
+    HostPort inside_other_family;
+    HostPort outside_other_family;
     // Every other host (address, name, local domain) that means us, compared
-    // case-insensitively; inside.host and outside.host count already.
+    // case-insensitively (addresses as addresses); the hosts above count already.
     std::vector<std::string> aliases;
 
     [[nodiscard]] const HostPort& on(Side side) const noexcept {
         return side == Side::Inside ? inside : outside;
     }
+    // Our address on `side` as the next hop `peer` there reaches us: in
+    // its family when the side has one (RFC 5118 dual stack), else on(side).
+    [[nodiscard]] const HostPort& on(Side side, const SockAddr& peer) const noexcept;
     // host is one of ours (any port).
     [[nodiscard]] bool is_own_host(std::string_view host) const noexcept;
     // host is ours and port (as written; "" = 5060) is our listen port.
@@ -65,22 +72,25 @@ void stamp_received_rport(osip_message_t* req, const SockAddr& source) noexcept;
 [[nodiscard]] int add_own_via(osip_message_t* req, const HostPort& me, std::string_view branch,
                               Transport transport = Transport::Udp);
 
-// One leg of a request through sipmasq: the side and the transport.
+// One leg of a request through sipmasq: the side, the transport and the
+// peer there (whose address family picks ours; invalid: the side's first).
 struct Leg {
     Side side = Side::Inside;
     Transport transport = Transport::Udp;
+    SockAddr peer;
 };
 
 // Record-Route <sip:host:port;lr> (with ;transport=tcp on a TCP leg) with
-// our address on the leg the request leaves by; when it crosses sides or
-// transports, also the one for the leg it came in on (double
-// record-routing), so each leg's route set names our address there the
-// way that leg reaches us.
+// our address on the leg the request leaves by; when it crosses sides,
+// transports or address families, also the one for the leg it came in on
+// (double record-routing), so each leg's route set names our address
+// there the way that leg reaches us.
 [[nodiscard]] int add_record_route(osip_message_t* req, const ProxyAddresses& us, Leg arrival,
                                    Leg departure);
 [[nodiscard]] inline int add_record_route(osip_message_t* req, const ProxyAddresses& us,
                                           Side arrival, Side departure) {
-    return add_record_route(req, us, Leg{arrival, Transport::Udp}, Leg{departure, Transport::Udp});
+    return add_record_route(req, us, Leg{arrival, Transport::Udp, {}},
+                            Leg{departure, Transport::Udp, {}});
 }
 
 // RFC 3261 §16.4: a Request-URI that is one of our Record-Route URIs (from a

@@ -76,7 +76,7 @@ ReferToChange replace_target(osip_header_t* h, osip_contact_t* target, OsipUriPt
 }  // namespace
 
 ReferToChange masquerade_refer_to(osip_message_t* req, const ProxyAddresses& us,
-                                  const PeerPolicy& peers, ContactMap& map,
+                                  const HostPort& outside, const PeerPolicy& peers, ContactMap& map,
                                   const RegistrationTable& table, int64_t now) {
     osip_header_t* h = refer_to_header(req);
     if (h == nullptr) return ReferToChange::None;
@@ -84,14 +84,14 @@ ReferToChange masquerade_refer_to(osip_message_t* req, const ProxyAddresses& us,
     if (target == nullptr || !is_sip_uri(target->url)) return ReferToChange::None;
     osip_uri_t* url = target->url;
     const std::string_view host = osip_sv(url->host);
-    if (iequals(host, us.outside.host) || masq_token(url)) return ReferToChange::None;
+    if (iequals(host, outside.host) || masq_token(url)) return ReferToChange::None;
     if (us.is_own_host(host)) {
         // An AOR of ours by the inside address: the same user, as the
         // outside reaches it.
-        char* outside_host = osip_dup(us.outside.host);
+        char* outside_host = osip_dup(outside.host);
         char* outside_port =
-            us.outside.port == 5060 ? nullptr : osip_dup(std::to_string(us.outside.port));
-        if (outside_host == nullptr || (us.outside.port != 5060 && outside_port == nullptr)) {
+            outside.port == 5060 ? nullptr : osip_dup(std::to_string(outside.port));
+        if (outside_host == nullptr || (outside.port != 5060 && outside_port == nullptr)) {
             osip_free(outside_host);
             osip_free(outside_port);
             return ReferToChange::Failed;
@@ -120,7 +120,7 @@ ReferToChange masquerade_refer_to(osip_message_t* req, const ProxyAddresses& us,
             token = map.remember(true_uri, *at, now);
     }
     return replace_target(h, target.get(),
-                          parse_uri(make_masq_uri(osip_sv(url->username), us.outside, token)));
+                          parse_uri(make_masq_uri(osip_sv(url->username), outside, token)));
 }
 
 ReferToChange restore_refer_to(osip_message_t* req, const HostPort& outside, const ContactMap& map,

@@ -27,10 +27,12 @@ enum class ReferToChange : uint8_t {
 // leaves naming the same user at the outside address; one naming a host in
 // an inside network leaves as a masqueraded contact: the phone's binding
 // token when that URI is a registered contact, else a dialog contact that
-// outside requests reach at the host and port the URI names.
+// outside requests reach at the host and port the URI names. `outside` is
+// our outside address as the next hop reaches it (us.on(Side::Outside, hop)).
 [[nodiscard]] ReferToChange masquerade_refer_to(osip_message_t* req, const ProxyAddresses& us,
-                                                const PeerPolicy& peers, ContactMap& map,
-                                                const RegistrationTable& table, int64_t now);
+                                                const HostPort& outside, const PeerPolicy& peers,
+                                                ContactMap& map, const RegistrationTable& table,
+                                                int64_t now);
 
 // Coming in: a Refer-To naming one of our masqueraded contacts names the
 // true contact again (an unknown token is left: the INVITE it leads to gets

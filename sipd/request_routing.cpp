@@ -19,6 +19,18 @@ RouteDecision respond(const osip_message_t* req, int status, const char* reason)
     return d;
 }
 
+// A host with a colon is an IPv6 address: RFC 5118 §4.2 (no brackets, so
+// libosip2 read part of it as the port), a zone (fe80::1%25eth0: not in
+// RFC 3261's grammar) or garbage in brackets is no host at all.
+bool usable_host(std::string_view host) {
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    if (host.empty()) return false;
+    if (host.find(':') == std::string_view::npos) return true;
+    const auto a = SockAddr::parse(host);
+    return a && a->is_v6() && a->port() == 0;
+}
+
 bool host_in(const std::vector<std::string>& names, std::string_view host) {
     for (const auto& n : names)
         if (iequals(n, host)) return true;
@@ -82,9 +94,10 @@ RouteDecision to_inside(const RoutingPolicy& p, const osip_message_t* req,
     d.reason = "to inside phone";
     OsipUriPtr contact_uri = parse_uri(contact);
     d.transport = transport_of(contact_uri.get());
-    // A phone on TCP is reached over the connection it registered (or
-    // called) from while that is open; else a new one to the hop below.
-    if (d.transport == Transport::Tcp && source != nullptr) d.flow = *source;
+    // A phone is reached over the TCP connection it registered (or called)
+    // from while that is open, whatever its Contact says (RFC 5626 §5.3,
+    // as Kamailio does); else over what its Contact says.
+    if (source != nullptr && source->valid()) d.flow = *source;
     if (source != nullptr && source->valid()) {
         const auto at = SockAddr::parse(hp->host);
         if (!at || !at->same_host(*source) || !is_inside_host(p, hp->host)) {
@@ -123,6 +136,8 @@ RouteDecision to_local_user(const RoutingPolicy& p, const osip_message_t* req,
     return d;
 }
 
+// Out to a configured provider (over the transport configured for it) or
+// to the Request-URI's host (over the one the URI says).
 RouteDecision outward(const RoutingPolicy& p, const osip_message_t* req, std::string_view host,
                       uint16_t port) {
     RouteDecision d;
@@ -134,12 +149,15 @@ RouteDecision outward(const RoutingPolicy& p, const osip_message_t* req, std::st
         [host](const OutboundDomainRoute& r) { return !r.hop.empty() && host_in(r.names, host); });
     if (domain != p.outbound_domains.end()) {
         d.next_hop = domain->hop;
+        d.transport = domain->transport;
         d.reason = "to outbound domain host";
     } else if (!p.outbound_proxy.empty()) {
         d.next_hop = p.outbound_proxy;
+        d.transport = p.outbound_proxy_transport;
         d.reason = "to outbound proxy";
     } else {
         d.next_hop = {std::string(host), port};
+        d.transport = transport_of(req->req_uri);
     }
     if (d.next_hop.port == 0) return respond(req, 400, "bad port");
     if (p.us.is_own_host(d.next_hop.host)) return respond(req, 482, "next hop is us");
@@ -168,6 +186,7 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
     const std::string_view host = osip_sv(uri->host);
     const uint16_t port = parse_sip_port(osip_sv(uri->port));
     if (port == 0) return respond(req, 400, "bad Request-URI port");
+    if (!usable_host(host)) return respond(req, 400, "bad Request-URI host");
 
     if (MSG_IS_REGISTER(req)) {
         if (arrival == Side::Outside) return respond(req, 403, "REGISTER from outside");
@@ -180,7 +199,6 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
             return d;
         }
         RouteDecision d = outward(p, req, host, port);
-        d.transport = transport_of(uri);
         d.relayed_register = d.action == RouteAction::Forward;
         return d;
     }
@@ -204,6 +222,7 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
         d.next_hop = {top_route->url->host, parse_sip_port(osip_sv(top_route->url->port))};
         d.transport = transport_of(top_route->url);
         if (d.next_hop.port == 0) return respond(req, 400, "bad Route port");
+        if (!usable_host(d.next_hop.host)) return respond(req, 400, "bad Route host");
         d.out_side = is_inside_host(p, d.next_hop.host) ? Side::Inside : Side::Outside;
         d.reason = "loose route";
         return d;
@@ -218,9 +237,7 @@ RouteDecision route_request(const RoutingPolicy& p, const osip_message_t* req, S
         d.reason = "inside to inside";
         return d;
     }
-    RouteDecision d = outward(p, req, host, port);
-    d.transport = transport_of(uri);
-    return d;
+    return outward(p, req, host, port);
 }
 
 }  // namespace sipmasq

@@ -22,6 +22,7 @@ namespace sipmasq {
 struct OutboundDomainRoute {
     std::vector<std::string> names;
     HostPort hop;
+    Transport transport = Transport::Udp;  // the host was configured ;transport=tcp
 };
 
 struct RoutingPolicy {
@@ -31,7 +32,8 @@ struct RoutingPolicy {
     Acl hosts_allow_reg;
     Acl hosts_allow_sip;
     Acl hosts_deny_sip;
-    HostPort outbound_proxy;                            // host "" = none
+    HostPort outbound_proxy;  // host "" = none
+    Transport outbound_proxy_transport = Transport::Udp;
     std::vector<OutboundDomainRoute> outbound_domains;  // the first that names the host
     std::vector<Cidr> inside_networks;                  // next hops that are inside
     ProviderTargets provider_targets;                   // default_target, did_range
@@ -62,11 +64,13 @@ struct RouteDecision {
     const char* reason = "";  // for the log line
     Side out_side = Side::Outside;
     // TCP when the URI that names the next hop says transport=tcp (a
-    // Route, the Request-URI, or a phone's Contact).
+    // Route, the Request-URI, or a phone's Contact), or the configured
+    // provider it goes to needs TCP (outbound_proxy_host ...;transport=tcp).
     Transport transport = Transport::Udp;
     HostPort next_hop;
-    // TCP to a phone: the connection its registration (or dialog) came
-    // over, preferred to next_hop while it is open.
+    // To a phone: where its registration (or dialog) came from; while a
+    // TCP connection from there is open, the request goes over it (TCP,
+    // even when the Contact does not say transport=tcp) instead of next_hop.
     SockAddr flow;
     std::string new_request_uri;    // "" = keep; else the phone's true contact
     bool relayed_register = false;  // a REGISTER going to a third-party registrar

@@ -90,6 +90,14 @@ void SipProxy::count_request(std::string_view method) {
     ++requests_by_method_["other"];
 }
 
+bool SipProxy::has_family(Side side, int family) const {
+    const SockAddr& first = side == Side::Inside ? settings_.inside_local : settings_.outside_local;
+    const SockAddr& other = side == Side::Inside ? settings_.inside_local_other_family
+                                                 : settings_.outside_local_other_family;
+    if (!first.valid()) return true;  // not told (a test's proxy): not ours to judge
+    return first.family() == family || (other.valid() && other.family() == family);
+}
+
 bool SipProxy::is_provider(const SockAddr& source) const {
     for (const SockAddr& a : provider_addrs_)
         if (a.same_host(source)) return true;
@@ -226,7 +234,14 @@ void SipProxy::send_request(osip_message_t* msg, const std::string& ct_key) {
         log_error("could not serialise a request for %s", ct->dest.to_string().c_str());
         return;
     }
-    if (!send_bytes(ct->side, ct->transport, ct->dest, text, "a request")) return;
+    if (!send_bytes(ct->side, ct->transport, ct->dest, text, "a request")) {
+        // TCP could not even start a connection: a transport error, 503 now.
+        if (ct->transport == Transport::Tcp && !settings_.peers.refuse(ct->side, ct->dest)) {
+            transactions_.set_request(*ct, std::move(text));
+            fail_client(ct_key, 503, "TCP connection failed");
+        }
+        return;
+    }
     const int64_t now = clock_ms();
     ct->interval_ms = kT1Ms;
     // Timer A / E: UDP only, TCP is reliable (RFC 3261 §17.1.1.2); B / F.
@@ -486,13 +501,18 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
     const bool stateless = MSG_IS_ACK(req);
     if (auto numeric = SockAddr::parse(d.next_hop.host)) {
         numeric->set_port(d.next_hop.port);
-        if (d.transport == Transport::Tcp && d.flow.valid() && settings_.tcp_connected &&
-            settings_.tcp_connected(d.out_side, d.flow))
-            *numeric = d.flow;  // the phone's own connection (it may sit behind a NAT)
+        RouteDecision hop = d;
+        if (d.flow.valid() && settings_.tcp_connected &&
+            settings_.tcp_connected(d.out_side, d.flow)) {
+            // The phone's own connection (it may sit behind a NAT, and its
+            // Contact may not say transport=tcp).
+            *numeric = d.flow;
+            hop.transport = Transport::Tcp;
+        }
         if (stateless)
-            forward_stateless(std::move(msg), d, branch, arrival, source, *numeric, now);
+            forward_stateless(std::move(msg), hop, branch, arrival, source, *numeric, now);
         else
-            forward_request(std::move(msg), d, branch, key, arrival, source, *numeric, now);
+            forward_request(std::move(msg), hop, branch, key, arrival, source, *numeric, now);
         return;
     }
     if (settings_.resolver == nullptr) {
@@ -509,8 +529,9 @@ void SipProxy::handle_request(OsipMessagePtr msg, Side arrival, const SockAddr& 
     }();
     const Transport transport = arrival_transport_;
     settings_.resolver->resolve_hop(
-        d.next_hop, [this, held, d, branch, key, arrival, source, now, stateless, provider_hop,
-                     transport](std::optional<SockAddr> addr, const char* error) {
+        d.next_hop, d.transport,
+        [this, held, d, branch, key, arrival, source, now, stateless, provider_hop, transport](
+            std::optional<SockAddr> addr, const char* error) {
             arrival_transport_ = transport;
             osip_message_t* m = held->get();
             if (!addr) {
@@ -574,8 +595,16 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     ServerTransaction* st = transactions_.find_server(st_key);
     if (st == nullptr || st->last_status >= 200) return;  // cancelled or expired meanwhile
     const Side out = d.out_side;
-    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out).port) {
+    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out, dest).port) {
         respond(req, 482, arrival, source, "loop", "next hop is us");
+        return;
+    }
+    if (!has_family(out, dest.family())) {
+        // RFC 5118 §4: nothing to send it from; a transport error, at once.
+        log_info("%s %s: next hop %s, and the %s has no address of that family: 503",
+                 osip_sv(req->sip_method).data(), call_id_of(req).c_str(), addr_text(dest).c_str(),
+                 side_name(out));
+        respond(req, 503, arrival, source, nullptr, "no address of that family");
         return;
     }
     if (const char* why = settings_.peers.refuse(out, dest)) {
@@ -614,18 +643,20 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
              note_relayed_register(req, source, settings_.policy, settings_.registrar, table_, now))
             log_registration(ev, ", relayed");
     if (!has_to_tag(req) && !MSG_IS_REGISTER(req) &&
-        add_record_route(req, us, {arrival, arrival_transport_}, {out, d.transport}) != 0) {
+        add_record_route(req, us, {arrival, arrival_transport_, source},
+                         {out, d.transport, dest}) != 0) {
         respond(req, 500, arrival, source, nullptr, "Record-Route");
         return;
     }
-    if (add_own_via(req, us.on(out), branch, d.transport) != 0) {
+    if (add_own_via(req, us.on(out, dest), branch, d.transport) != 0) {
         respond(req, 500, arrival, source, nullptr, "Via");
         return;
     }
     if (arrival == Side::Inside && out == Side::Outside) {
         const size_t before = contacts_.size();
-        if (masquerade_contacts(req, us.outside, contacts_, source, now) < 0 ||
-            masquerade_refer_to(req, us, settings_.peers, contacts_, table_, now) ==
+        const HostPort& toward = us.on(out, dest);
+        if (masquerade_contacts(req, toward, contacts_, source, now) < 0 ||
+            masquerade_refer_to(req, us, toward, settings_.peers, contacts_, table_, now) ==
                 ReferToChange::Failed) {
             (void)pop_own_via(req, us);
             respond(req, 500, arrival, source, nullptr, "Contact");
@@ -633,8 +664,9 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
         }
         if (contacts_.size() != before) dirty_ = true;
     } else if (arrival == Side::Outside && out == Side::Inside) {
-        restore_contacts(req, us.outside, contacts_, table_, now);
-        (void)restore_refer_to(req, us.outside, contacts_, table_, now);
+        const HostPort& toward = us.on(arrival, source);
+        restore_contacts(req, toward, contacts_, table_, now);
+        (void)restore_refer_to(req, toward, contacts_, table_, now);
     }
     apply_header_fixes(req, settings_.fixes.headers, out);
     ClientTransaction ct;
@@ -671,7 +703,7 @@ void SipProxy::forward_stateless(OsipMessagePtr msg, const RouteDecision& d,
     osip_message_t* req = msg.get();
     const ProxyAddresses& us = settings_.policy.us;
     const Side out = d.out_side;
-    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out).port) return;
+    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out, dest).port) return;
     const std::string call_id = call_key(call_id_of(req));
     auto it = calls_.find(call_id);
     // From outside, an ACK goes in only for a call sipmasq knows (it has no
@@ -686,13 +718,13 @@ void SipProxy::forward_stateless(OsipMessagePtr msg, const RouteDecision& d,
                 ("ACK not of the dialog of call " + call_id).c_str(), "not in dialog");
         return;
     }
-    if (add_own_via(req, us.on(out), branch, d.transport) != 0) return;
+    if (add_own_via(req, us.on(out, dest), branch, d.transport) != 0) return;
     if (arrival == Side::Inside && out == Side::Outside) {
         const size_t before = contacts_.size();
-        if (masquerade_contacts(req, us.outside, contacts_, source, now) < 0) return;
+        if (masquerade_contacts(req, us.on(out, dest), contacts_, source, now) < 0) return;
         if (contacts_.size() != before) dirty_ = true;
     } else if (arrival == Side::Outside && out == Side::Inside) {
-        restore_contacts(req, us.outside, contacts_, table_, now);
+        restore_contacts(req, us.on(arrival, source), contacts_, table_, now);
     }
     apply_header_fixes(req, settings_.fixes.headers, out);
     if (arrival != out && relay_media(msg, arrival, out, d.transport, dest, source, "", now))

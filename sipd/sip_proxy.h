@@ -48,6 +48,11 @@ struct SipProxySettings {
     SockAddr inside_local;        // the inside socket's address (relay address inside)
     SockAddr outside_local;       // the outside socket's address (relay binds here)
     SockAddr outside_advertised;  // what SDP says outside (host_outbound), port ignored
+    // Dual stack: the side's relay address in the other family than
+    // inside_local / outside_local (invalid = none). A call's media on a
+    // side uses the family of its peer there.
+    SockAddr inside_local_other_family;
+    SockAddr outside_local_other_family;
     // Next hops that are names; nullptr: numeric next hops only (503).
     NameResolver* resolver = nullptr;
     // Registrar mode: REGISTERs must authenticate when set (proxy_auth_realm).
@@ -82,6 +87,10 @@ struct CallStream {
     SockAddr outside_peer;
     uint16_t inside_port = 0;  // bound by rtpd
     uint16_t outside_port = 0;
+    // The relay's addresses (port 0), each in its side's family; chosen
+    // when the stream starts and kept, so a re-INVITE finds the same ones.
+    SockAddr inside_local;
+    SockAddr outside_local;
     uint16_t inside_rtcp = 0;  // the peers' a=rtcp ports (RFC 3605), 0 = RTP + 1
     uint16_t outside_rtcp = 0;
     // RFC 5761: the last offer carried a=rtcp-mux (sipmasq passes it on, so
@@ -166,6 +175,12 @@ class SipProxy {
     // no outside address now, requests that must go out get 503.
     void change_addresses(const SipProxySettings& next);
 
+    // A TCP connection to `peer` on `side` could not be opened: every
+    // request waiting on it ends at once as if answered 503 (RFC 3261
+    // §8.1.3.1, §16.9; upstream an INVITE's 503 becomes 500, §16.7 step 6),
+    // not with 408 when its timer runs out.
+    void transport_failed(Side side, const SockAddr& peer);
+
     // Timers: expire bindings and dialog contacts (logs each expiry).
     void expire(int64_t now);
     // rtpd ended a forward on its own.
@@ -232,6 +247,9 @@ class SipProxy {
     void send_ack_for(const ClientTransaction& ct, const osip_message_t* resp);
     void send_cancel_for(ClientTransaction& ct);
     void finish_server(ServerTransaction& st, int status);
+    // A client transaction ends without a final answer: the next hop is
+    // cancelled (an INVITE that rang) and the caller gets `status`.
+    void fail_client(const std::string& ct_key, int status, const char* why);
     // Registrar mode with proxy_auth_realm: false when the REGISTER was
     // challenged (401) instead of being accepted.
     bool authenticated(const osip_message_t* req, Side arrival, const SockAddr& source, int64_t now,
@@ -272,9 +290,15 @@ class SipProxy {
     void log_registration(const RegistrationTable::Event& ev, const char* via);
     void answer_unparseable(std::string_view data, Side arrival, const SockAddr& source);
     [[nodiscard]] MediaStart media_start(const CallStream& s, const std::string& call_id) const;
+    // The relay's address on `side` in `family` when it has one there, else
+    // the side's first (port 0); and what SDP names outside for `local`.
+    [[nodiscard]] SockAddr relay_local(Side side, int family) const;
+    [[nodiscard]] SockAddr advertised_for(const SockAddr& outside_local) const;
     void refused(const char* event, const SockAddr& source, const char* details,
                  const char* reason);
     [[nodiscard]] bool is_provider(const SockAddr& source) const;
+    // The side has an address (a socket) of this family.
+    [[nodiscard]] bool has_family(Side side, int family) const;
     uint32_t allocate_forward_id();
     [[nodiscard]] int64_t clock_ms() const;
     void count_request(std::string_view method);

@@ -74,7 +74,16 @@ TcpTransport::TcpTransport(event_base* base, TcpSettings settings, Deliver deliv
       settings_(settings),
       deliver_(std::move(deliver)),
       clock_(clock ? std::move(clock) : Clock([] { return monotonic_ms(); })),
-      budget_(settings.limits) {}
+      budget_(settings.limits),
+      failures_ev_(event_new(base, -1, 0, &on_failures, this)) {}
+
+void TcpTransport::on_failures(evutil_socket_t, short, void* arg) noexcept {
+    auto* self = static_cast<TcpTransport*>(arg);
+    std::vector<std::pair<Side, SockAddr>> failures;
+    failures.swap(self->failures_);
+    for (const auto& [side, peer] : failures)
+        if (self->connect_failed_) self->connect_failed_(side, peer);
+}
 
 TcpTransport::~TcpTransport() = default;
 
@@ -351,6 +360,12 @@ void TcpTransport::close(Connection& c, const char* why) {
     (void)event_del(c.timer_ev.get());
     c.fd.reset();
     budget_.give_back(c.peer);
+    // Reported from the loop: the proxy may be the caller of this close.
+    if (c.outbound && c.connecting && connect_failed_ && failures_ev_ &&
+        failures_.size() < settings_.limits.max_total) {
+        failures_.emplace_back(c.side, c.peer);
+        event_active(failures_ev_.get(), EV_TIMEOUT, 0);
+    }
     auto it = conns_.find(c.key);
     if (it != conns_.end() && it->second.get() == &c) {
         closed_.push_back(std::move(it->second));

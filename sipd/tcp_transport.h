@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "address.h"
@@ -42,6 +43,11 @@ class TcpTransport {
     using Deliver = std::function<void(std::string_view message, Side side, const SockAddr& peer)>;
     // Milliseconds, monotonic; tests may set their own.
     using Clock = std::function<int64_t()>;
+    // A connection sipd opened to `peer` on `side` could not be set up
+    // (refused, unreachable, tcp_connect_timeout): a transport error for
+    // what was queued on it (RFC 3261 §18.4). Called from the event loop,
+    // never from within send().
+    using ConnectFailed = std::function<void(Side side, const SockAddr& peer)>;
 
     TcpTransport(event_base* base, TcpSettings settings, Deliver deliver, Clock clock = {});
     ~TcpTransport();
@@ -55,6 +61,7 @@ class TcpTransport {
     void start();
     // Closes the listeners of `side` bound to `host`'s address (it went).
     size_t remove_listeners(Side side, const SockAddr& host);
+    void on_connect_failed(ConnectFailed handler) { connect_failed_ = std::move(handler); }
 
     // Queues `data` on the connection with `dest` on `side`, opening one if
     // there is none. False when it cannot (limits, socket error).
@@ -71,6 +78,7 @@ class TcpTransport {
     static void on_readable(evutil_socket_t fd, short what, void* arg) noexcept;
     static void on_writable(evutil_socket_t fd, short what, void* arg) noexcept;
     static void on_timer(evutil_socket_t fd, short what, void* arg) noexcept;
+    static void on_failures(evutil_socket_t fd, short what, void* arg) noexcept;
 
     void accept_from(Listener& l);
     Connection* add_connection(UniqueFd fd, Side side, const SockAddr& peer, bool outbound,
@@ -95,6 +103,10 @@ class TcpTransport {
     std::unordered_map<std::string, std::unique_ptr<Connection>> conns_;  // by side and peer
     std::vector<std::unique_ptr<Connection>> closed_;  // freed once no callback runs on them
     int depth_ = 0;  // callbacks running; a connection is freed only at depth 0
+    ConnectFailed connect_failed_;
+    // Failed connects not yet reported, and the event that reports them.
+    std::vector<std::pair<Side, SockAddr>> failures_;
+    EventPtr failures_ev_;
     RateLimit log_{10, 10000};
 };
 

@@ -256,4 +256,13 @@ int64_t TransactionTable::next_deadline_ms() const {
     return timers_.empty() ? 0 : std::get<0>(*timers_.begin());
 }
 
+std::vector<std::string> TransactionTable::unanswered_clients_to(Side side, Transport transport,
+                                                                 const SockAddr& dest) const {
+    std::vector<std::string> keys;
+    for (const auto& [key, ct] : clients_)
+        if (ct.side == side && ct.transport == transport && ct.dest == dest && ct.last_status < 200)
+            keys.push_back(key);
+    return keys;
+}
+
 }  // namespace sipmasq

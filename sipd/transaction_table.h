@@ -136,6 +136,11 @@ class TransactionTable {
     // The earliest deadline of any transaction, or 0 when there is none.
     [[nodiscard]] int64_t next_deadline_ms() const;
 
+    // The client transactions sent over `transport` to `dest` on `side` that
+    // have no final answer yet (a transport error ends them; O(table)).
+    [[nodiscard]] std::vector<std::string> unanswered_clients_to(Side side, Transport transport,
+                                                                 const SockAddr& dest) const;
+
     [[nodiscard]] size_t servers() const noexcept { return servers_.size(); }
     [[nodiscard]] size_t clients() const noexcept { return clients_.size(); }
     [[nodiscard]] size_t bytes() const noexcept { return bytes_; }

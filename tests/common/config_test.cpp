@@ -453,6 +453,40 @@ TEST(Config, OutboundDomainTriplesPairInOrder) {
     EXPECT_TRUE(has_message(odd.errors, 1, "give one host (and port) per name")) << dump(odd);
 }
 
+// A provider that needs TCP: ;transport=tcp after the host, as in a SIP
+// URI, for the outbound proxy and for each outbound domain host.
+TEST(Config, AProviderHostMayNameItsTransport) {
+    const auto r = parse_config_text(
+        config_text(
+            "outbound_proxy_host = proxy.example.net;transport=TCP",
+            {"outbound_domain_name = a.example", "outbound_domain_host = pa.example",
+             "outbound_domain_name = b.example", "outbound_domain_host = 192.0.2.7;transport=tcp"}),
+        kPath);
+    ASSERT_TRUE(r.ok()) << dump(r);
+    EXPECT_EQ(r.config.outbound_proxy_host, "proxy.example.net");
+    EXPECT_TRUE(r.config.outbound_proxy_tcp);
+    ASSERT_EQ(r.config.outbound_domains.size(), 2u);
+    EXPECT_FALSE(r.config.outbound_domains[0].tcp);
+    EXPECT_EQ(r.config.outbound_domains[1].host, "192.0.2.7");
+    EXPECT_TRUE(r.config.outbound_domains[1].tcp);
+
+    const auto udp = parse_config_text(
+        config_text("outbound_proxy_host = proxy.example.net;transport=udp", {}), kPath);
+    ASSERT_TRUE(udp.ok()) << dump(udp);
+    EXPECT_FALSE(udp.config.outbound_proxy_tcp);
+
+    for (const char* bad : {"proxy.example.net;transport=tls", "proxy.example.net;lr",
+                            "proxy.example.net;", ";transport=tcp"}) {
+        const auto e =
+            parse_config_text(config_text(std::string("outbound_proxy_host = ") + bad, {}), kPath);
+        EXPECT_FALSE(e.ok()) << bad;
+    }
+    const auto e = parse_config_text(config_text("outbound_domain_name = a.example",
+                                                 {"outbound_domain_host = pa;transport=sctp"}),
+                                     kPath);
+    EXPECT_TRUE(has_message(e.errors, 2, "only ;transport=udp or ;transport=tcp")) << dump(e);
+}
+
 TEST(Config, SharedPasswordAndTheFileTogether) {
     const auto shared = parse_config_text(
         config_text("proxy_auth_realm = r", {"proxy_auth_passwd = secret"}), kPath);

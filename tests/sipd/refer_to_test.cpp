@@ -35,7 +35,7 @@ std::string refer_to_of(const osip_message_t* msg) {
 }
 
 struct ReferToTest : ::testing::Test {
-    ProxyAddresses us{{"192.0.2.1", 5060}, {"203.0.113.1", 5060}, {}};
+    ProxyAddresses us{{"192.0.2.1", 5060}, {"203.0.113.1", 5060}, {}, {}, {}};
     PeerPolicy peers =
         make_peer_policy({*Cidr::parse("192.0.2.0/24")}, {*SockAddr::parse("192.0.2.1:5060")},
                          {*SockAddr::parse("203.0.113.1:5060")}, {});
@@ -46,7 +46,8 @@ struct ReferToTest : ::testing::Test {
 TEST_F(ReferToTest, InsideContactLeavesMasqueradedWithItsReplaces) {
     auto msg = refer_with(std::string("<sip:carol@192.0.2.20:5060") + kReplaces + ">");
     ASSERT_NE(msg, nullptr);
-    EXPECT_EQ(masquerade_refer_to(msg.get(), us, peers, map, table, 10), ReferToChange::Rewritten);
+    EXPECT_EQ(masquerade_refer_to(msg.get(), us, us.outside, peers, map, table, 10),
+              ReferToChange::Rewritten);
     const std::string out = refer_to_of(msg.get());
     EXPECT_EQ(out.find("192.0.2.20"), std::string::npos) << out;
     EXPECT_NE(out.find("<sip:carol@203.0.113.1:5060;smq="), std::string::npos) << out;
@@ -74,7 +75,8 @@ TEST_F(ReferToTest, RegisteredContactUsesItsBinding) {
     table.upsert(b);
     auto msg = refer_with("<sip:carol@192.0.2.20:5060>");
     ASSERT_NE(msg, nullptr);
-    EXPECT_EQ(masquerade_refer_to(msg.get(), us, peers, map, table, 10), ReferToChange::Rewritten);
+    EXPECT_EQ(masquerade_refer_to(msg.get(), us, us.outside, peers, map, table, 10),
+              ReferToChange::Rewritten);
     EXPECT_EQ(map.size(), 0u);
     EXPECT_EQ(refer_to_of(msg.get()),
               "<sip:carol@203.0.113.1:5060;smq=" + contact_token(b.contact) + ">");
@@ -83,7 +85,8 @@ TEST_F(ReferToTest, RegisteredContactUsesItsBinding) {
 TEST_F(ReferToTest, AorAtTheInsideAddressLeavesAtTheOutsideAddress) {
     auto msg = refer_with("sip:carol@192.0.2.1");
     ASSERT_NE(msg, nullptr);
-    EXPECT_EQ(masquerade_refer_to(msg.get(), us, peers, map, table, 10), ReferToChange::Rewritten);
+    EXPECT_EQ(masquerade_refer_to(msg.get(), us, us.outside, peers, map, table, 10),
+              ReferToChange::Rewritten);
     EXPECT_EQ(refer_to_of(msg.get()), "<sip:carol@203.0.113.1>");
 }
 
@@ -91,7 +94,8 @@ TEST_F(ReferToTest, OutsideTargetsAndUnknownTokensAreLeftAlone) {
     const std::string outside = std::string("<sip:dave@203.0.113.60") + kReplaces + ">";
     auto msg = refer_with(outside);
     ASSERT_NE(msg, nullptr);
-    EXPECT_EQ(masquerade_refer_to(msg.get(), us, peers, map, table, 10), ReferToChange::None);
+    EXPECT_EQ(masquerade_refer_to(msg.get(), us, us.outside, peers, map, table, 10),
+              ReferToChange::None);
     EXPECT_EQ(restore_refer_to(msg.get(), us.outside, map, table, 10), ReferToChange::None);
     EXPECT_EQ(refer_to_of(msg.get()), outside);
     EXPECT_EQ(map.size(), 0u);
@@ -114,7 +118,8 @@ TEST_F(ReferToTest, CompactFormIsMasqueradedToo) {
                                         "r: <sip:192.0.2.20>\n"
                                         "Content-Length: 0\n\n"));
     ASSERT_NE(msg, nullptr);
-    EXPECT_EQ(masquerade_refer_to(msg.get(), us, peers, map, table, 10), ReferToChange::Rewritten);
+    EXPECT_EQ(masquerade_refer_to(msg.get(), us, us.outside, peers, map, table, 10),
+              ReferToChange::Rewritten);
     const std::string text = sip_message_to_string(msg.get());
     EXPECT_EQ(text.find("192.0.2.20"), std::string::npos) << text;
     EXPECT_NE(text.find("203.0.113.1:5060;smq="), std::string::npos) << text;

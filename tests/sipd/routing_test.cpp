@@ -131,6 +131,27 @@ TEST_F(Fixture, SeveralOutboundDomainsEachToItsHost) {
               "198.51.100.5:5070");
 }
 
+// A provider configured ;transport=tcp is reached over TCP whatever the
+// Request-URI says; other destinations follow their URI.
+TEST_F(Fixture, AProviderThatNeedsTcpIsReachedOverTcp) {
+    p.outbound_proxy = {"198.51.100.5", 5060};
+    p.outbound_proxy_transport = Transport::Tcp;
+    p.outbound_domains = {{{"voip-a.example.com"}, {"198.51.100.7", 5060}, Transport::Udp}};
+    auto d = route(request("REGISTER", "sip:other.example.org"), Side::Inside, kAlice);
+    EXPECT_EQ(d.next_hop.to_string(), "198.51.100.5:5060");
+    EXPECT_EQ(d.transport, Transport::Tcp);
+    d = route(request("INVITE", "sip:bob@other.example.org"), Side::Inside, kAlice);
+    EXPECT_EQ(d.transport, Transport::Tcp);
+    d = route(request("REGISTER", "sip:voip-a.example.com;transport=tcp"), Side::Inside, kAlice);
+    EXPECT_EQ(d.next_hop.to_string(), "198.51.100.7:5060");
+    EXPECT_EQ(d.transport, Transport::Udp);  // the provider's transport, not the URI's
+    p.outbound_proxy = {};
+    d = route(request("INVITE", "sip:bob@203.0.113.50;transport=tcp"), Side::Inside, kAlice);
+    EXPECT_EQ(d.transport, Transport::Tcp);
+    d = route(request("INVITE", "sip:bob@203.0.113.50"), Side::Inside, kAlice);
+    EXPECT_EQ(d.transport, Transport::Udp);
+}
+
 TEST_F(Fixture, IncomingToRegisteredAor) {
     register_alice();
     auto d = route(samples::invite_bob_to_alice_public(), Side::Outside, kOutsider);
