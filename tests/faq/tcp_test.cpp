@@ -2,8 +2,8 @@
 // phones and the provider: a phone registering over TCP (-t t1), a call in
 // to a phone on TCP (by its Contact, or over its registration connection), a call out from one, a
 // phone on UDP calling a provider on TCP (transport=tcp in the Request-URI, or the provider
-// configured ;transport=tcp), a TCP hop that refuses (500 at once), and trust by interface for connections
-// (a connection to the inside address through the outside interface is refused).
+// configured ;transport=tcp), a TCP hop that refuses (500 at once), and trust by interface for
+// connections (a connection to the inside address through the outside interface is refused).
 #include "faq_fixture.h"
 
 namespace sipmasq::test {
