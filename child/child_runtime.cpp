@@ -64,10 +64,13 @@ ChildRuntime::ChildRuntime(proto::Process self, const char* ident, int argc, cha
     log_set_ident(ident);
     std::string config_path;
     int c;
-    while ((c = getopt(argc, argv, "c:d:")) != -1) {
+    while ((c = getopt(argc, argv, "c:d:w:")) != -1) {
         switch (c) {
             case 'c':
                 config_path = optarg;
+                break;
+            case 'w':
+                worker_arg_ = optarg;
                 break;
             case 'd': {
                 LogLevel level{};

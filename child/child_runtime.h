@@ -22,7 +22,7 @@ class ChildRuntime {
   public:
     using MessageHandler = std::function<void(const proto::Message& msg, UniqueFd fd)>;
 
-    // Parses "-c FILE -d LEVEL", says HELLO, connects logging to the
+    // Parses "-c FILE -d LEVEL [-w WORKER]", says HELLO, connects logging to the
     // parent, loads the
     // configuration (exits on error) and creates the event loop. Exits with
     // a message on stderr when fd 3 is not a channel (started by hand).
@@ -34,6 +34,8 @@ class ChildRuntime {
     [[nodiscard]] const Config& config() const noexcept { return config_; }
     [[nodiscard]] event_base* base() const noexcept { return base_.get(); }
     [[nodiscard]] proto::Channel& parent() noexcept { return *parent_; }
+    // What the parent said with -w (rtpd: "INDEX:LOW-HIGH"), "" without.
+    [[nodiscard]] const std::string& worker_arg() const noexcept { return worker_arg_; }
 
     // chroot, ids, capabilities, NoNewPrivs, seccomp: fatal on any failure.
     void enter_sandbox(std::span<const SyscallRule> rules);
@@ -66,6 +68,7 @@ class ChildRuntime {
     static void on_parent_writable(evutil_socket_t fd, short what, void* arg) noexcept;
 
     proto::Process self_;
+    std::string worker_arg_;
     Config config_;
     EventBasePtr base_;
     std::unique_ptr<proto::Channel> parent_;

@@ -18,6 +18,7 @@
 
 #include "config_values.h"
 #include "interfaces.h"
+#include "rtp_workers.h"
 
 namespace sipmasq {
 namespace {
@@ -202,6 +203,16 @@ class Validator {
         } else if (c.rtp_port_high - c.rtp_port_low + 1 < 4) {
             error(key, "the RTP range " + std::to_string(c.rtp_port_low) + ".." +
                            std::to_string(c.rtp_port_high) + " holds fewer than 2 port pairs");
+        } else if (c.rtp_workers != 0 &&
+                   split_port_range(c.rtp_port_low, c.rtp_port_high, c.rtp_workers).empty()) {
+            // Each worker owns a slice of the range; an explicit count the
+            // range cannot serve is an error, not a silent smaller count.
+            error("rtp_workers",
+                  "rtp_workers " + std::to_string(c.rtp_workers) + " needs at least " +
+                      std::to_string(c.rtp_workers * kMinPairsPerWorker) +
+                      " port pairs; the RTP range " + std::to_string(c.rtp_port_low) + ".." +
+                      std::to_string(c.rtp_port_high) + " holds " +
+                      std::to_string(port_pairs(c.rtp_port_low, c.rtp_port_high)));
         }
     }
 

@@ -98,7 +98,8 @@ struct Config {
     uint32_t rtp_quarantine = 10;        // seconds a released port pair rests
     SourceMode rtp_source_mode = SourceMode::Strict;
     uint32_t rtp_latch_window_ms = 3000;
-    uint8_t rtp_dscp = 46;  // EF
+    uint8_t rtp_dscp = 46;     // EF
+    uint32_t rtp_workers = 0;  // rtpd processes; 0 = one per online core (rtp_workers.h)
 
     // Limits on what the network can make sipd hold (sipmasq.conf(5)).
     uint32_t max_calls = 0;  // 0: as many as the relay range has streams

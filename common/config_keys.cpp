@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "config_values.h"
+#include "rtp_workers.h"
 
 namespace sipmasq {
 namespace {
@@ -138,6 +139,14 @@ constexpr ConfigKeyInfo kConfigKeys[] = {
          return true;
      },
      [](const Config& c) { return std::to_string(c.rtp_dscp); }},
+    {"rtp_workers", "0", kRestart, true,
+     "rtpd processes, each with its own slice of the relay range (0: one per online core, at "
+     "most 16)",
+     kOnce,
+     [](Config& c, std::string_view v, std::string& e) {
+         return set_count(v, 0, kMaxRtpWorkers, c.rtp_workers, e);
+     },
+     [](const Config& c) { return std::to_string(c.rtp_workers); }},
     // Limits: what the network can make sipd hold (providers get 16 times the
     // per-source budgets).
     {"max_calls", "0", kReload, true,

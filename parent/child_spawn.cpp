@@ -66,8 +66,9 @@ ChildLimits sipd_limits() noexcept {
     return ChildLimits{1024 * kMiB, 64 * kMiB};
 }
 
-ChildLimits rtpd_limits() noexcept {
-    return ChildLimits{1024 * kMiB, 0};
+ChildLimits rtpd_limits(uint32_t pairs) noexcept {
+    // rtpd keeps 64 aside for its channels, stdio and libevent (rtpd/main.cpp).
+    return ChildLimits{1024 * kMiB, 0, rlim_t{pairs} * 4 + 64};
 }
 
 pid_t spawn_child(const std::string& path, const std::vector<std::string>& args, int channel_fd,
@@ -81,6 +82,12 @@ pid_t spawn_child(const std::string& path, const std::vector<std::string>& args,
     argv.push_back(nullptr);
     char empty_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
     char* envp[] = {empty_env, nullptr};
+    // Never above the parent's own ceiling: raising it needs a privilege
+    // the parent may not have (CAP_SYS_RESOURCE), lowering it never does.
+    rlim_t open_files = limits.open_files;
+    if (rlimit own{}; open_files != 0 && ::getrlimit(RLIMIT_NOFILE, &own) == 0 &&
+                      own.rlim_max != RLIM_INFINITY && open_files > own.rlim_max)
+        open_files = own.rlim_max;
 
     const pid_t pid = ::fork();
     if (pid < 0) return -errno;
@@ -110,7 +117,8 @@ pid_t spawn_child(const std::string& path, const std::vector<std::string>& args,
     // not the child sipmasq(8) describes.
     if (!set_limit(RLIMIT_CORE, 0) || !set_limit(RLIMIT_NPROC, 0) ||
         !set_limit(RLIMIT_FSIZE, limits.file_size) ||
-        (kLimitAddressSpace && !set_limit(RLIMIT_AS, limits.address_space)))
+        (kLimitAddressSpace && !set_limit(RLIMIT_AS, limits.address_space)) ||
+        (open_files != 0 && !set_limit(RLIMIT_NOFILE, open_files)))
         _exit(126);
     ::syscall(SYS_close_range, kChildChannelFd + 1, ~0U, 0U);
     ::execve(path.c_str(), argv.data(), envp);

@@ -22,6 +22,7 @@ inline constexpr int kChildChannelFd = 3;
 struct ChildLimits {
     rlim_t address_space = 0;  // RLIMIT_AS, bytes
     rlim_t file_size = 0;      // RLIMIT_FSIZE, bytes: the largest file it may write
+    rlim_t open_files = 0;     // RLIMIT_NOFILE (at most the parent's); 0: the parent's
 };
 
 // sipd keeps the registration file (64 MiB is far beyond any table) and a
@@ -30,7 +31,10 @@ struct ChildLimits {
 // (RLIMIT_NPROC 0 for their unprivileged uid; root is exempt until they
 // drop to it).
 [[nodiscard]] ChildLimits sipd_limits() noexcept;
-[[nodiscard]] ChildLimits rtpd_limits() noexcept;
+// An rtpd worker gets the descriptors its slice of `pairs` port pairs
+// needs (four a forward and some aside), so each worker has a budget of
+// its own and no worker can take another's.
+[[nodiscard]] ChildLimits rtpd_limits(uint32_t pairs) noexcept;
 
 // Forks and execs `path` with `args`; the child gets `channel_fd` as fd 3,
 // stdin on /dev/null, stdout and stderr on `output_fd` (a pipe the parent

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "c_ptr.h"
+#include "ctl_merge.h"
 #include "fs_util.h"
 #include "log.h"
 #include "unique_fd.h"
@@ -139,10 +140,21 @@ void ControlServer::handle_request(Connection& conn) {
     const uint32_t what =
         static_cast<uint32_t>(request->command) | (request->json ? kCtlJsonFlag : 0);
     auto ask = [&](proto::Process child) {
-        const uint32_t seq = backend_.control_ask(child, what);
+        const uint32_t seq = backend_.control_ask(child, 0, what);
         if (seq == 0) return false;
-        conn.waits.push_back(Wait{child, seq, {}, false});
+        conn.waits.push_back(Wait{child, 0, seq, {}, false});
         return true;
+    };
+    // Every worker that runs; one that is down (restarting) is named in
+    // the answer instead. False when none runs.
+    auto ask_workers = [&] {
+        bool any = false;
+        for (uint32_t w = 0; w < backend_.control_workers(); ++w) {
+            const uint32_t seq = backend_.control_ask(proto::Process::Rtpd, w, what);
+            conn.waits.push_back(Wait{proto::Process::Rtpd, w, seq, {}, seq == 0});
+            any = any || seq != 0;
+        }
+        return any;
     };
     switch (request->command) {
         case CtlCommand::Status:
@@ -156,21 +168,23 @@ void ControlServer::handle_request(Connection& conn) {
             if (!ask(proto::Process::Sipd)) answer(conn, false, "sipd is not running");
             break;
         case CtlCommand::Streams:
-            if (!ask(proto::Process::Rtpd)) answer(conn, false, "rtpd is not running");
+            if (!ask_workers()) answer(conn, false, "rtpd is not running");
             break;
         case CtlCommand::Stats:
             conn.head = backend_.control_status(request->json);
-            if (!ask(proto::Process::Sipd) || !ask(proto::Process::Rtpd))
+            if (!ask(proto::Process::Sipd) || !ask_workers())
                 answer(conn, false, "sipd or rtpd is not running");
             break;
     }
+    finish_if_complete(conn);  // every worker asked may have been down
 }
 
-void ControlServer::child_reply(proto::Process child, uint32_t seq, std::string_view text,
-                                bool last) {
+void ControlServer::child_reply(proto::Process child, uint32_t worker, uint32_t seq,
+                                std::string_view text, bool last) {
     for (auto& conn : connections_) {
         for (auto& wait : conn.waits) {
-            if (wait.child != child || wait.seq != seq || wait.done) continue;
+            if (wait.child != child || wait.worker != worker || wait.seq != seq || wait.done)
+                continue;
             wait.text.append(text);
             wait.done = last;
             if (last) finish_if_complete(conn);
@@ -179,10 +193,10 @@ void ControlServer::child_reply(proto::Process child, uint32_t seq, std::string_
     }
 }
 
-void ControlServer::child_gone(proto::Process child) {
+void ControlServer::child_gone(proto::Process child, uint32_t worker) {
     for (auto& conn : connections_) {
         for (const auto& wait : conn.waits) {
-            if (wait.child == child && !wait.done && !conn.answered) {
+            if (wait.child == child && wait.worker == worker && !wait.done && !conn.answered) {
                 answer(conn, false, std::string(child_name(child)) + " stopped before it answered");
                 break;
             }
@@ -194,20 +208,31 @@ void ControlServer::finish_if_complete(Connection& conn) {
     if (conn.answered) return;
     for (const auto& wait : conn.waits)
         if (!wait.done) return;
+    // The rtpd workers' answers, in worker order; the rest as it came.
+    std::vector<WorkerReply> workers;
+    std::string sipd;
+    for (const auto& wait : conn.waits) {
+        if (wait.child == proto::Process::Rtpd)
+            workers.push_back(WorkerReply{wait.worker, wait.seq != 0, wait.text});
+        else
+            sipd += wait.text;
+    }
+    const bool json = conn.request.json;
     std::string text;
-    if (conn.request.command == CtlCommand::Stats) {
-        if (conn.request.json) {
-            text = "{\"parent\":" + conn.head;
-            for (const auto& wait : conn.waits)
-                text += std::string(",\"") + child_name(wait.child) + "\":" + wait.text;
-            text += "}\n";
-        } else {
-            text = conn.head;
-            for (const auto& wait : conn.waits)
-                text += std::string("\n[") + child_name(wait.child) + "]\n" + wait.text;
-        }
-    } else {
-        for (const auto& wait : conn.waits) text += wait.text;
+    switch (conn.request.command) {
+        case CtlCommand::Stats:
+            if (json)
+                text = "{\"parent\":" + conn.head + ",\"sipd\":" + sipd +
+                       ",\"rtpd\":" + merge_relay_stats(workers, true) + "}\n";
+            else
+                text = conn.head + "\n[sipd]\n" + sipd + "\n" + merge_relay_stats(workers, false);
+            break;
+        case CtlCommand::Streams:
+            text = merge_streams(workers, json);
+            break;
+        default:
+            text = sipd;
+            break;
     }
     answer(conn, true, text);
 }

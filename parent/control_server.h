@@ -24,8 +24,12 @@ class ControlBackend {
     virtual ~ControlBackend() = default;
     [[nodiscard]] virtual std::string control_status(bool json) = 0;
     [[nodiscard]] virtual std::string control_reload(bool json) = 0;
-    // Sends CTL_REQUEST to a child; its seq, or 0 when the child is not up.
-    [[nodiscard]] virtual uint32_t control_ask(proto::Process child, uint32_t what) = 0;
+    // How many rtpd workers there are.
+    [[nodiscard]] virtual uint32_t control_workers() const = 0;
+    // Sends CTL_REQUEST to a child (for rtpd: to worker `worker`); its seq,
+    // or 0 when the child is not up.
+    [[nodiscard]] virtual uint32_t control_ask(proto::Process child, uint32_t worker,
+                                               uint32_t what) = 0;
 };
 
 class ControlServer {
@@ -46,14 +50,16 @@ class ControlServer {
     ControlServer& operator=(const ControlServer&) = delete;
 
     // A part of a child's answer to the request it got with `seq`.
-    void child_reply(proto::Process child, uint32_t seq, std::string_view text, bool last);
+    void child_reply(proto::Process child, uint32_t worker, uint32_t seq, std::string_view text,
+                     bool last);
     // A child died: the requests it had not answered fail.
-    void child_gone(proto::Process child);
+    void child_gone(proto::Process child, uint32_t worker);
 
   private:
     struct Wait {
         proto::Process child;
-        uint32_t seq;
+        uint32_t worker;  // rtpd's worker, 0 for sipd
+        uint32_t seq;     // 0: the worker was not running, nothing to wait for
         std::string text;
         bool done = false;
     };

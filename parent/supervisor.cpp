@@ -19,6 +19,7 @@
 #include "json_escape.h"
 #include "log.h"
 #include "rate_limit.h"
+#include "rtp_workers.h"
 #include "sip_sockets.h"
 
 namespace sipmasq {
@@ -42,7 +43,9 @@ constexpr size_t kOutputReadMax = 16384;
 struct Supervisor::Child {
     Supervisor* owner = nullptr;
     proto::Process kind;
-    const char* name;
+    std::string name;     // "sipd", "rtpd", or "rtpd0".."rtpdN" for several workers
+    uint32_t worker = 0;  // rtpd: its index among the workers
+    PortSlice ports;      // rtpd: its slice of the relay range
     std::string binary;
     pid_t pid = -1;
     std::unique_ptr<proto::Channel> channel;
@@ -51,7 +54,9 @@ struct Supervisor::Child {
     UniqueFd output;  // read end of the pipe on its stdout and stderr
     EventPtr output_event;
     std::string output_line;  // a line not yet ended by a newline
-    UniqueFd pending_peer;    // its end of the newest sipd<->rtpd pair
+    // Its ends of the newest sipd<->rtpd pairs not yet handed over: an rtpd
+    // worker has one; sipd one per worker (index = worker).
+    std::vector<UniqueFd> pending_peers;
     bool ready = false;
     bool restart_to_reload = false;  // stopped on purpose: start again at once
     // A child (say, one turned by an attacker) cannot flood the log.
@@ -87,21 +92,40 @@ Supervisor::Supervisor(Config config, SupervisorOptions options, std::vector<Sip
     // A write to a child that just died must be an error, not a signal.
     (void)::signal(SIGPIPE, SIG_IGN);
 
-    auto make_child = [this](proto::Process kind, const char* name, const char* binary) {
+    auto make_child = [this](proto::Process kind, std::string name, const char* binary) {
         auto child = std::make_unique<Child>();
         child->owner = this;
         child->kind = kind;
-        child->name = name;
+        child->name = std::move(name);
         child->binary = child_binary_path(binary);
         child->restart_timer.reset(evtimer_new(base_.get(), on_restart_timer, child.get()));
         return child;
     };
-    rtpd_ = make_child(proto::Process::Rtpd, "rtpd", "sipmasq-rtpd");
+    // Each rtpd worker owns a slice of the relay range (the configuration
+    // check made sure the range holds one for each).
+    const auto slices =
+        split_port_range(config_.rtp_port_low, config_.rtp_port_high, rtp_worker_count(config_));
+    for (uint32_t i = 0; i < slices.size(); ++i) {
+        auto worker =
+            make_child(proto::Process::Rtpd,
+                       slices.size() == 1 ? "rtpd" : "rtpd" + std::to_string(i), "sipmasq-rtpd");
+        worker->worker = i;
+        worker->ports = slices[i];
+        worker->pending_peers.resize(1);
+        rtpd_.push_back(std::move(worker));
+    }
     sipd_ = make_child(proto::Process::Sipd, "sipd", "sipmasq-sipd");
+    sipd_->pending_peers.resize(rtpd_.size());
     kill_timer_.reset(evtimer_new(base_.get(), on_kill_timer, this));
 }
 
 Supervisor::~Supervisor() = default;
+
+std::vector<Supervisor::Child*> Supervisor::children() const {
+    std::vector<Child*> all{sipd_.get()};
+    for (const auto& worker : rtpd_) all.push_back(worker.get());
+    return all;
+}
 
 int Supervisor::run() {
     started_ms_ = monotonic_ms();
@@ -119,7 +143,12 @@ int Supervisor::run() {
         log_error("cannot watch the interfaces' addresses");
         return EXIT_FAILURE;
     }
-    start_child(*rtpd_);
+    if (rtpd_.empty()) {
+        log_error("the RTP range %u-%u cannot be split among the rtpd workers",
+                  config_.rtp_port_low, config_.rtp_port_high);
+        return EXIT_FAILURE;
+    }
+    for (auto& worker : rtpd_) start_child(*worker);
     start_child(*sipd_);
     event_base_dispatch(base_.get());
     return exit_code_;
@@ -146,9 +175,9 @@ void Supervisor::on_output(evutil_socket_t /*fd*/, short /*what*/, void* arg) no
 
 void Supervisor::on_kill_timer(evutil_socket_t /*fd*/, short /*what*/, void* arg) noexcept {
     auto* self = static_cast<Supervisor*>(arg);
-    for (Child* child : {self->sipd_.get(), self->rtpd_.get()}) {
+    for (Child* child : self->children()) {
         if (child->pid > 0) {
-            log_warning("%s (pid %d) did not stop within %d s; killing it", child->name,
+            log_warning("%s (pid %d) did not stop within %d s; killing it", child->name.c_str(),
                         static_cast<int>(child->pid), kStopGraceSeconds);
             ::kill(child->pid, SIGKILL);
         }
@@ -173,7 +202,7 @@ void Supervisor::handle_signal(int sig) {
 void Supervisor::start_child(Child& child) {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
-        log_error("cannot create the channel to %s: %s", child.name, std::strerror(errno));
+        log_error("cannot create the channel to %s: %s", child.name.c_str(), std::strerror(errno));
         begin_stop(1);
         return;
     }
@@ -193,7 +222,8 @@ void Supervisor::start_child(Child& child) {
     }
     int out_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        log_error("cannot create the output pipe of %s: %s", child.name, std::strerror(errno));
+        log_error("cannot create the output pipe of %s: %s", child.name.c_str(),
+                  std::strerror(errno));
         begin_stop(1);
         return;
     }
@@ -202,10 +232,18 @@ void Supervisor::start_child(Child& child) {
     // The child's end blocks: a child that prints faster than we read
     // waits instead of losing its line.
     ::fcntl(child_output.get(), F_SETFL, 0);
-    const ChildLimits limits = child.kind == proto::Process::Sipd ? sipd_limits() : rtpd_limits();
+    if (child.kind == proto::Process::Rtpd) {
+        // Its worker number and its slice of the range, from the parent's
+        // configuration: a file edited since then cannot make two workers'
+        // pools overlap.
+        args.emplace_back("-w");
+        args.push_back(std::to_string(child.worker) + ":" + child.ports.to_string());
+    }
+    const ChildLimits limits =
+        child.kind == proto::Process::Sipd ? sipd_limits() : rtpd_limits(child.ports.pairs());
     const pid_t pid = spawn_child(child.binary, args, theirs.get(), child_output.get(), limits);
     if (pid < 0) {
-        log_error("cannot start %s (%s): %s", child.name, child.binary.c_str(),
+        log_error("cannot start %s (%s): %s", child.name.c_str(), child.binary.c_str(),
                   std::strerror(-pid));
         begin_stop(1);
         return;
@@ -225,38 +263,53 @@ void Supervisor::start_child(Child& child) {
     child.read_event.reset(
         event_new(base_.get(), child.channel->fd(), EV_READ | EV_PERSIST, on_channel, &child));
     event_add(child.read_event.get(), nullptr);
-    log_info("started %s (pid %d)", child.name, static_cast<int>(pid));
-    // Every start gets a fresh sipd<->rtpd pair; the survivor gets its end
+    log_info("started %s (pid %d)", child.name.c_str(), static_cast<int>(pid));
+    // Every start gets fresh sipd<->rtpd pairs; the survivors get their end
     // at once, the new child once it has said HELLO.
-    refresh_peer_channel();
+    refresh_peer_channel(child);
 }
 
-void Supervisor::refresh_peer_channel() {
-    // Non-blocking at both ends (the flag travels with the descriptor):
-    // each child drains its channel until EAGAIN inside its event loop.
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
-        log_error("cannot create the sipd-rtpd channel: %s", std::strerror(errno));
-        begin_stop(1);
-        return;
+void Supervisor::refresh_peer_channel(Child& started) {
+    // A new sipd gets a fresh pair with every worker; a new worker one with
+    // sipd. Non-blocking at both ends (the flag travels with the
+    // descriptor): each child drains its channel until EAGAIN inside its
+    // event loop.
+    for (auto& worker : rtpd_) {
+        if (&started != sipd_.get() && &started != worker.get()) continue;
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
+            log_error("cannot create the sipd-%s channel: %s", worker->name.c_str(),
+                      std::strerror(errno));
+            begin_stop(1);
+            return;
+        }
+        sipd_->pending_peers[worker->worker].reset(pair[0]);
+        worker->pending_peers[0].reset(pair[1]);
     }
-    sipd_->pending_peer.reset(pair[0]);
-    rtpd_->pending_peer.reset(pair[1]);
-    for (Child* child : {sipd_.get(), rtpd_.get()}) {
+    for (Child* child : children()) {
         if (child->channel && child->channel->state() != proto::ChannelState::AwaitHello)
             send_pending_peer(*child);
     }
 }
 
 void Supervisor::send_pending_peer(Child& child) {
-    if (!child.pending_peer || !child.channel) return;
-    const int rc =
-        child.channel->send_empty(proto::MsgType::PeerChannel, 0, child.pending_peer.get());
-    if (rc < 0) {
-        log_error("cannot hand %s its channel to its peer: %s", child.name, std::strerror(-rc));
-        return;
+    if (!child.channel) return;
+    const auto workers = static_cast<uint32_t>(rtpd_.size());
+    for (size_t i = 0; i < child.pending_peers.size(); ++i) {
+        UniqueFd& fd = child.pending_peers[i];
+        if (!fd) continue;
+        // sipd's i-th end leads to worker i; a worker's one end to sipd.
+        const uint32_t worker =
+            child.kind == proto::Process::Sipd ? static_cast<uint32_t>(i) : child.worker;
+        const proto::PeerChannelMsg payload{worker, workers};
+        const int rc = child.channel->send(proto::MsgType::PeerChannel, 0, payload, fd.get());
+        if (rc < 0) {
+            log_error("cannot hand %s its channel to its peer: %s", child.name.c_str(),
+                      std::strerror(-rc));
+            continue;
+        }
+        fd.reset();
     }
-    child.pending_peer.reset();
 }
 
 void Supervisor::send_configuration(Child& child) {
@@ -283,13 +336,14 @@ void Supervisor::handle_channel(Child& child) {
             return;
         }
         if (status == proto::ReceiveStatus::IoError) {
-            log_warning("channel to %s (pid %d) failed: %s", child.name,
+            log_warning("channel to %s (pid %d) failed: %s", child.name.c_str(),
                         static_cast<int>(child.pid), std::strerror(child.channel->last_errno()));
             child.read_event.reset();
             return;
         }
         if (status == proto::ReceiveStatus::Invalid) {
-            log_warning("bad message from %s (pid %d): %s", child.name, static_cast<int>(child.pid),
+            log_warning("bad message from %s (pid %d): %s", child.name.c_str(),
+                        static_cast<int>(child.pid),
                         proto::decode_error_name(child.channel->last_decode_error()));
             (void)child.channel->send_error_for_last();
             continue;
@@ -302,13 +356,13 @@ void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueF
     switch (static_cast<proto::MsgType>(msg.header.type)) {
         case proto::MsgType::Hello: {
             const auto hello = proto::payload_as<proto::HelloMsg>(msg);
-            log_debug("%s (pid %d) says hello", child.name, static_cast<int>(hello.pid));
+            log_debug("%s (pid %d) says hello", child.name.c_str(), static_cast<int>(hello.pid));
             send_configuration(child);
             break;
         }
         case proto::MsgType::Ready:
             child.ready = true;
-            log_notice("%s ready (pid %d)", child.name, static_cast<int>(child.pid));
+            log_notice("%s ready (pid %d)", child.name.c_str(), static_cast<int>(child.pid));
             break;
         case proto::MsgType::Log: {
             // proto allows syslog's 0..7; anything above error stays an error.
@@ -321,7 +375,7 @@ void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueF
         }
         case proto::MsgType::CtlReply:
             if (control_) {
-                control_->child_reply(child.kind, msg.header.seq,
+                control_->child_reply(child.kind, child.worker, msg.header.seq,
                                       proto::payload_text(msg, sizeof(proto::CtlReplyHead)),
                                       proto::payload_as<proto::CtlReplyHead>(msg).last != 0);
             }
@@ -332,7 +386,7 @@ void Supervisor::handle_message(Child& child, const proto::Message& msg, UniqueF
             break;
         }
         default:
-            log_debug("%s sent %s; ignored", child.name,
+            log_debug("%s sent %s; ignored", child.name.c_str(),
                       proto::msg_type_name(static_cast<proto::MsgType>(msg.header.type)));
             break;
     }
@@ -346,33 +400,33 @@ void Supervisor::relay_child_line(Child& child, LogLevel level, std::string_view
         // them out, and a turned child still cannot flood without bound.
         if (!child.record_limit.allow(monotonic_ms(), suppressed)) {
             if (!child.record_suppressing)
-                log_warning("%s[%d]: more than %u call records a second; suppressing", child.name,
-                            static_cast<int>(child.pid), kChildRecordBurst);
+                log_warning("%s[%d]: more than %u call records a second; suppressing",
+                            child.name.c_str(), static_cast<int>(child.pid), kChildRecordBurst);
             child.record_suppressing = true;
             return;
         }
         child.record_suppressing = false;
         if (suppressed > 0)
-            log_warning("%s[%d]: %llu call records suppressed (more than %u a second)", child.name,
-                        static_cast<int>(child.pid), static_cast<unsigned long long>(suppressed),
-                        kChildRecordBurst);
-        log_write(LogLevel::Notice, "%s[%d]: %.*s", child.name, static_cast<int>(child.pid),
+            log_warning("%s[%d]: %llu call records suppressed (more than %u a second)",
+                        child.name.c_str(), static_cast<int>(child.pid),
+                        static_cast<unsigned long long>(suppressed), kChildRecordBurst);
+        log_write(LogLevel::Notice, "%s[%d]: %.*s", child.name.c_str(), static_cast<int>(child.pid),
                   static_cast<int>(text.size()), text.data());
         return;
     }
     if (!child.log_limit.allow(monotonic_ms(), suppressed)) {
         if (!child.log_suppressing)
-            log_warning("%s[%d]: more than %u log lines a second; suppressing", child.name,
+            log_warning("%s[%d]: more than %u log lines a second; suppressing", child.name.c_str(),
                         static_cast<int>(child.pid), kChildLogBurst);
         child.log_suppressing = true;
         return;
     }
     child.log_suppressing = false;
     if (suppressed > 0)
-        log_warning("%s[%d]: %llu log lines suppressed (more than %u a second)", child.name,
+        log_warning("%s[%d]: %llu log lines suppressed (more than %u a second)", child.name.c_str(),
                     static_cast<int>(child.pid), static_cast<unsigned long long>(suppressed),
                     kChildLogBurst);
-    log_write(level, "%s[%d]: %.*s", child.name, static_cast<int>(child.pid),
+    log_write(level, "%s[%d]: %.*s", child.name.c_str(), static_cast<int>(child.pid),
               static_cast<int>(text.size()), text.data());
 }
 
@@ -417,7 +471,7 @@ void Supervisor::reap_children() {
         int status = 0;
         const pid_t pid = ::waitpid(-1, &status, WNOHANG);
         if (pid <= 0) break;
-        for (Child* child : {sipd_.get(), rtpd_.get()}) {
+        for (Child* child : children()) {
             if (child->pid == pid) child_died(*child, status);
         }
     }
@@ -435,16 +489,16 @@ void Supervisor::child_died(Child& child, int status) {
     child.ready = false;
     child.read_event.reset();
     child.channel.reset();
-    if (control_) control_->child_gone(child.kind);
+    if (control_) control_->child_gone(child.kind, child.worker);
     if (stopping_) {
-        log_info("%s (pid %d) stopped", child.name, static_cast<int>(pid));
+        log_info("%s (pid %d) stopped", child.name.c_str(), static_cast<int>(pid));
         return;
     }
     if (child.restart_to_reload) {
         // Not a crash: no backoff, not counted as a death.
         child.restart_to_reload = false;
         log_notice("%s (pid %d) stopped to apply the new configuration; starting it again",
-                   child.name, static_cast<int>(pid));
+                   child.name.c_str(), static_cast<int>(pid));
         start_child(child);
         return;
     }
@@ -464,7 +518,7 @@ void Supervisor::child_died(Child& child, int status) {
     ++child.restarts;
     log_error(
         "%s (pid %d) %s; %zu deaths in the last %lld s; restarting it in %lld ms (restart %u)",
-        child.name, static_cast<int>(pid), how, child.deaths.size(),
+        child.name.c_str(), static_cast<int>(pid), how, child.deaths.size(),
         static_cast<long long>(options_.death_window_ms / 1000),
         static_cast<long long>(child.backoff_ms), child.restarts);
     const timeval delay{static_cast<time_t>(child.backoff_ms / 1000),
@@ -481,7 +535,7 @@ void Supervisor::begin_stop(int exit_code) {
     if (exit_code != 0) exit_code_ = exit_code;
     if (stopping_) return;
     stopping_ = true;
-    for (Child* child : {sipd_.get(), rtpd_.get()}) {
+    for (Child* child : children()) {
         evtimer_del(child->restart_timer.get());
         if (child->pid > 0) ::kill(child->pid, SIGTERM);
     }
@@ -494,7 +548,9 @@ void Supervisor::begin_stop(int exit_code) {
 }
 
 bool Supervisor::all_stopped() const {
-    return sipd_->pid <= 0 && rtpd_->pid <= 0;
+    for (const Child* child : children())
+        if (child->pid > 0) return false;
+    return true;
 }
 
 std::vector<std::string> Supervisor::reload() {
@@ -557,7 +613,7 @@ std::vector<std::string> Supervisor::reload() {
         say(LogLevel::Notice, "reload: host_outbound " + result.config.host_outbound +
                                   " is a name: sipd looks it up again");
     }
-    for (Child* child : {sipd_.get(), rtpd_.get()}) {
+    for (Child* child : children()) {
         const bool affected = child == sipd_.get() ? sipd_affected : rtpd_affected;
         if (!affected || child->pid <= 0) continue;
         child->restart_to_reload = true;
@@ -578,25 +634,32 @@ std::string Supervisor::control_status(bool json) {
                             SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime);
         out = line;
         bool first = true;
-        for (const Child* child : {sipd_.get(), rtpd_.get()}) {
+        for (const Child* child : children()) {
             (void)std::snprintf(line, sizeof line,
-                                "%s{\"name\":\"%s\",\"pid\":%d,\"ready\":%s,\"restarts\":%u}",
-                                first ? "" : ",", child->name, static_cast<int>(child->pid),
+                                "%s{\"name\":\"%s\",\"pid\":%d,\"ready\":%s,\"restarts\":%u",
+                                first ? "" : ",", child->name.c_str(), static_cast<int>(child->pid),
                                 child->ready ? "true" : "false", child->restarts);
             out += line;
+            if (child->kind == proto::Process::Rtpd)
+                out += ",\"worker\":" + std::to_string(child->worker) + ",\"ports\":\"" +
+                       child->ports.to_string() + "\"";
+            out += "}";
             first = false;
         }
         out += "]}\n";
         return out;
     }
-    (void)std::snprintf(line, sizeof line, "sipmasq %s, pid %d, up %lld s\n%-6s %8s %-9s %8s\n",
+    (void)std::snprintf(line, sizeof line, "sipmasq %s, pid %d, up %lld s\n%-6s %8s %-9s %8s %s\n",
                         SIPMASQ_VERSION, static_cast<int>(::getpid()), uptime, "CHILD", "PID",
-                        "STATE", "RESTARTS");
+                        "STATE", "RESTARTS", "PORTS");
     out = line;
-    for (const Child* child : {sipd_.get(), rtpd_.get()}) {
-        (void)std::snprintf(
-            line, sizeof line, "%-6s %8d %-9s %8u\n", child->name, static_cast<int>(child->pid),
-            child->ready ? "ready" : (child->pid > 0 ? "starting" : "down"), child->restarts);
+    for (const Child* child : children()) {
+        const std::string ports =
+            child->kind == proto::Process::Rtpd ? child->ports.to_string() : "-";
+        (void)std::snprintf(line, sizeof line, "%-6s %8d %-9s %8u %s\n", child->name.c_str(),
+                            static_cast<int>(child->pid),
+                            child->ready ? "ready" : (child->pid > 0 ? "starting" : "down"),
+                            child->restarts, ports.c_str());
         out += line;
     }
     return out;
@@ -618,8 +681,13 @@ std::string Supervisor::control_reload(bool json) {
     return out;
 }
 
-uint32_t Supervisor::control_ask(proto::Process kind, uint32_t what) {
-    Child& child = kind == proto::Process::Sipd ? *sipd_ : *rtpd_;
+uint32_t Supervisor::control_workers() const {
+    return static_cast<uint32_t>(rtpd_.size());
+}
+
+uint32_t Supervisor::control_ask(proto::Process kind, uint32_t worker, uint32_t what) {
+    if (kind == proto::Process::Rtpd && worker >= rtpd_.size()) return 0;
+    Child& child = kind == proto::Process::Sipd ? *sipd_ : *rtpd_[worker];
     if (!child.ready || !child.channel) return 0;
     proto::CtlRequestMsg request{};
     request.what = what;
@@ -680,11 +748,11 @@ void Supervisor::address_changed(Side side, const SockAddr& addr, bool came) {
     SockAddr bare = addr;
     bare.set_port(0);
     msg.local = proto::to_wire(bare);
-    for (Child* child : {sipd_.get(), rtpd_.get()}) {
+    for (Child* child : children()) {
         if (!configured(*child)) continue;
         const int rc = child->channel->send(proto::MsgType::LocalAddress, 0, msg);
         if (rc < 0)
-            log_error("cannot tell %s about address %s: %s", child->name,
+            log_error("cannot tell %s about address %s: %s", child->name.c_str(),
                       addr.host_string().c_str(), std::strerror(-rc));
     }
 }

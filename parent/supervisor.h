@@ -56,7 +56,9 @@ class Supervisor final : public ControlBackend {
     // ControlBackend: what sipmasqctl asks.
     [[nodiscard]] std::string control_status(bool json) override;
     [[nodiscard]] std::string control_reload(bool json) override;
-    [[nodiscard]] uint32_t control_ask(proto::Process child, uint32_t what) override;
+    [[nodiscard]] uint32_t control_workers() const override;
+    [[nodiscard]] uint32_t control_ask(proto::Process child, uint32_t worker,
+                                       uint32_t what) override;
 
   private:
     struct Child;
@@ -81,12 +83,14 @@ class Supervisor final : public ControlBackend {
     void address_changed(Side side, const SockAddr& addr, bool came);
     // A SIP_SOCKET message for one socket; false when it was not sent.
     bool send_sip_socket(Child& child, const SipSocket& sock);
-    void refresh_peer_channel();
+    void refresh_peer_channel(Child& started);
     void send_pending_peer(Child& child);
     void begin_stop(int exit_code);
     // Re-reads the file; returns the lines it logged (for sipmasqctl).
     std::vector<std::string> reload();
     [[nodiscard]] bool all_stopped() const;
+    // sipd, then the rtpd workers in order.
+    [[nodiscard]] std::vector<Child*> children() const;
 
     Config config_;
     SupervisorOptions options_;
@@ -96,7 +100,7 @@ class Supervisor final : public ControlBackend {
     std::vector<EventPtr> signal_events_;
     EventPtr kill_timer_;
     std::unique_ptr<Child> sipd_;
-    std::unique_ptr<Child> rtpd_;
+    std::vector<std::unique_ptr<Child>> rtpd_;  // the workers, index = worker number
     std::unique_ptr<ControlServer> control_;
     std::unique_ptr<AddressWatch> watch_;
     int64_t started_ms_ = 0;

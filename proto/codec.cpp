@@ -51,6 +51,10 @@ bool fields_ok(const Message& msg, Process sender) noexcept {
             const auto text = msg.payload.subspan(sizeof(LogHead));
             return std::memchr(text.data(), '\0', text.size()) == nullptr;
         }
+        case MsgType::PeerChannel: {
+            const auto p = payload_as<PeerChannelMsg>(msg);
+            return p.workers >= 1 && p.workers <= kMaxPeerWorkers && p.worker < p.workers;
+        }
         case MsgType::SipSocket: {
             const auto s = payload_as<SipSocketMsg>(msg);
             return (s.side == kSideInside || s.side == kSideOutside) &&

@@ -122,6 +122,15 @@ struct PingMsg {
     uint64_t nonce;
 };
 
+// PEER_CHANNEL parent->child, with a sipd<->rtpd channel end as the fd:
+// which rtpd worker that channel leads to (0-based) and how many there are,
+// so sipd keeps one link per worker and rtpd can check it got its own.
+inline constexpr uint32_t kMaxPeerWorkers = 16;  // rtp_workers' limit (common/rtp_workers.h)
+struct PeerChannelMsg {
+    uint32_t worker;
+    uint32_t workers;
+};
+
 // SIP_SOCKET parent->sipd, with the socket as the fd: a UDP socket, or a
 // TCP listener (listen() done, bound to its side's interface).
 inline constexpr uint8_t kSideInside = 0;
@@ -233,6 +242,7 @@ SIPMASQ_PROTO_WIRE(WireAddr);
 SIPMASQ_PROTO_WIRE(HelloMsg);
 SIPMASQ_PROTO_WIRE(LogHead);
 SIPMASQ_PROTO_WIRE(PingMsg);
+SIPMASQ_PROTO_WIRE(PeerChannelMsg);
 SIPMASQ_PROTO_WIRE(SipSocketMsg);
 SIPMASQ_PROTO_WIRE(StartFwd);
 SIPMASQ_PROTO_WIRE(FwdStartedMsg);
@@ -345,7 +355,7 @@ inline constexpr std::array<MsgSpec, kMsgTypeCount> kMsgSpecs{{
     {MsgType::Ping,        "PING",         sizeof(PingMsg), sizeof(PingMsg),   kAnyRoute,      kStConfigured, FdRule::None, PeerIdRule::Any},
     {MsgType::Pong,        "PONG",         sizeof(PingMsg), sizeof(PingMsg),   kAnyRoute,      kStConfigured, FdRule::None, PeerIdRule::Any},
     {MsgType::Shutdown,    "SHUTDOWN",     0, 0,                               kParentToChild, kStConfigured, FdRule::None, PeerIdRule::Zero},
-    {MsgType::PeerChannel, "PEER_CHANNEL", 0, 0,                               kParentToChild, kStConfigured, FdRule::One,  PeerIdRule::Zero},
+    {MsgType::PeerChannel, "PEER_CHANNEL", sizeof(PeerChannelMsg), sizeof(PeerChannelMsg), kParentToChild, kStConfigured, FdRule::One, PeerIdRule::Zero},
     {MsgType::SipSocket,   "SIP_SOCKET",   sizeof(SipSocketMsg), sizeof(SipSocketMsg), kParentToSipd, kStConfigured, FdRule::One, PeerIdRule::Zero},
     {MsgType::StateDir,    "STATE_DIR",    0, 0,                               kParentToSipd,  kStConfigured, FdRule::One,  PeerIdRule::Zero},
     {MsgType::StartFwd,    "START_FWD",    sizeof(StartFwd), sizeof(StartFwd), kSipdToRtpd,    kStRunning,    FdRule::None, PeerIdRule::NonZero},

@@ -2,6 +2,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "peer_policy.h"
 #include "relay.h"
 #include "relay_report.h"
+#include "rtp_workers.h"
 #include "sandbox_policy.h"
 #include "side_interfaces.h"
 #include "sipd_link.h"
@@ -29,10 +31,10 @@ constexpr rlim_t kReservedFds = 64;
 // bounded by the port pairs of the range (one pair per relay address per
 // forward) and by the descriptors (four per forward); past either bound
 // START_FWD fails cleanly instead of the process running out.
-RelayConfig relay_config(const Config& c) {
+RelayConfig relay_config(const Config& c, const RtpWorker& worker) {
     RelayConfig r;
-    r.port_low = c.rtp_port_low;
-    r.port_high = c.rtp_port_high;
+    r.port_low = worker.ports.low;
+    r.port_high = worker.ports.high;
     r.rtp_timeout_s = c.rtp_timeout;
     r.no_bidir_timeout_s = c.rtp_no_bidir_timeout;
     r.max_duration_s = c.rtp_max_duration;
@@ -41,8 +43,7 @@ RelayConfig relay_config(const Config& c) {
     r.latch_window_ms = c.rtp_latch_window_ms;
     r.dscp = c.rtp_dscp;
 
-    const uint32_t low_even = (c.rtp_port_low + 1u) & ~1u;
-    const uint32_t pairs = c.rtp_port_high > low_even ? (c.rtp_port_high - low_even + 1u) / 2u : 0u;
+    const uint32_t pairs = worker.ports.pairs();
     rlimit nofile{};
     rlim_t fds = 1024;
     if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
@@ -52,11 +53,33 @@ RelayConfig relay_config(const Config& c) {
     const rlim_t by_fds = fds > kReservedFds ? (fds - kReservedFds) / 4 : 1;
     r.max_forwards = static_cast<uint32_t>(std::max<rlim_t>(1, std::min<rlim_t>(pairs, by_fds)));
     log_notice(
-        "rtpd: ports %u-%u (%u pairs per address), descriptor limit %llu: at most %u "
-        "forwards",
-        c.rtp_port_low, c.rtp_port_high, pairs, static_cast<unsigned long long>(fds),
-        r.max_forwards);
+        "rtpd: worker %u of %u, ports %u-%u (%u pairs per address), descriptor limit %llu: at "
+        "most %u forwards",
+        worker.index, worker.count, r.port_low, r.port_high, pairs,
+        static_cast<unsigned long long>(fds), r.max_forwards);
     return r;
+}
+
+// Which worker this is and its slice of the range: "-w INDEX:LOW-HIGH" from
+// the parent, or the whole range as the only worker (started by a test).
+std::optional<RtpWorker> worker_of(const std::string& arg, const Config& c) {
+    if (arg.empty())
+        return RtpWorker{
+            0,
+            1,
+            {c.rtp_port_low,
+             static_cast<uint16_t>(c.rtp_port_low +
+                                   2 * port_pairs(c.rtp_port_low, c.rtp_port_high) - 1)}};
+    const size_t colon = arg.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    uint32_t index = 0;
+    const std::string_view number(arg.data(), colon);
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), index);
+    const auto slice = PortSlice::parse(std::string_view(arg).substr(colon + 1));
+    if (ec != std::errc() || end != number.data() + number.size() || number.empty() || !slice ||
+        index >= kMaxRtpWorkers || slice->pairs() < kMinPairsPerWorker)
+        return std::nullopt;
+    return RtpWorker{index, 0, *slice};
 }
 
 // Where the relay sockets are bound and which peers they may serve. Both
@@ -85,8 +108,16 @@ void add_sides(const Config& c, RelayConfig& r) {
 
 int main(int argc, char** argv) {
     ChildRuntime runtime(proto::Process::Rtpd, "rtpd", argc, argv);
+    std::optional<RtpWorker> worker = worker_of(runtime.worker_arg(), runtime.config());
+    if (!worker) {
+        log_error("rtpd: bad worker argument '%s' (INDEX:LOW-HIGH expected)",
+                  runtime.worker_arg().c_str());
+        return EXIT_FAILURE;
+    }
+    // The count comes with PEER_CHANNEL; until then what the file says.
+    if (worker->count == 0) worker->count = rtp_worker_count(runtime.config());
     // Read before the sandbox: getrlimit is not on the allow-list.
-    RelayConfig cfg = relay_config(runtime.config());
+    RelayConfig cfg = relay_config(runtime.config(), *worker);
     add_sides(runtime.config(), cfg);
     // The relay opens its sockets later, which the sandbox allows.
     runtime.enter_sandbox(rtpd_syscall_rules());
@@ -109,6 +140,13 @@ int main(int argc, char** argv) {
             return;
         }
         if (msg.type() != proto::MsgType::PeerChannel) return;
+        const auto peer = proto::payload_as<proto::PeerChannelMsg>(msg);
+        if (peer.worker != worker->index) {
+            log_error("rtpd: worker %u was handed worker %u's channel; ignored", worker->index,
+                      peer.worker);
+            return;
+        }
+        worker->count = peer.workers;
         // sipd (re)started: talk to the new one, keep every forward.
         sipd.attach(std::move(fd));
         if (!ready) {
@@ -122,9 +160,9 @@ int main(int argc, char** argv) {
                 return format_streams(
                     relay.list(),
                     [&sipd](uint32_t id) -> const std::string& { return sipd.tag_of(id); },
-                    monotonic_ms(), json);
+                    monotonic_ms(), worker->index, json);
             case CtlCommand::Stats:
-                return format_stats(relay.stats(), json);
+                return format_stats(relay.stats(), *worker, json);
             default:
                 return json ? "{\"error\":\"not an rtpd command\"}\n" : "not an rtpd command\n";
         }

@@ -51,7 +51,7 @@ std::string q(const std::string& s) {
 }  // namespace
 
 std::string format_streams(const std::vector<ForwardInfo>& forwards, const TagLookup& tag_of,
-                           int64_t now_ms, bool json) {
+                           int64_t now_ms, uint32_t worker, bool json) {
     std::vector<const ForwardInfo*> sorted;
     sorted.reserve(forwards.size());
     for (const auto& f : forwards) sorted.push_back(&f);
@@ -64,7 +64,7 @@ std::string format_streams(const std::vector<ForwardInfo>& forwards, const TagLo
         for (const ForwardInfo* f : sorted) {
             out += first ? "" : ",";
             first = false;
-            out += fmt("{\"id\":%u,\"call\":", f->id) + q(tag_of(f->id)) +
+            out += fmt("{\"worker\":%u,\"id\":%u,\"call\":", worker, f->id) + q(tag_of(f->id)) +
                    ",\"inside_local\":" + q(f->inside_local.to_string()) +
                    ",\"outside_local\":" + q(f->outside_local.to_string()) +
                    ",\"inside_peer\":" + q(f->inside_peer.to_string()) +
@@ -78,31 +78,34 @@ std::string format_streams(const std::vector<ForwardInfo>& forwards, const TagLo
         out += fmt("],\"count\":%zu}\n", sorted.size());
         return out;
     }
-    out = fmt("%-8s %-24s %-22s %-22s %-24s %-24s %10s %12s %7s %10s %12s %7s %6s\n", "id", "call",
-              "inside relay", "outside relay", "inside peer", "outside peer", "in>out pkt", "bytes",
-              "drops", "out>in pkt", "bytes", "drops", "idle");
+    out = fmt("%-6s %-8s %-24s %-22s %-22s %-24s %-24s %10s %12s %7s %10s %12s %7s %6s\n", "worker",
+              "id", "call", "inside relay", "outside relay", "inside peer", "outside peer",
+              "in>out pkt", "bytes", "drops", "out>in pkt", "bytes", "drops", "idle");
     for (const ForwardInfo* f : sorted) {
         std::string tag = tag_of(f->id);
         if (tag.size() > 24) tag = tag.substr(0, 23) + "~";
         const auto& a = f->stats[0];
         const auto& b = f->stats[1];
-        out += fmt("%-8u %-24s %-22s %-22s %-24s %-24s %10" PRIu64 " %12" PRIu64 " %7" PRIu64
-                   " %10" PRIu64 " %12" PRIu64 " %7" PRIu64 " %5" PRId64 "s%s\n",
-                   f->id, tag.empty() ? "-" : tag.c_str(), f->inside_local.to_string().c_str(),
-                   f->outside_local.to_string().c_str(), f->inside_peer.to_string().c_str(),
-                   f->outside_peer.to_string().c_str(), a.packets, a.bytes, drops_of(a), b.packets,
-                   b.bytes, drops_of(b), idle_seconds(*f, now_ms), f->on_hold ? " hold" : "");
+        out +=
+            fmt("%-6u %-8u %-24s %-22s %-22s %-24s %-24s %10" PRIu64 " %12" PRIu64 " %7" PRIu64
+                " %10" PRIu64 " %12" PRIu64 " %7" PRIu64 " %5" PRId64 "s%s\n",
+                worker, f->id, tag.empty() ? "-" : tag.c_str(), f->inside_local.to_string().c_str(),
+                f->outside_local.to_string().c_str(), f->inside_peer.to_string().c_str(),
+                f->outside_peer.to_string().c_str(), a.packets, a.bytes, drops_of(a), b.packets,
+                b.bytes, drops_of(b), idle_seconds(*f, now_ms), f->on_hold ? " hold" : "");
     }
     out += fmt("%zu streams\n", sorted.size());
     return out;
 }
 
-std::string format_stats(const RelayStats& s, bool json) {
+std::string format_stats(const RelayStats& s, const RtpWorker& worker, bool json) {
     std::string out;
     if (json) {
-        out = fmt("{\"forwards\":%u,\"started\":%" PRIu64 ",\"stopped\":%" PRIu64
-                  ",\"failed\":%" PRIu64 ",\"timeouts\":{",
-                  s.forwards, s.started_total, s.stopped_total, s.failed_total);
+        out = fmt("{\"worker\":%u,\"workers\":%u,\"ports\":\"%s\",", worker.index, worker.count,
+                  worker.ports.to_string().c_str());
+        out += fmt("\"forwards\":%u,\"started\":%" PRIu64 ",\"stopped\":%" PRIu64
+                   ",\"failed\":%" PRIu64 ",\"timeouts\":{",
+                   s.forwards, s.started_total, s.stopped_total, s.failed_total);
         for (size_t r = 0; r < kTimeoutReasons; ++r)
             out += fmt("%s", r == 0 ? "" : ",") +
                    q(timeout_reason_name(static_cast<TimeoutReason>(r))) +
@@ -121,8 +124,10 @@ std::string format_stats(const RelayStats& s, bool json) {
         out += "]}\n";
         return out;
     }
-    out = fmt("forwards %u (started %" PRIu64 ", stopped %" PRIu64 ", failed %" PRIu64 ")\n",
-              s.forwards, s.started_total, s.stopped_total, s.failed_total);
+    out = fmt("worker %u of %u, ports %s\n", worker.index, worker.count,
+              worker.ports.to_string().c_str());
+    out += fmt("forwards %u (started %" PRIu64 ", stopped %" PRIu64 ", failed %" PRIu64 ")\n",
+               s.forwards, s.started_total, s.stopped_total, s.failed_total);
     out += "timeouts:";
     for (size_t r = 0; r < kTimeoutReasons; ++r)
         out +=

@@ -322,6 +322,7 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     p->strip_mux.resize(info.media.size());
 
     std::vector<std::pair<size_t, MediaStart>> starts;
+    if (!call.media_worker) call.media_worker = media_.place();
     for (const SdpMedia& m : info.media) {
         const auto index = static_cast<size_t>(m.index);
         if (m.disabled) {
@@ -359,6 +360,7 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
         }
         if (!losing_fork) s.hold = m.hold;
         starts.emplace_back(index, media_start(s, call_id));
+        starts.back().second.worker = *call.media_worker;
     }
     if (starts.empty()) return false;  // every stream disabled: nothing to relay
     p->msg = std::move(msg);
@@ -536,6 +538,7 @@ void SipProxy::adopt_forward(uint32_t id, const MediaStart& entry) {
     s.offered_mux = entry.inside_mux && entry.outside_mux;
     s.hold = entry.hold;
     c.streams.push_back(s);
+    c.media_worker = entry.worker;
     if (!c.inside_addr.valid()) c.inside_addr = entry.inside_peer;
     forward_owner_[id] = entry.tag;
     if (id >= next_forward_id_) next_forward_id_ = id + 1;
@@ -547,6 +550,7 @@ std::vector<MediaStart> SipProxy::active_forwards() const {
         for (const CallStream& s : c.streams) {
             if (s.id == 0) continue;
             out.push_back(media_start(s, call_id));
+            out.back().worker = c.media_worker.value_or(0);
         }
     // A hairpinned forward (hairpin.cpp) relays to another forward, which
     // rtpd accepts only while that one is live: it starts first without its

@@ -27,7 +27,7 @@
 #include "peer_policy.h"
 #include "rate_limit.h"
 #include "registration_store.h"
-#include "rtpd_link.h"
+#include "rtpd_workers.h"
 #include "sandbox_policy.h"
 #include "sip_proxy.h"
 #include "sip_socket.h"
@@ -177,24 +177,30 @@ class SipdProcess {
             if (proxy_) proxy_->on_media_timeout(id, reason);
         });
         link_.on_entry([this](uint32_t id, const MediaStart& e) { adopted_.emplace_back(id, e); });
-        link_.on_list_end([this](uint32_t count) {
-            log_info("rtpd holds %u forwards", count);
+        link_.on_list_end([this](uint32_t worker, uint32_t count) {
+            log_info("rtpd worker %u holds %u forwards", worker, count);
             adopt_listed();
         });
     }
 
     void on_message(const proto::Message& msg, UniqueFd fd) {
         switch (msg.type()) {
-            case proto::MsgType::PeerChannel:
-                link_.set_channel(std::move(fd));
-                if (!peer_seen_) {
-                    peer_seen_ = true;
-                    // sipd (re)started: rtpd may hold forwards of calls we had.
-                    if (!link_.request_list()) log_warning("LIST_FWD not sent");
-                } else {
-                    resync_rtpd();
+            case proto::MsgType::PeerChannel: {
+                const auto peer = proto::payload_as<proto::PeerChannelMsg>(msg);
+                if (!link_.set_channel(peer.worker, peer.workers, std::move(fd))) return;
+                peers_seen_.resize(peer.workers, false);
+                if (!peers_seen_[peer.worker]) {
+                    peers_seen_[peer.worker] = true;
+                    // sipd (re)started: the worker may hold forwards of calls we had.
+                    if (!link_.request_list(peer.worker))
+                        log_warning("LIST_FWD to rtpd worker %u not sent", peer.worker);
+                } else if (proxy_) {
+                    // The worker restarted: its forwards again, on the ports
+                    // the phones know.
+                    link_.restart_forwards(peer.worker, proxy_->active_forwards());
                 }
                 break;
+            }
             case proto::MsgType::SipSocket: {
                 const auto p = proto::payload_as<proto::SipSocketMsg>(msg);
                 auto local = proto::from_wire(p.local);
@@ -457,7 +463,10 @@ class SipdProcess {
     }
 
     void maybe_start() {
-        if (proxy_ || !state_dir_ || !peer_seen_) return;
+        // Every worker's channel comes in the parent's first burst.
+        if (proxy_ || !state_dir_ || peers_seen_.empty() ||
+            std::find(peers_seen_.begin(), peers_seen_.end(), false) != peers_seen_.end())
+            return;
         // The phones' side is needed; the outside may come later (down,
         // waiting for DHCP or PPPoE).
         const SipSideSocket* in = socket_of(Side::Inside);
@@ -589,40 +598,22 @@ class SipdProcess {
         adopted_.clear();
     }
 
-    // rtpd restarted: every forward again, on the ports the phones know.
-    void resync_rtpd() {
-        if (!proxy_) return;
-        const auto forwards = proxy_->active_forwards();
-        if (!forwards.empty())
-            log_notice("rtpd is new: starting %zu forwards again", forwards.size());
-        for (const MediaStart& m : forwards) {
-            const uint32_t id = m.id;
-            const uint16_t in = m.inside_port, out = m.outside_port;
-            link_.start(m, [id, in, out](const MediaResult& r) {
-                if (!r.ok)
-                    log_warning("forward %u not restarted: %s", id, r.error.c_str());
-                else if (r.inside_local.port() != in || r.outside_local.port() != out)
-                    log_warning("forward %u restarted on other ports", id);
-            });
-        }
-    }
-
     ChildRuntime& runtime_;
     SideInterfaces interfaces_;
     NameResolver* resolver_;
     std::shared_ptr<const DigestAuth> auth_;
     std::vector<Cidr> networks_;
     std::optional<SockAddr> advertised_;
-    RtpdLink link_;
+    RtpdWorkers link_;
     TcpTransport tcp_;
     std::unique_ptr<SipProxy> proxy_;
     std::vector<std::unique_ptr<SipSocketEntry>> sockets_;
     UniqueFd state_dir_;
     EventPtr tick_;
     EventPtr txn_timer_;
-    EventPtr relookup_;        // host_outbound's next lookup
-    int64_t armed_at_ms_ = 0;  // the deadline txn_timer_ is set for, 0 = not set
-    bool peer_seen_ = false;
+    EventPtr relookup_;             // host_outbound's next lookup
+    int64_t armed_at_ms_ = 0;       // the deadline txn_timer_ is set for, 0 = not set
+    std::vector<bool> peers_seen_;  // per rtpd worker: its first channel came
     std::vector<std::pair<uint32_t, MediaStart>> adopted_;
     RateLimit send_log_{5, 10000};
     int64_t last_save_ms_ = 0;

@@ -23,7 +23,8 @@ struct MediaStart {
     bool inside_mux = false;  // rtcp-mux in force on that leg (RFC 5761)
     bool outside_mux = false;
     bool hold = false;
-    std::string tag;  // the Call-ID, for rtpd's logs
+    std::string tag;      // the Call-ID, for rtpd's logs
+    uint32_t worker = 0;  // the rtpd worker that holds the call's forwards (place())
 };
 
 struct MediaResult {
@@ -39,6 +40,9 @@ class MediaLink {
     virtual ~MediaLink() = default;
     // False when no relay can be asked now (then a call gets 503).
     [[nodiscard]] virtual bool available() const = 0;
+    // The worker a new call's forwards go to (MediaStart::worker); a relay
+    // of one process has only worker 0.
+    [[nodiscard]] virtual uint32_t place() { return 0; }
     // `done` runs exactly once, possibly later (FWD_STARTED / FWD_FAILED) or
     // with ok=false when the relay goes away first.
     virtual void start(const MediaStart& request, Done done) = 0;

@@ -145,6 +145,9 @@ struct Call {
     bool established = false;  // a 2xx to the INVITE went through
     bool logged_start = false;
     int64_t created = 0;  // wall-clock seconds, for calls never answered
+    // The rtpd worker that holds every forward of the call (MediaLink::place
+    // at its first media; from LIST_FWD after a restart of sipd).
+    std::optional<uint32_t> media_worker;
 };
 
 class SipProxy {

@@ -140,6 +140,7 @@ std::vector<KeyCase> key_cases() {
         {"rtp_port_low", "20000", [](const Config& c) { EXPECT_EQ(c.rtp_port_low, 20000); }, "abc"},
         {"rtp_port_high", "30009", [](const Config& c) { EXPECT_EQ(c.rtp_port_high, 30009); },
          "70000"},
+        {"rtp_workers", "3", [](const Config& c) { EXPECT_EQ(c.rtp_workers, 3u); }, "17"},
         {"rtp_timeout", "120", [](const Config& c) { EXPECT_EQ(c.rtp_timeout, 120u); }, "0"},
         {"rtp_no_bidir_timeout", "30",
          [](const Config& c) { EXPECT_EQ(c.rtp_no_bidir_timeout, 30u); }, "-5"},
@@ -601,6 +602,23 @@ TEST(Config, RtpRange) {
     // Only rtp_port_high given: the error is on its line.
     const auto high_only = parse_config_text("\n" + config_text("rtp_port_high = 29000"), kPath);
     EXPECT_TRUE(has_message(high_only.errors, 2, "must be below")) << dump(high_only);
+}
+
+TEST(Config, RtpWorkersNeedTwoPairsEach) {
+    // 30000..30011 holds 6 pairs: 3 workers fit, 4 do not.
+    const auto three = parse_config_text(
+        config_text("rtp_workers = 3", {"rtp_port_low = 30000", "rtp_port_high = 30011"}), kPath);
+    EXPECT_TRUE(three.ok()) << dump(three);
+    const auto four = parse_config_text(
+        config_text("rtp_workers = 4", {"rtp_port_low = 30000", "rtp_port_high = 30011"}), kPath);
+    EXPECT_TRUE(has_message(four.errors, 1,
+                            "rtp_workers 4 needs at least 8 port pairs; the RTP range "
+                            "30000..30011 holds 6"))
+        << dump(four);
+    // 0 (one per core) never fails for a small range: it takes fewer workers.
+    const auto automatic = parse_config_text(
+        config_text("rtp_workers = 0", {"rtp_port_low = 30000", "rtp_port_high = 30003"}), kPath);
+    EXPECT_TRUE(automatic.ok()) << dump(automatic);
 }
 
 TEST(Config, CrossKeyChecks) {

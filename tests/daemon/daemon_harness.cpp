@@ -261,7 +261,9 @@ std::string loopback_config(const TempDir& dir, uint16_t sip_port, const std::st
         << "pid_file = " << dir.file("sipmasq.pid") << "\n"
         << "control_socket = " << dir.file("control") << "\n"
         << "daemonize = 0\n"
-        << extra;
+        // One rtpd, the one these tests watch and kill, unless a test asks
+        // for workers (tests/daemon/rtpd_workers_test.cpp).
+        << (extra.find("rtp_workers") == std::string::npos ? "rtp_workers = 1\n" : "") << extra;
     return cfg.str();
 }
 

@@ -156,7 +156,8 @@ class FaqTest : public ::testing::Test {
         ASSERT_TRUE(daemon_.start_prefixed({"ip", "netns", "exec", fw_}, config_, dir_.path()));
         sipd_ = daemon_.wait_ready("sipd", 15s);
         ASSERT_TRUE(sipd_.has_value()) << daemon_.log();
-        ASSERT_TRUE(daemon_.wait_ready("rtpd", 15s).has_value()) << daemon_.log();
+        // As many rtpd workers as cores (rtp_workers' default): each says so.
+        ASSERT_TRUE(daemon_.wait_ready("rtpd[0-9]*", 15s).has_value()) << daemon_.log();
     }
 
     // Appended to the configuration by the variants below.

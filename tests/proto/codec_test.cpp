@@ -304,6 +304,25 @@ TEST(Decode, FieldChecks) {
     EXPECT_EQ(decode_with<LocalAddressMsg>(MsgType::LocalAddress,
                                            [](LocalAddressMsg& m) { m.pad[1] = 1; }),
               DecodeError::BadField);
+    // PEER_CHANNEL names one of 1..16 rtpd workers.
+    EXPECT_EQ(decode_with<PeerChannelMsg>(MsgType::PeerChannel,
+                                          [](PeerChannelMsg& m) { m.worker = m.workers; }),
+              DecodeError::BadField);
+    EXPECT_EQ(decode_with<PeerChannelMsg>(MsgType::PeerChannel,
+                                          [](PeerChannelMsg& m) {
+                                              m = {0, 0};
+                                          }),
+              DecodeError::BadField);
+    EXPECT_EQ(decode_with<PeerChannelMsg>(MsgType::PeerChannel,
+                                          [](PeerChannelMsg& m) {
+                                              m = {16, 17};
+                                          }),
+              DecodeError::BadField);
+    EXPECT_EQ(decode_with<PeerChannelMsg>(MsgType::PeerChannel,
+                                          [](PeerChannelMsg& m) {
+                                              m = {15, 16};
+                                          }),
+              DecodeError::Ok);
     EXPECT_EQ(decode_with<StartFwd>(MsgType::StartFwd, [](StartFwd& m) { m.tag[63] = 'x'; }),
               DecodeError::BadField);
     EXPECT_EQ(decode_with<StartFwd>(MsgType::StartFwd, [](StartFwd& m) { m.flags = 0x10; }),

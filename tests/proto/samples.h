@@ -125,6 +125,8 @@ inline std::vector<uint8_t> payload_for(MsgType type, Process sender, size_t siz
         case MsgType::Ping:
         case MsgType::Pong:
             return bytes_of(PingMsg{0x0102030405060708ULL});
+        case MsgType::PeerChannel:
+            return bytes_of(PeerChannelMsg{1, 2});
         case MsgType::SipSocket: {
             SipSocketMsg s{};
             s.side = kSideOutside;

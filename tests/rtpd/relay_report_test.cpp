@@ -29,8 +29,11 @@ ForwardInfo sample() {
 TEST(RelayReport, StreamsTableNamesTheCallPortsPeersAndIdle) {
     const std::string tag = "abc@host";
     const auto text = format_streams(
-        {sample()}, [&](uint32_t) -> const std::string& { return tag; }, 12000, false);
+        {sample()}, [&](uint32_t) -> const std::string& { return tag; }, 12000, 1, false);
     EXPECT_NE(text.find("abc@host"), std::string::npos) << text;
+    // The worker column first: the parent merges the workers' tables.
+    EXPECT_EQ(text.rfind("worker ", 0), 0u) << text;
+    EXPECT_NE(text.find("\n1      "), std::string::npos) << text;
     EXPECT_NE(text.find("127.0.0.1:30000"), std::string::npos);
     EXPECT_NE(text.find("198.51.100.7:5000"), std::string::npos);
     EXPECT_NE(text.find("    7s"), std::string::npos) << text;  // 12 s - last 5 s
@@ -40,7 +43,8 @@ TEST(RelayReport, StreamsTableNamesTheCallPortsPeersAndIdle) {
 TEST(RelayReport, StreamsJsonEscapesTheTag) {
     const std::string tag = "a\"b\\c\x01";
     const auto text = format_streams(
-        {sample()}, [&](uint32_t) -> const std::string& { return tag; }, 12000, true);
+        {sample()}, [&](uint32_t) -> const std::string& { return tag; }, 12000, 3, true);
+    EXPECT_EQ(text.rfind("{\"streams\":[{\"worker\":3,", 0), 0u) << text;
     EXPECT_NE(text.find("\"call\":\"a\\\"b\\\\c\\u0001\""), std::string::npos) << text;
     EXPECT_NE(
         text.find("\"in_to_out\":{\"packets\":10,\"bytes\":1720,\"drops\":{\"wrong_source\":3"),
@@ -65,12 +69,15 @@ TEST(RelayReport, StatsTableAndJson) {
     p.used = 2;
     p.quarantined = 2;
     s.pools.push_back(PoolInfo{ep("127.0.0.1"), p});
-    const auto text = format_stats(s, false);
+    const RtpWorker worker{1, 2, {35000, 39999}};
+    const auto text = format_stats(s, worker, false);
+    EXPECT_NE(text.find("worker 1 of 2, ports 35000-39999"), std::string::npos) << text;
     EXPECT_NE(text.find("forwards 2 (started 5, stopped 2, failed 1)"), std::string::npos) << text;
     EXPECT_NE(text.find("timeouts: idle 1"), std::string::npos) << text;
     EXPECT_NE(text.find("send_error 4"), std::string::npos) << text;
     EXPECT_NE(text.find("pairs 10 free 6 used 2 quarantined 2"), std::string::npos) << text;
-    const auto json = format_stats(s, true);
+    const auto json = format_stats(s, worker, true);
+    EXPECT_EQ(json.rfind("{\"worker\":1,\"workers\":2,\"ports\":\"35000-39999\",", 0), 0u) << json;
     EXPECT_NE(json.find("\"timeouts\":{\"idle\":1,"), std::string::npos) << json;
     EXPECT_NE(json.find("\"free\":6,\"used\":2,\"quarantined\":2"), std::string::npos) << json;
     EXPECT_NE(json.find("\"send_error\":4"), std::string::npos) << json;

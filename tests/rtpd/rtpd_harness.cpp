@@ -180,7 +180,12 @@ RtpdProcess::~RtpdProcess() {
 }
 
 std::unique_ptr<SipdPeer> RtpdProcess::start(const std::string& config, std::string& error,
-                                             const char* level, int ready_ms) {
+                                             const char* level, int ready_ms,
+                                             const WorkerSlot& worker) {
+    worker_ = worker.index;
+    workers_ = worker.count;
+    const std::string worker_arg =
+        worker.ports.empty() ? "" : std::to_string(worker.index) + ":" + worker.ports;
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
         error = std::string("socketpair: ") + std::strerror(errno);
@@ -203,7 +208,14 @@ std::unique_ptr<SipdPeer> RtpdProcess::start(const std::string& config, std::str
             _exit(127);
         }
         ::close_range(4, ~0U, 0);
-        const char* argv[] = {exe.c_str(), "-c", config.c_str(), "-d", level, nullptr};
+        const char* argv[] = {exe.c_str(),
+                              "-c",
+                              config.c_str(),
+                              "-d",
+                              level,
+                              worker_arg.empty() ? nullptr : "-w",
+                              worker_arg.c_str(),
+                              nullptr};
         ::execv(exe.c_str(), const_cast<char* const*>(argv));
         _exit(127);
     }
@@ -245,7 +257,8 @@ std::unique_ptr<SipdPeer> RtpdProcess::new_sipd_channel() {
         return nullptr;
     UniqueFd sipd_end(sv[0]);
     UniqueFd rtpd_end(sv[1]);
-    if (parent_->send_empty(proto::MsgType::PeerChannel, 0, rtpd_end.get()) != 0) return nullptr;
+    const proto::PeerChannelMsg peer{worker_, workers_};
+    if (parent_->send(proto::MsgType::PeerChannel, 0, peer, rtpd_end.get()) != 0) return nullptr;
     return std::make_unique<SipdPeer>(std::move(sipd_end));
 }
 

@@ -97,6 +97,14 @@ class SipdPeer {
     return w.port;
 }
 
+// Which worker a started rtpd is, as the parent says with -w and in
+// PEER_CHANNEL; ports "" starts it without -w (the whole range, worker 0).
+struct WorkerSlot {
+    uint32_t index = 0;
+    uint32_t count = 1;
+    std::string ports;  // "LOW-HIGH"
+};
+
 class RtpdProcess {
   public:
     RtpdProcess() = default;
@@ -109,7 +117,8 @@ class RtpdProcess {
     // (PEER_CHANNEL) and waits for READY. Returns the sipd end, or null with
     // `error` set.
     std::unique_ptr<SipdPeer> start(const std::string& config, std::string& error,
-                                    const char* level = "info", int ready_ms = 10000);
+                                    const char* level = "info", int ready_ms = 10000,
+                                    const WorkerSlot& worker = {});
     // A new sipd<->rtpd channel, as the parent sends when sipd restarts.
     std::unique_ptr<SipdPeer> new_sipd_channel();
 
@@ -131,6 +140,8 @@ class RtpdProcess {
     std::optional<Got> next_parent(int ms);
 
     pid_t pid_ = -1;
+    uint32_t worker_ = 0;
+    uint32_t workers_ = 1;
     std::unique_ptr<proto::Channel> parent_;
     std::vector<std::string> logs_;
     std::deque<Got> parent_backlog_;
