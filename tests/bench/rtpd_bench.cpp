@@ -40,6 +40,7 @@
 
 #include "codec.h"
 #include "endpoint.h"
+#include "rtp_workers.h"
 #include "rtpd_harness.h"
 #include "unique_fd.h"
 
@@ -95,13 +96,20 @@ Endpoint local_of(int fd) {
 // CPU time a task has run, in ns: the first field of /proc/.../schedstat
 // (the scheduler's sum_exec_runtime; /proc/.../stat counts 10 ms ticks,
 // too coarse for a per-packet cost over 1 s trials). rtpd is one thread.
-uint64_t cpu_ns(const std::string& schedstat_path) {
+uint64_t cpu_ns_of(const std::string& schedstat_path) {
     char buf[256] = "";
     UniqueFd fd(::open(schedstat_path.c_str(), O_RDONLY | O_CLOEXEC));
     const ssize_t got = fd.valid() ? ::read(fd.get(), buf, sizeof buf - 1) : -1;
     if (got <= 0) return 0;
     buf[got] = '\0';
     return std::strtoull(buf, nullptr, 10);
+}
+
+// The relay's CPU: every rtpd worker's, or the baseline thread's.
+uint64_t cpu_ns(const std::vector<std::string>& schedstat_paths) {
+    uint64_t sum = 0;
+    for (const auto& path : schedstat_paths) sum += cpu_ns_of(path);
+    return sum;
 }
 
 long rss_kib(pid_t pid) {
@@ -168,7 +176,7 @@ struct Streams {
 struct Relay {
     const char* name;
     Streams streams;
-    std::string schedstat;
+    std::vector<std::string> schedstat;  // one per process (rtpd workers) or thread
     bool is_rtpd;
 };
 
@@ -556,14 +564,13 @@ TrialResult search(Generator& gen, const Relay& relay, double flat_pps, double t
     return best;
 }
 
-bool setup_forwards(SipdPeer& sipd, size_t n, const Generator& gen, Streams& s,
+// Forwards first+1..first+n on one rtpd worker (s and ports sized for all).
+bool setup_forwards(SipdPeer& sipd, size_t first, size_t n, const Generator& gen, Streams& s,
                     std::vector<std::pair<uint16_t, uint16_t>>& ports) {
-    s.to_inside.assign(n, {});
-    s.to_outside.assign(n, {});
-    ports.assign(n, {0, 0});
-    size_t next = 0, done = 0, outstanding = 0;
+    size_t next = first, done = 0, outstanding = 0;
+    n += first;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (done < n && std::chrono::steady_clock::now() < deadline) {
+    while (first + done < n && std::chrono::steady_clock::now() < deadline) {
         while (next < n && outstanding < 256) {
             const auto sf = make_start("127.0.0.1", "127.0.0.2", gen.inside_phone(),
                                        gen.outside_phone(), "bench-" + std::to_string(next));
@@ -591,10 +598,11 @@ bool setup_forwards(SipdPeer& sipd, size_t n, const Generator& gen, Streams& s,
         s.to_outside[i] = *Endpoint::parse("127.0.0.2", st.outside_local.port);
         ++done;
     }
-    return done == n;
+    return first + done == n;
 }
 
 struct Options {
+    uint32_t workers = 1;  // rtpd processes, each with its slice of the range
     double trial_s = 1.0;
     double hold_s = 5.0;
     int rounds = 5;  // flat-out and fixed-rate pairs per mode
@@ -611,41 +619,108 @@ bool run_mode(size_t calls, const ScratchDir& dir, const Options& o, bool larges
         "rtp_timeout = 600\nrtp_no_bidir_timeout = 600\nrtp_max_duration = 3600\n");
     Generator gen;
     if (!gen.ok()) return false;
-    RtpdProcess proc;
-    std::string error;
-    auto sipd = proc.start(config, error, "notice");
-    if (!sipd) {
-        std::fprintf(stderr, "rtpd: %s\n", error.c_str());
-        return false;
+    // The workers as the parent starts them: worker w owns slice w of the
+    // range and the calls w*N/W .. (w+1)*N/W-1 (placement spreads calls
+    // evenly in sipd, too).
+    const auto slices = split_port_range(kPortLow, kPortHigh, o.workers);
+    std::vector<std::unique_ptr<RtpdProcess>> procs;
+    std::vector<std::unique_ptr<SipdPeer>> sipds;
+    Relay rtpd{"rtpd", {}, {}, true};
+    for (uint32_t w = 0; w < o.workers; ++w) {
+        procs.push_back(std::make_unique<RtpdProcess>());
+        std::string error;
+        const WorkerSlot slot{w, o.workers, o.workers == 1 ? "" : slices[w].to_string()};
+        sipds.push_back(procs.back()->start(config, error, "notice", 10000, slot));
+        if (!sipds.back()) {
+            std::fprintf(stderr, "rtpd worker %u: %s\n", w, error.c_str());
+            return false;
+        }
+        rtpd.schedstat.push_back("/proc/" + std::to_string(procs.back()->pid()) + "/schedstat");
     }
-    Relay rtpd{"rtpd", {}, "/proc/" + std::to_string(proc.pid()) + "/schedstat", true};
-    std::vector<std::pair<uint16_t, uint16_t>> ports;
-    const long rss0 = rss_kib(proc.pid());
+    auto rss_all = [&procs] {
+        long sum = 0;
+        for (const auto& p : procs) sum += rss_kib(p->pid());
+        return sum;
+    };
+    std::vector<std::pair<uint16_t, uint16_t>> ports(calls, {0, 0});
+    rtpd.streams.to_inside.assign(calls, {});
+    rtpd.streams.to_outside.assign(calls, {});
+    const long rss0 = rss_all();
     const auto t0 = std::chrono::steady_clock::now();
-    if (!setup_forwards(*sipd, calls, gen, rtpd.streams, ports)) {
-        std::fprintf(stderr, "setting up %zu forwards failed\n", calls);
-        return false;
+    for (uint32_t w = 0; w < o.workers; ++w) {
+        const size_t first = calls * w / o.workers, last = calls * (w + 1) / o.workers;
+        if (!setup_forwards(*sipds[w], first, last - first, gen, rtpd.streams, ports)) {
+            std::fprintf(stderr, "setting up %zu forwards on worker %u failed\n", last - first, w);
+            return false;
+        }
     }
     const double setup_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const long rss1 = rss_kib(proc.pid());
+    const long rss1 = rss_all();
     const double rss_per_forward =
         1024.0 * static_cast<double>(rss1 - rss0) / static_cast<double>(calls);
-    std::printf("  set up in %.2f s; rtpd RSS %ld -> %ld KiB (%.0f bytes per forward)\n", setup_s,
-                rss0, rss1, rss_per_forward);
+    std::printf(
+        "  set up in %.2f s on %u worker%s; rtpd RSS %ld -> %ld KiB (%.0f bytes per "
+        "forward)\n",
+        setup_s, o.workers, o.workers == 1 ? "" : "s", rss0, rss1, rss_per_forward);
+    char line[512];
+
+    // The baseline lives in this process, two sockets a call: where this
+    // process's descriptors cannot hold them, rtpd runs alone (flat out,
+    // then held at its highest lossless rate).
+    rlimit own{};
+    (void)::getrlimit(RLIMIT_NOFILE, &own);
+    if (calls * 2 + 256 > own.rlim_cur) {
+        std::printf(
+            "  NOTE: no baseline for %zu calls: it would need %zu descriptors in this "
+            "process (limit %llu); rtpd alone\n",
+            calls, calls * 2 + 256, static_cast<unsigned long long>(own.rlim_cur));
+        std::vector<TrialResult> flat;
+        for (int i = 0; i < o.rounds; ++i) {
+            flat.push_back(gen.run(rtpd, 0, o.trial_s));
+            print("rtpd", "flat out", flat.back());
+        }
+        std::sort(flat.begin(), flat.end(), [](const TrialResult& a, const TrialResult& b) {
+            return a.delivered_pps < b.delivered_pps;
+        });
+        const TrialResult med = flat[flat.size() / 2];
+        double rate = med.loss < kLossTarget ? med.delivered_pps : 0;
+        if (rate == 0) rate = search(gen, rtpd, med.delivered_pps, o.trial_s).delivered_pps;
+        std::snprintf(line, sizeof line,
+                      "| %zu | flat out, %u worker%s (median of %d) | %.0f pps, loss %.2f%%, cpu "
+                      "%.0f%% (%s) | | |",
+                      calls, o.workers, o.workers == 1 ? "" : "s", o.rounds, med.delivered_pps,
+                      100 * med.loss, med.cpu_pct, verdict(med));
+        table.emplace_back(line);
+        if (o.hold_s > 0 && rate > 0) {
+            const TrialResult h = gen.run(rtpd, rate, o.hold_s);
+            print("rtpd", "held", h);
+            std::snprintf(line, sizeof line,
+                          "| %zu | rtpd held %.0f s at %.0f pps, %u worker%s | %.0f pps, %" PRIu64
+                          " sent, %" PRIu64 " received, loss %.4f%%, cpu %.0f%% | | |",
+                          calls, o.hold_s, rate, o.workers, o.workers == 1 ? "" : "s",
+                          h.delivered_pps, h.sent, h.received, 100 * h.loss, h.cpu_pct);
+            table.emplace_back(line);
+        }
+        std::snprintf(line, sizeof line,
+                      "| %zu | set-up, memory | %.2f s over the IPC, RSS %ld -> %ld KiB (%.0f "
+                      "bytes per forward) | | |",
+                      calls, setup_s, rss0, rss1, rss_per_forward);
+        table.emplace_back(line);
+        std::fflush(stdout);
+        return true;
+    }
 
     Baseline baseline;
     if (!baseline.start(ports, "127.0.0.5", "127.0.0.6", gen.inside_phone(), gen.outside_phone())) {
         std::fprintf(stderr, "baseline: cannot bind 127.0.0.5/127.0.0.6 on rtpd's port numbers\n");
         return false;
     }
-    Relay base{"baseline", {}, baseline.schedstat_path(), false};
+    Relay base{"baseline", {}, {baseline.schedstat_path()}, false};
     for (size_t i = 0; i < calls; ++i) {
         base.streams.to_inside.push_back(*Endpoint::parse("127.0.0.5", ports[i].first));
         base.streams.to_outside.push_back(*Endpoint::parse("127.0.0.6", ports[i].second));
     }
-    char line[512];
-
     // 1. Latency at a realistic rate: 50 pps per stream each way.
     if (calls <= 1000) {
         const double pps = 2.0 * 50.0 * static_cast<double>(calls);
@@ -809,10 +884,12 @@ int main(int argc, char** argv) {
             o.hold_s = std::atof(argv[++i]);
         } else if (a == "--rounds" && i + 1 < argc) {
             o.rounds = std::atoi(argv[++i]);
+        } else if (a == "--workers" && i + 1 < argc) {
+            o.workers = static_cast<uint32_t>(std::strtoul(argv[++i], nullptr, 10));
         } else {
             std::fprintf(stderr,
                          "usage: %s [--calls N]... [--trial SECONDS] [--hold SECONDS] "
-                         "[--rounds N]\n"
+                         "[--rounds N] [--workers N]\n"
                          "  default: --calls 100 --calls 1000 --calls 10000 --trial 1 --hold 5 "
                          "--rounds 5\n"
                          "  SIPMASQ_BUILD_ROOT names the build directory (default .)\n",
@@ -829,6 +906,7 @@ int main(int argc, char** argv) {
     o.trial_s = std::clamp(o.trial_s, 0.2, 10.0);
     o.hold_s = std::clamp(o.hold_s, 0.0, 60.0);
     o.rounds = std::clamp(o.rounds, 1, 20);
+    o.workers = std::clamp<uint32_t>(o.workers, 1, kMaxRtpWorkers);
     // 4 sockets per forward in rtpd (2 in the baseline, in this process):
     // raise the ceiling before rtpd inherits it (the parent does the same
     // in production).
@@ -842,20 +920,24 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    // rtpd keeps 64 descriptors aside and needs 4 per forward.
-    const size_t max_calls = lim.rlim_cur > 200 ? (lim.rlim_cur - 64) / 4 - 16 : 1;
+    // rtpd keeps 64 descriptors aside and needs 4 per forward; each worker
+    // has a limit of its own.
+    const size_t max_calls = o.workers * (lim.rlim_cur > 200 ? (lim.rlim_cur - 64) / 4 - 16 : 1);
     for (size_t& m : modes)
         if (m > max_calls) {
             std::printf(
                 "NOTE: RLIMIT_NOFILE is %llu here and cannot be raised (no "
-                "CAP_SYS_RESOURCE): %zu calls need %zu descriptors; running %zu calls\n",
-                static_cast<unsigned long long>(lim.rlim_cur), m, m * 4 + 64, max_calls);
+                "CAP_SYS_RESOURCE): %zu calls need %zu descriptors, %zu per worker of %u; "
+                "running %zu calls\n",
+                static_cast<unsigned long long>(lim.rlim_cur), m, m * 4 + 64 * o.workers,
+                (m * 4 + o.workers - 1) / o.workers + 64, o.workers, max_calls);
             m = max_calls;
         }
     std::printf(
         "rtpd_bench: %ld CPUs online; the generator (a sender and a receiver thread) and the "
-        "relay share them; rtpd and the baseline alternate, %d rounds of %.1f s trials\n",
-        sysconf(_SC_NPROCESSORS_ONLN), o.rounds, o.trial_s);
+        "relay share them; rtpd (%u worker%s) and the baseline alternate, %d rounds of %.1f s "
+        "trials\n",
+        sysconf(_SC_NPROCESSORS_ONLN), o.workers, o.workers == 1 ? "" : "s", o.rounds, o.trial_s);
     ScratchDir dir;
     std::vector<std::string> table;
     for (size_t i = 0; i < modes.size(); ++i)

@@ -329,9 +329,13 @@ def inner(deb, work):
     check(res.returncode == 0 and 'configuration OK' in res.stdout,
           'sipmasq -t accepts the installed configuration: %s' % (res.stdout + res.stderr).strip())
 
+    # The installed configuration says rtp_workers = 0: one rtpd per online
+    # core (at most 16; its 500 port pairs give each at least two).
+    workers = max(1, min(os.sysconf('SC_NPROCESSORS_ONLN'), 16))
+
     def children_up():
         names = sorted(os.path.basename(p[0]) for p in sipmasq_processes(root).values())
-        return names == ['sipmasq', 'sipmasq-rtpd', 'sipmasq-sipd']
+        return names == ['sipmasq'] + ['sipmasq-rtpd'] * workers + ['sipmasq-sipd']
 
     def start(what):
         res = root.run(['/etc/init.d/sipmasq', 'start'], timeout=60)

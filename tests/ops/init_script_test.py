@@ -26,6 +26,9 @@ import sys
 import tempfile
 import time
 
+# sipd and the two rtpd workers of the test's configuration (rtp_workers = 2).
+CHILDREN = ['sipmasq-rtpd', 'sipmasq-rtpd', 'sipmasq-sipd']
+
 
 def free_udp_port():
     """A port free on both 127.0.0.1 and 127.0.0.2 (bounded tries)."""
@@ -96,6 +99,7 @@ class InitScriptTest:
             'sip_listen_port = %d' % port,
             'rtp_port_low = %d' % rtp_low,
             'rtp_port_high = %d' % (rtp_low + 39),
+            'rtp_workers = 2',
             'user = nobody',
             'chrootjail = %s' % jail,
             'registration_file = %s/state/registrations' % jail,
@@ -151,7 +155,7 @@ class InitScriptTest:
         while time.monotonic() < deadline:
             kids = children_of(parent)
             self.started.update(kids)
-            if sorted(kids.values()) == ['sipmasq-rtpd', 'sipmasq-sipd']:
+            if sorted(kids.values()) == CHILDREN:
                 return kids
             time.sleep(0.1)
         return kids
@@ -172,8 +176,8 @@ class InitScriptTest:
         self.check(alive(pid) and exe_of(pid) == self.binary,
                    what + ': pid %d is the build tree sipmasq' % pid)
         kids = self.wait_children(pid)
-        self.check(sorted(kids.values()) == ['sipmasq-rtpd', 'sipmasq-sipd'],
-                   what + ': sipd and rtpd run under it (%s)' % kids)
+        self.check(sorted(kids.values()) == CHILDREN,
+                   what + ': sipd and both rtpd workers run under it (%s)' % kids)
         return pid, kids
 
     def test(self):
