@@ -63,7 +63,8 @@ void RtpdLink::set_channel(UniqueFd fd) {
         return;
     }
     read_event_.reset(event_new(base_, channel_->fd(), EV_READ | EV_PERSIST, &on_readable, this));
-    if (!read_event_ || event_add(read_event_.get(), nullptr) != 0) {
+    write_event_.reset(event_new(base_, channel_->fd(), EV_WRITE, &on_writable, this));
+    if (!read_event_ || !write_event_ || event_add(read_event_.get(), nullptr) != 0) {
         log_error("cannot watch the channel to rtpd");
         channel_.reset();
         read_event_.reset();
@@ -72,6 +73,8 @@ void RtpdLink::set_channel(UniqueFd fd) {
 
 void RtpdLink::drop_channel(const char* why) {
     read_event_.reset();
+    write_event_.reset();
+    out_.clear();
     channel_.reset();
     // Whoever waited on the old rtpd gets a failure now, not never.
     auto pending = std::move(pending_);
@@ -83,7 +86,40 @@ void RtpdLink::drop_channel(const char* why) {
 }
 
 bool RtpdLink::request_list() {
-    return channel_ != nullptr && channel_->send_empty(proto::MsgType::ListFwd, 0) == 0;
+    return channel_ != nullptr && send_or_queue(proto::MsgType::ListFwd, 0, {}) == 0;
+}
+
+int RtpdLink::send_or_queue(proto::MsgType type, uint32_t id, std::span<const uint8_t> payload) {
+    if (channel_ == nullptr) return -ENOTCONN;
+    if (out_.empty()) {
+        const int rc = channel_->send(type, id, payload);
+        if (rc != -EAGAIN && rc != -ENOBUFS) return rc;
+    }
+    if (out_.size() >= kMaxQueued || payload.size() > sizeof(Outgoing::data)) return -ENOBUFS;
+    Outgoing o{type, id, static_cast<uint16_t>(payload.size()), {}};
+    if (!payload.empty()) std::memcpy(o.data.data(), payload.data(), payload.size());
+    out_.push_back(o);
+    if (out_.size() == 1) event_add(write_event_.get(), nullptr);
+    return 0;
+}
+
+void RtpdLink::on_writable(evutil_socket_t, short, void* arg) noexcept {
+    static_cast<RtpdLink*>(arg)->flush();
+}
+
+void RtpdLink::flush() {
+    while (channel_ != nullptr && !out_.empty()) {
+        const Outgoing& o = out_.front();
+        const int rc = channel_->send(o.type, o.id, std::span<const uint8_t>(o.data.data(), o.len));
+        if (rc == -EAGAIN || rc == -ENOBUFS) {
+            event_add(write_event_.get(), nullptr);
+            return;
+        }
+        if (rc != 0)
+            log_warning("%s %u not sent: %s", proto::msg_type_name(o.type), o.id,
+                        std::strerror(-rc));
+        out_.pop_front();
+    }
 }
 
 void RtpdLink::start(const MediaStart& r, Done done) {
@@ -105,7 +141,7 @@ void RtpdLink::start(const MediaStart& r, Done done) {
     msg.flags = (r.hold ? proto::kFwdHold : 0u) | (r.inside_mux ? proto::kFwdInsideMux : 0u) |
                 (r.outside_mux ? proto::kFwdOutsideMux : 0u);
     proto::set_fixed_text(msg.tag, r.tag);
-    const int rc = channel_->send(proto::MsgType::StartFwd, r.id, msg);
+    const int rc = send_or_queue(proto::MsgType::StartFwd, r.id, proto::as_bytes(msg));
     if (rc != 0) {
         fail.error = std::string("START_FWD not sent: ") + std::strerror(-rc);
         done(fail);
@@ -154,7 +190,7 @@ void RtpdLink::complete(uint32_t id, const MediaResult& res) {
 
 void RtpdLink::stop(uint32_t id) {
     if (channel_ == nullptr) return;
-    if (const int rc = channel_->send_empty(proto::MsgType::StopFwd, id); rc != 0)
+    if (const int rc = send_or_queue(proto::MsgType::StopFwd, id, {}); rc != 0)
         log_warning("STOP_FWD %u not sent: %s", id, std::strerror(-rc));
 }
 

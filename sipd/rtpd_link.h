@@ -1,12 +1,16 @@
 // The MediaLink over the sipd<->rtpd channel: START_FWD / STOP_FWD out,
 // FWD_STARTED / FWD_FAILED / FWD_TIMEOUT / FWD_ENTRY in. A new channel can
 // arrive at any time (the other side restarted); requests waiting on the
-// old one then fail.
+// old one then fail. What the channel cannot take at once (rtpd busy with
+// a burst of calls) waits in order for it to drain, instead of failing.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -46,6 +50,11 @@ class RtpdLink : public MediaLink {
     void complete(uint32_t id, const MediaResult& res);
     void drain();
     void drop_channel(const char* why);
+    // Sends, or queues behind what waits already; -errno when neither.
+    [[nodiscard]] int send_or_queue(proto::MsgType type, uint32_t id,
+                                    std::span<const uint8_t> payload);
+    static void on_writable(evutil_socket_t fd, short what, void* arg) noexcept;
+    void flush();
 
     event_base* base_;
     std::unique_ptr<proto::Channel> channel_;
@@ -56,6 +65,17 @@ class RtpdLink : public MediaLink {
     };
     std::unordered_map<uint32_t, std::vector<Waiter>> pending_;
     EventPtr check_event_;
+    // Requests the channel could not take yet, in order. Bounded: beyond
+    // it rtpd has stopped reading and a request fails as for a dead rtpd.
+    struct Outgoing {
+        proto::MsgType type;
+        uint32_t id;
+        uint16_t len;
+        std::array<uint8_t, sizeof(proto::StartFwd)> data;
+    };
+    static constexpr size_t kMaxQueued = 16384;
+    std::deque<Outgoing> out_;
+    EventPtr write_event_;
     TimeoutHandler on_timeout_;
     EntryHandler on_entry_;
     ListEndHandler on_list_end_;

@@ -1,5 +1,6 @@
 // sipd's side of several rtpd workers: which worker a new call goes to, and
-// that every later message of a forward goes to the worker that holds it.
+// that every later message of a forward goes to the worker that holds it;
+// and a burst of set-ups that outruns a busy worker.
 // The workers' ends are real sipd<->rtpd channels (socket pairs) read here.
 #include "rtpd_workers.h"
 
@@ -174,6 +175,38 @@ TEST_F(RtpdWorkersTest, ADeadWorkerGetsNoNewCallAndARestartedOneOnlyItsForwards)
     EXPECT_EQ(got->peer_id, 7u);
     EXPECT_FALSE(next(0).has_value());
     EXPECT_FALSE(next(1).has_value());
+}
+
+// A burst of call set-ups larger than the channel's socket buffer holds
+// while rtpd is busy: each START_FWD waits its turn (none fails at once
+// with EAGAIN, which cost a call a 503 in a burst of 500), in order.
+TEST_F(RtpdWorkersTest, ABurstOfStartsWaitsForABusyRtpdInsteadOfFailing) {
+    RtpdLink link(base_.get());
+    link.set_channel(std::move(sipd_ends_[0]));
+    constexpr uint32_t kBurst = 2000;
+    int failed = 0;
+    for (uint32_t id = 1; id <= kBurst; ++id)
+        link.start(request(id, 0), [&](const MediaResult& r) { failed += r.ok ? 0 : 1; });
+    EXPECT_EQ(failed, 0);
+    link.stop(1);
+    // rtpd reads at last; sipd's loop sends the rest as room comes.
+    uint32_t received = 0, expected_id = 1;
+    bool in_order = true, stop_seen = false;
+    for (int round = 0; round < 100000 && !stop_seen; ++round) {
+        while (auto got = next(0)) {
+            if (got->type == static_cast<uint16_t>(proto::MsgType::StopFwd)) {
+                stop_seen = true;
+                continue;
+            }
+            in_order = in_order && got->peer_id == expected_id++;
+            ++received;
+        }
+        event_base_loop(base_.get(), EVLOOP_NONBLOCK);
+    }
+    EXPECT_EQ(received, kBurst);
+    EXPECT_TRUE(in_order);
+    EXPECT_TRUE(stop_seen);  // after every start
+    EXPECT_EQ(failed, 0);
 }
 
 TEST_F(RtpdWorkersTest, AChannelForAnotherWorkerCountIsRefused) {
