@@ -272,9 +272,12 @@ class Sipmasq:
     name = "sipmasq"
     port = SIPMASQ_PORT
 
-    def __init__(self, topo, started, work, build, quarantine):
+    def __init__(self, topo, started, work, build, quarantine, rtp_workers=None):
         self.topo, self.started, self.work, self.build = topo, started, work, build
         self.quarantine = quarantine
+        # None: the configuration's default (one rtpd per online core).
+        self.rtp_workers = rtp_workers
+        self.workers = rtp_workers or max(1, min(os.cpu_count() or 1, 16))
         self.proc = None
         self.pids = {}
 
@@ -289,6 +292,7 @@ class Sipmasq:
                 # sustained rate near 250 calls/s (see README.md).
                 f"rtp_port_low = 20000\nrtp_port_high = 39999\n"
                 f"rtp_quarantine = {self.quarantine}\n"
+                + (f"rtp_workers = {self.rtp_workers}\n" if self.rtp_workers else "") +
                 # The per-source budgets (8 unanswered INVITEs, 64
                 # transactions) are flood limits; the benchmark's callers are
                 # a few addresses placing hundreds of calls a second.
@@ -313,20 +317,22 @@ class Sipmasq:
         def ready():
             text = self.log_path.read_text(errors="replace")
             s = re.findall(r"sipd ready \(pid (\d+)\)", text)
-            r = re.findall(r"rtpd ready \(pid (\d+)\)", text)
-            return (int(s[-1]), int(r[-1])) if s and r else None
+            # "rtpd ready" for one worker, "rtpd0 ready", "rtpd1 ready" for more.
+            r = dict(re.findall(r"(rtpd\d*) ready \(pid (\d+)\)", text))
+            return (int(s[-1]), [int(p) for p in r.values()]) if s and len(r) == self.workers \
+                else None
 
         sipd, rtpd = wait_for(ready, 20, "sipmasq's children")
-        self.pids = {"sipd": [sipd], "rtpd": [rtpd], "parent": [self.proc.pid]}
+        self.pids = {"sipd": [sipd], "rtpd": rtpd, "parent": [self.proc.pid]}
         for child in ("sipd", "rtpd"):
-            pid = self.pids[child][0]
-            log(f"  {child} pid {pid}: Seccomp {proc_status(pid, 'Seccomp')}, "
-                f"NoNewPrivs {proc_status(pid, 'NoNewPrivs')}, "
-                f"CapEff {proc_status(pid, 'CapEff')}, Uid {proc_status(pid, 'Uid')}")
+            for pid in self.pids[child]:
+                log(f"  {child} pid {pid}: Seccomp {proc_status(pid, 'Seccomp')}, "
+                    f"NoNewPrivs {proc_status(pid, 'NoNewPrivs')}, "
+                    f"CapEff {proc_status(pid, 'CapEff')}, Uid {proc_status(pid, 'Uid')}")
 
     def restarts(self):
         text = self.log_path.read_text(errors="replace")
-        return len(re.findall(r"(sipd|rtpd) ready \(pid", text)) - 2
+        return len(re.findall(r"(sipd|rtpd\d*) ready \(pid", text)) - 1 - self.workers
 
     def register_domain(self):
         return FW_OUT
@@ -448,7 +454,7 @@ class Phones:
         return [p.pid for p in self.uas]
 
 
-def uac_argv(topo, system, direction, pair, rate, calls, seconds, stat):
+def uac_argv(topo, system, direction, pair, rate, calls, seconds, stat, rate_period_ms=1000):
     if direction == "incoming":
         ns, local = topo.outside, outside_ip(pair)
         service, from_user, from_domain = f"alice{pair}", f"bob{pair}", outside_ip(pair)
@@ -465,7 +471,7 @@ def uac_argv(topo, system, direction, pair, rate, calls, seconds, stat):
     return topo.ns(ns) + [
         "sipp", remote, "-sf", str(SCENARIOS / "call_uac.xml"), "-i", local, "-p", str(UAC_PORT),
         "-s", service, "-key", "target", target, "-key", "from_user", from_user, "-key",
-        "from_domain", from_domain, "-r", str(rate), "-m", str(calls),
+        "from_domain", from_domain, "-r", str(rate), "-rp", str(rate_period_ms), "-m", str(calls),
         "-l", str(max(200, rate * 4)),  # open calls at once: far above rate x setup time
         "-recv_timeout", "10000",  # a lost answer fails the call after 10 s
         "-timeout", f"{seconds + 60}s", "-timeout_error", "-nostdin",
@@ -494,7 +500,7 @@ def percentile(sorted_values, q):
 
 
 def run_step(topo, started, phones, system, direction, rate, seconds, per_pair, max_pairs, work,
-             trial):
+             trial, rate_period_ms=1000):
     pairs = min(max_pairs, max(1, math.ceil(rate / per_pair)))
     pair_rate = rate // pairs
     calls = pair_rate * seconds
@@ -510,7 +516,8 @@ def run_step(topo, started, phones, system, direction, rate, seconds, per_pair, 
     for p in range(pairs):
         stat = tdir / f"uac{p}.csv"
         uacs.append((started.spawn(uac_argv(topo, system, direction, p, pair_rate, calls,
-                                            seconds, stat), tdir / f"uac{p}.log", cwd=tdir),
+                                            seconds, stat, rate_period_ms),
+                                   tdir / f"uac{p}.log", cwd=tdir),
                      stat))
     deadline = t0 + seconds + 90
     codes, uac_cpu = [], 0
@@ -547,8 +554,10 @@ def run_step(topo, started, phones, system, direction, rate, seconds, per_pair, 
     waited = {g: after[g][1] - before[g][1] for g in groups}
     cpu["sipp"] += uac_cpu
     lost = (pairs * calls) - ok - failed
+    # A burst (all calls within rate_period_ms) is clean when every call is.
     clean = (failed == 0 and lost == 0 and all(c == 0 for c in codes)
-             and achieved >= REACHED * pairs * pair_rate and system.restarts() == 0)
+             and (achieved >= REACHED * pairs * pair_rate or rate_period_ms < 1000)
+             and system.restarts() == 0)
     why = ""
     if not clean:
         if failed or lost or any(codes):
@@ -687,6 +696,12 @@ def main():
     ap.add_argument("--nice", type=int, default=0,
                     help="niceness of every process started (systems and SIPp alike); "
                          "a negative value shields them from other load on the machine")
+    ap.add_argument("--rtp-workers", type=int, default=None,
+                    help="sipmasq's rtp_workers (default: its own, one per online core)")
+    ap.add_argument("--burst", type=int, default=0,
+                    help="instead of the rate ladder: N calls set up at once (within 10 ms), "
+                         "--burst-runs times, each direction")
+    ap.add_argument("--burst-runs", type=int, default=10)
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--json", help="write every trial's figures here")
     args = ap.parse_args()
@@ -723,7 +738,8 @@ def main():
         topo.create()
         under_test = {"direct": Direct()}
         if "sipmasq" in systems:
-            under_test["sipmasq"] = Sipmasq(topo, started, work, build, args.quarantine)
+            under_test["sipmasq"] = Sipmasq(topo, started, work, build, args.quarantine,
+                                            args.rtp_workers)
         if "kamailio" in systems:
             under_test["kamailio"] = Kamailio(topo, started, work, args.kamailio_children)
         phones = Phones(topo, started, work, args.max_pairs)
@@ -735,6 +751,23 @@ def main():
         phones.start()
         active = [(s, d) for s in systems for d in directions]
         trial = 0
+        if args.burst > 0:
+            # Each run: --burst calls within 10 ms from one SIPp, every one
+            # with its relay ports, then a rest; a run is clean when all are.
+            for run_no in range(1, min(args.burst_runs, 100) + 1):
+                for s, d in active:
+                    trial += 1
+                    r = run_step(topo, started, phones, under_test[s], d, args.burst, 1,
+                                 args.burst, 1, work, trial, rate_period_ms=10)
+                    results.append(r)
+                    log(f"burst {run_no:2} {s:8} {d:8} {args.burst} calls: ok {r['ok']} "
+                        f"failed {r['failed']} lost {r['lost']} setup p50 "
+                        f"{fmt(r['setup_ms']['p50'], 0)} max {fmt(r['setup_ms']['max'], 0)} ms"
+                        + ("" if r["clean"] else f"  -> {r['why']}"))
+                    time.sleep(args.rest + 2 * args.quarantine)
+            clean = sum(1 for r in results if r["clean"])
+            log(f"bursts of {args.burst}: {clean} of {len(results)} runs without a failed call")
+            rates = []
         for rate in rates:
             for s, d in list(active):
                 if time.monotonic() - t_start > args.max_minutes * 60:
