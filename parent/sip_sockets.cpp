@@ -93,6 +93,13 @@ bool open_one(const SockAddr& addr_in, uint16_t port, uint8_t dscp, uint8_t side
         error = "cannot set sip_dscp on " + addr.to_string() + ": " + std::strerror(errno);
         return false;
     }
+    // Room for a burst: 500 INVITEs at once overflowed the default buffer
+    // (~100 datagrams), and their retransmissions came in waves that
+    // overflowed it again until calls failed. Beyond net.core.rmem_max
+    // only with CAP_NET_ADMIN; else as much as that allows.
+    const int burst_room = 4 << 20;
+    if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &burst_room, sizeof burst_room) != 0)
+        (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &burst_room, sizeof burst_room);
     if (::bind(fd.get(), addr.sa(), addr.len()) != 0) {
         error = "cannot bind SIP socket " + addr.to_string() + ": " + std::strerror(errno);
         return false;

@@ -1,5 +1,6 @@
 // sip_dscp: the parent marks the SIP sockets it opens (IP_TOS), so sipd
 // needs no setsockopt under its seccomp filter; 0 leaves them unmarked.
+// And it gives them room for a burst of calls.
 #include "sip_sockets.h"
 
 #include <gtest/gtest.h>
@@ -42,6 +43,26 @@ TEST(SipSockets, ZeroLeavesThemUnmarked) {
     std::string error;
     ASSERT_TRUE(open_sip_sockets(loopback(0), sockets, error)) << error;
     for (const SipSocket& s : sockets) EXPECT_EQ(tos_of(s.fd.get()), 0);
+}
+
+// A burst of calls must not overflow the SIP sockets: the parent gives the
+// UDP ones a receive buffer far above the kernel's default (as root, with
+// CAP_NET_ADMIN as these tests run: 4 MiB, which the kernel doubles).
+TEST(SipSockets, UdpSocketsHaveRoomForABurst) {
+    if (::geteuid() != 0) GTEST_SKIP() << "SO_RCVBUFFORCE needs root";
+    std::vector<SipSocket> sockets;
+    std::string error;
+    ASSERT_TRUE(open_sip_sockets(loopback(0), sockets, error)) << error;
+    int udp = 0;
+    for (const SipSocket& s : sockets) {
+        if (s.transport != proto::kSipUdp) continue;
+        ++udp;
+        int room = 0;
+        socklen_t len = sizeof room;
+        ASSERT_EQ(::getsockopt(s.fd.get(), SOL_SOCKET, SO_RCVBUF, &room, &len), 0);
+        EXPECT_GE(room, 4 << 20);
+    }
+    EXPECT_EQ(udp, 2);
 }
 
 }  // namespace
