@@ -265,6 +265,26 @@ TEST(MediaResync, AKilledWorkerCostsOnlyItsOwnCallsAGap) {
     const std::string after = ctl(dir, {"streams"});
     EXPECT_EQ(worker_of(after, "call-w1"), first_worker) << after;
     EXPECT_EQ(worker_of(after, "call-w2"), second_worker) << after;
+
+    // sipd restarts and learns from each worker's LIST_FWD which worker
+    // holds which call: when the second call's worker dies next, the new
+    // sipd hands its successor that call again.
+    const auto sipd = daemon.wait_ready("sipd", 1s);
+    ASSERT_TRUE(sipd.has_value());
+    const size_t sipd_mark = daemon.log_size();
+    ASSERT_EQ(::kill(*sipd, SIGKILL), 0);
+    ASSERT_TRUE(daemon.wait_ready("sipd", 10s, sipd_mark).has_value()) << daemon.log();
+    ASSERT_TRUE(
+        daemon.wait_for_log("rtpd worker [01] holds [0-9]+ forwards(.|\n)*rtpd worker "
+                            "[01] holds [0-9]+ forwards",
+                            5s, sipd_mark))
+        << daemon.log();
+    const size_t second_mark = daemon.log_size();
+    ASSERT_EQ(::kill(*workers[second_worker], SIGKILL), 0);
+    ASSERT_TRUE(daemon.wait_ready("rtpd" + std::to_string(second_worker), 10s, second_mark))
+        << daemon.log();
+    ASSERT_NO_FATAL_FAILURE(expect_resumed(second, daemon));
+    ASSERT_NO_FATAL_FAILURE(expect_resumed(first, daemon));
 }
 
 }  // namespace
