@@ -254,11 +254,12 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     if (refusal.empty() && info.media.size() > kMaxMediaLines)
         refusal = std::to_string(info.media.size()) + " m= lines, at most " +
                   std::to_string(kMaxMediaLines);
+    std::optional<uint32_t> hairpin_worker;
     for (SdpMedia& m : info.media) {
         if (!refusal.empty()) break;
         if (m.disabled || m.addr.is_unspecified()) continue;
         if (arrival == Side::Outside && names_own_outside(m.addr)) {
-            if (auto relay = hairpin_relay(m.addr, call_id)) {
+            if (auto relay = hairpin_relay(m.addr, call_id, &hairpin_worker)) {
                 m.addr = *relay;
                 continue;
             }
@@ -322,7 +323,7 @@ bool SipProxy::relay_media(OsipMessagePtr& msg, Side arrival, Side departure,
     p->strip_mux.resize(info.media.size());
 
     std::vector<std::pair<size_t, MediaStart>> starts;
-    if (!call.media_worker) call.media_worker = media_.place();
+    if (!call.media_worker) call.media_worker = hairpin_worker ? hairpin_worker : media_.place();
     for (const SdpMedia& m : info.media) {
         const auto index = static_cast<size_t>(m.index);
         if (m.disabled) {

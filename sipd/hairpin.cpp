@@ -18,8 +18,8 @@ bool SipProxy::names_own_outside(const SockAddr& addr) const {
            (settings_.outside_advertised.valid() && addr.same_host(settings_.outside_advertised));
 }
 
-std::optional<SockAddr> SipProxy::hairpin_relay(const SockAddr& named,
-                                                const std::string& call_id) const {
+std::optional<SockAddr> SipProxy::hairpin_relay(const SockAddr& named, const std::string& call_id,
+                                                std::optional<uint32_t>* worker) const {
     if (!names_own_outside(named) || named.port() == 0) return std::nullopt;
     // A scan, only for an SDP that names our own address; never the call's
     // own forwards (a relay to itself).
@@ -31,6 +31,9 @@ std::optional<SockAddr> SipProxy::hairpin_relay(const SockAddr& named,
                 // a NAT router the advertised one is not ours to reach).
                 SockAddr relay = settings_.outside_local;
                 relay.set_port(named.port());
+                // rtpd accepts another forward as a peer only when it holds
+                // it itself: the hairpinned call goes to the same worker.
+                if (worker != nullptr) *worker = call.media_worker;
                 return relay;
             }
     }

@@ -264,10 +264,12 @@ class SipProxy {
                      const std::string& txn_key, int64_t now);
     void finish_media(const std::shared_ptr<Pending>& p);
     // A media peer from outside that is the outside relay port of a live
-    // stream of another call (a hairpin, hairpin.cpp): that port on the
+    // stream of another call (a hairpin, hairpin.cpp; `worker`: the rtpd
+    // worker that holds it, where this call's forwards must go too): that port on the
     // relay's own address; nullopt for anything else.
-    [[nodiscard]] std::optional<SockAddr> hairpin_relay(const SockAddr& named,
-                                                        const std::string& call_id) const;
+    [[nodiscard]] std::optional<SockAddr> hairpin_relay(
+        const SockAddr& named, const std::string& call_id,
+        std::optional<uint32_t>* worker = nullptr) const;
     // sipmasq's outside address (bound or advertised), any port.
     [[nodiscard]] bool names_own_outside(const SockAddr& addr) const;
     // RFC 3264: is this SDP the answer to the other side's offer? Updates
