@@ -150,7 +150,7 @@ class DualStackTest : public FaqTest {
         ASSERT_TRUE(daemon_.start_prefixed({"ip", "netns", "exec", fw_}, config_, dir_.path()));
         sipd_ = daemon_.wait_ready("sipd", 15s);
         ASSERT_TRUE(sipd_.has_value()) << daemon_.log();
-        ASSERT_TRUE(daemon_.wait_ready("rtpd", 15s).has_value()) << daemon_.log();
+        ASSERT_TRUE(daemon_.wait_ready("rtpd[0-9]*", 15s).has_value()) << daemon_.log();
     }
 
     int bind_any(const std::string& ns, const std::string& ip, uint16_t port) {
