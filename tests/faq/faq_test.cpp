@@ -147,9 +147,14 @@ TEST_F(FaqAuthTest, WrongPasswordIsRefusedAndLogged) {
 
 // A DNS server of a few lines in the outside namespace: A 203.0.113.10 for
 // bob.example.test, SRV _sip._udp.provider.example.test -> 0 0 5070
-// bob.example.test, NXDOMAIN for anything else; counts the queries.
+// bob.example.test, A for gw.example.test (a dyndns name: the address the
+// test sets, TTL 1 s), NXDOMAIN for anything else; counts the queries.
 class TinyDns {
   public:
+    // gw.example.test's address (a.b.c.d) from now on.
+    void set_gw(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+        gw_ = (uint32_t{a} << 24) | (uint32_t{b} << 16) | (uint32_t{c} << 8) | d;
+    }
     bool start(int fd) {
         fd_ = fd;
         if (fd_ < 0) return false;
@@ -188,7 +193,8 @@ class TinyDns {
             for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             const bool srv = srv_type && name == "_sip._udp.provider.example.test";
             if (srv) ++srv_queries_;
-            const bool known = (a && name == "bob.example.test") || srv;
+            const bool gw = a && name == "gw.example.test";
+            const bool known = (a && name == "bob.example.test") || srv || gw;
             std::string r(reinterpret_cast<const char*>(q), qend);
             r[2] = static_cast<char>(0x81);
             r[3] = static_cast<char>(known ? 0x80 : 0x83);
@@ -202,6 +208,12 @@ class TinyDns {
                                              3,    'b', 'o', 'b', 7,   'e', 'x', 'a',  'm',
                                              'p',  'l', 'e', 4,   't', 'e', 's', 't',  0};
                 r.append(reinterpret_cast<const char*>(ans), sizeof ans);
+            } else if (gw) {
+                // TTL 1 s; the address in network order.
+                const unsigned char ans[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 1, 0, 4};
+                r.append(reinterpret_cast<const char*>(ans), sizeof ans);
+                const uint32_t g = htonl(gw_);
+                r.append(reinterpret_cast<const char*>(&g), sizeof g);
             } else if (known) {
                 const unsigned char ans[] = {0xc0, 12, 0, 1, 0,   1, 0,   0,
                                              0,    60, 0, 4, 203, 0, 113, 10};
@@ -214,6 +226,7 @@ class TinyDns {
     std::atomic<bool> stop_{false};
     std::atomic<int> queries_{0};
     std::atomic<int> srv_queries_{0};
+    std::atomic<uint32_t> gw_{0xc6336407};  // 198.51.100.7
     std::thread thread_;
 };
 
@@ -272,6 +285,44 @@ TEST_F(FaqDnsTest, UnknownNameGets504) {
     EXPECT_NE(log.find("SIP/2.0 504"), std::string::npos) << log << daemon_.log();
     EXPECT_TRUE(daemon_.wait_for_log("next hop nowhere.example.test:5060: .* answered 504", 2s))
         << daemon_.log();
+}
+
+// sipmasq in front of a NAT router whose public address is a dyndns name
+// (host_outbound): the name is looked up again when its TTL runs out (never
+// sooner than 60 s apart), not only on SIGHUP, and what sipmasq advertises
+// follows the new address.
+class FaqDyndnsTest : public FaqTest {
+  protected:
+    std::string extra_config() override {
+        return "dns_server = 203.0.113.10\nhost_outbound = gw.example.test\n";
+    }
+};
+
+TEST_F(FaqDyndnsTest, HostOutboundIsLookedUpAgainWhenItsTtlRunsOut) {
+    TinyDns dns;
+    ASSERT_TRUE(dns.start(bind_ns(out_, "203.0.113.10", 53)));
+    EXPECT_TRUE(daemon_.wait_for_log(
+        "host_outbound gw.example.test is now 198.51.100.7 \\(was [^)]*\\); advertising it", 10s))
+        << daemon_.log();
+    dns.set_gw(198, 51, 100, 8);  // the router got a new address
+    // TTL 1 s, clamped to the 60 s minimum: one more lookup within ~61 s.
+    EXPECT_TRUE(daemon_.wait_for_log(
+        "host_outbound gw.example.test is now 198.51.100.8 \\(was 198.51.100.7\\); advertising "
+        "it",
+        75s))
+        << daemon_.log();
+    // A call out now names the new address in its Via.
+    const pid_t bob = sipp_background(out_, "uas.xml", "203.0.113.10", {"-p", "5060"});
+    std::string log;
+    EXPECT_TRUE(sipp(in_, "call_uac.xml", "192.0.2.10", "192.0.2.1:5060",
+                     {"-p", "5062", "-s", "bob", "-key", "target", "203.0.113.10", "-key",
+                      "from_user", "alice", "-key", "from_domain", "203.0.113.1"},
+                     &log))
+        << log << daemon_.log();
+    EXPECT_TRUE(background_ok(bob)) << read_file(bg_msg_);
+    const std::string seen = read_file(bg_msg_);
+    EXPECT_NE(seen.find("Via: SIP/2.0/UDP 198.51.100.8"), std::string::npos) << seen;
+    EXPECT_EQ(seen.find("198.51.100.7"), std::string::npos) << seen;
 }
 
 class FaqMediaTest : public FaqTest {
