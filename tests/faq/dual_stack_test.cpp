@@ -159,6 +159,56 @@ class DualStackTest : public FaqTest {
         return fd;
     }
 
+    // One end of a call: its namespace, address, SIP and RTP ports, and
+    // sipmasq's address on its side (where its media goes).
+    struct Party {
+        std::string ns, ip, user;
+        uint16_t sip_port, rtp_port;
+        std::string us;
+        bool inside;
+    };
+
+    // `caller` calls `callee` (Request-URI host `target`) through sipmasq's
+    // address `proxy`; a datagram crosses the relay each way, from the
+    // relay's port on the other side. Returns what the callee received.
+    std::string call_with_media(const Party& caller, const std::string& proxy,
+                                const std::string& target, const std::string& from_domain,
+                                const Party& callee, const std::string& tag) {
+        const auto hostport = [](const std::string& ip, uint16_t port) {
+            const std::string host = ip.find(':') != std::string::npos ? "[" + ip + "]" : ip;
+            return host + ":" + std::to_string(port);
+        };
+        const int caller_rtp = bind_any(caller.ns, caller.ip, caller.rtp_port);
+        const int callee_rtp = bind_any(callee.ns, callee.ip, callee.rtp_port);
+        EXPECT_GE(caller_rtp, 0);
+        EXPECT_GE(callee_rtp, 0);
+        if (caller_rtp < 0 || callee_rtp < 0) return "";
+        const pid_t callee_pid = sipp_background(callee.ns, "uas_media_ip.xml", callee.ip,
+                                                 {"-p", std::to_string(callee.sip_port), "-key",
+                                                  "rtp_port", std::to_string(callee.rtp_port)});
+        const std::string callee_msg = bg_msg_;
+        const size_t mark = daemon_.log_size();
+        const auto args =
+            sipp_args(caller.ns, "call_uac_media_ip.xml", caller.ip, proxy,
+                      {"-p", std::to_string(caller.sip_port), "-s", callee.user, "-key", "target",
+                       target, "-key", "from_user", caller.user, "-key", "from_domain", from_domain,
+                       "-key", "rtp_port", std::to_string(caller.rtp_port), "-d", "2000"});
+        const std::string caller_msg = last_msg_;
+        const pid_t caller_pid = spawn_process(args, dir_.file(caller.user + ".out"));
+        background_.push_back(caller_pid);
+        uint16_t in = 0, out = 0;
+        EXPECT_TRUE(relay_ports(mark, in, out)) << daemon_.log();
+        const uint16_t caller_port = caller.inside ? in : out;
+        const uint16_t callee_port = callee.inside ? in : out;
+        EXPECT_EQ(relay_any(caller_rtp, caller.us, caller_port, callee_rtp, tag + "-forth"),
+                  hostport(callee.us, callee_port));
+        EXPECT_EQ(relay_any(callee_rtp, callee.us, callee_port, caller_rtp, tag + "-back"),
+                  hostport(caller.us, caller_port));
+        EXPECT_TRUE(background_ok(caller_pid)) << read_file(caller_msg) << daemon_.log();
+        EXPECT_TRUE(background_ok(callee_pid)) << read_file(callee_msg);
+        return read_file(callee_msg);
+    }
+
     // The relay ports of the next "call start:" line after `mark`.
     bool relay_ports(size_t mark, uint16_t& in, uint16_t& out) {
         const auto line = daemon_.wait_for_log(
@@ -184,100 +234,31 @@ TEST_F(DualStackTest, Ipv6PhoneAndIpv4PeerCallEachOtherWithMedia) {
     ASSERT_TRUE(sipp(in_, "register.xml", "2001:db8:1::10", "[2001:db8:1::1]:5060",
                      {"-p", "5060", "-s", "alice", "-key", "domain", "203.0.113.1"}, &log))
         << log << daemon_.log();
-    {
-        const int alice_rtp = bind_any(in_, "2001:db8:1::10", 40000);
-        const int bob_rtp = bind_any(out_, "203.0.113.10", 40002);
-        ASSERT_GE(alice_rtp, 0);
-        ASSERT_GE(bob_rtp, 0);
-        const pid_t alice = sipp_background(in_, "uas_media_ip.xml", "2001:db8:1::10",
-                                            {"-p", "5060", "-key", "rtp_port", "40000"});
-        const std::string alice_msg = bg_msg_;
-        const size_t mark = daemon_.log_size();
-        const auto args =
-            sipp_args(out_, "call_uac_media_ip.xml", "203.0.113.10", "203.0.113.1:5060",
-                      {"-p", "5062", "-s", "alice", "-key", "target", "203.0.113.1", "-key",
-                       "from_user", "bob", "-key", "from_domain", "203.0.113.10", "-key",
-                       "rtp_port", "40002", "-d", "2000"});
-        const std::string bob_msg = last_msg_;
-        const pid_t bob = spawn_process(args, dir_.file("bob.out"));
-        background_.push_back(bob);
-        uint16_t in = 0, out = 0;
-        ASSERT_TRUE(relay_ports(mark, in, out)) << daemon_.log();
-        // The inside leg is IPv6 from the relay's address to the SDP alice got.
-        EXPECT_EQ(relay_any(alice_rtp, "2001:db8:1::1", in, bob_rtp, "v6-out"),
-                  "203.0.113.1:" + std::to_string(out));
-        EXPECT_EQ(relay_any(bob_rtp, "203.0.113.1", out, alice_rtp, "v4-in"),
-                  "[2001:db8:1::1]:" + std::to_string(in));
-        EXPECT_TRUE(background_ok(bob)) << read_file(bob_msg) << daemon_.log();
-        EXPECT_TRUE(background_ok(alice)) << read_file(alice_msg);
-        const std::string seen = read_file(alice_msg);
-        EXPECT_NE(seen.find("c=IN IP6 2001:db8:1::1"), std::string::npos) << seen;
-        EXPECT_NE(seen.find("Via: SIP/2.0/UDP [2001:db8:1::1]:5060"), std::string::npos) << seen;
-    }
+    const Party alice{in_, "2001:db8:1::10", "alice", 5060, 40000, "2001:db8:1::1", true};
+    const Party bob_in{out_, "203.0.113.10", "bob", 5062, 40002, "203.0.113.1", false};
+    // The inside leg is IPv6 from the relay's address to the SDP alice got.
+    std::string seen =
+        call_with_media(bob_in, "203.0.113.1:5060", "203.0.113.1", "203.0.113.10", alice, "v4-in");
+    EXPECT_NE(seen.find("c=IN IP6 2001:db8:1::1"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("Via: SIP/2.0/UDP [2001:db8:1::1]:5060"), std::string::npos) << seen;
 
     // alice (IPv6) calls bob (IPv4 outside): the outside leg is IPv4.
-    {
-        const int alice_rtp = bind_any(in_, "2001:db8:1::10", 40008);
-        const int bob_rtp = bind_any(out_, "203.0.113.10", 40010);
-        ASSERT_GE(alice_rtp, 0);
-        ASSERT_GE(bob_rtp, 0);
-        const pid_t bob = sipp_background(out_, "uas_media_ip.xml", "203.0.113.10",
-                                          {"-p", "5064", "-key", "rtp_port", "40010"});
-        const std::string bob_msg = bg_msg_;
-        const size_t mark = daemon_.log_size();
-        const auto args =
-            sipp_args(in_, "call_uac_media_ip.xml", "2001:db8:1::10", "[2001:db8:1::1]:5060",
-                      {"-p", "5066", "-s", "bob", "-key", "target", "203.0.113.10:5064", "-key",
-                       "from_user", "alice", "-key", "from_domain", "203.0.113.1", "-key",
-                       "rtp_port", "40008", "-d", "2000"});
-        const std::string alice_msg = last_msg_;
-        const pid_t alice = spawn_process(args, dir_.file("alice.out"));
-        background_.push_back(alice);
-        uint16_t in = 0, out = 0;
-        ASSERT_TRUE(relay_ports(mark, in, out)) << daemon_.log();
-        EXPECT_EQ(relay_any(alice_rtp, "2001:db8:1::1", in, bob_rtp, "v6-call-out"),
-                  "203.0.113.1:" + std::to_string(out));
-        EXPECT_EQ(relay_any(bob_rtp, "203.0.113.1", out, alice_rtp, "v4-answer-in"),
-                  "[2001:db8:1::1]:" + std::to_string(in));
-        EXPECT_TRUE(background_ok(alice)) << read_file(alice_msg) << daemon_.log();
-        EXPECT_TRUE(background_ok(bob)) << read_file(bob_msg);
-        const std::string seen = read_file(bob_msg);
-        EXPECT_NE(seen.find("c=IN IP4 203.0.113.1"), std::string::npos) << seen;
-        EXPECT_NE(seen.find("Via: SIP/2.0/UDP 203.0.113.1:5060"), std::string::npos) << seen;
-        EXPECT_EQ(seen.find("IN IP6"), std::string::npos) << seen;  // no IPv6 SDP outside
-    }
+    const Party alice_out{in_, "2001:db8:1::10", "alice", 5066, 40008, "2001:db8:1::1", true};
+    const Party bob{out_, "203.0.113.10", "bob", 5064, 40010, "203.0.113.1", false};
+    seen = call_with_media(alice_out, "[2001:db8:1::1]:5060", "203.0.113.10:5064", "203.0.113.1",
+                           bob, "v6-out");
+    EXPECT_NE(seen.find("c=IN IP4 203.0.113.1"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("Via: SIP/2.0/UDP 203.0.113.1:5060"), std::string::npos) << seen;
+    EXPECT_EQ(seen.find("IN IP6"), std::string::npos) << seen;  // no IPv6 SDP outside
 
     // carol (IPv4, inside) calls dave at his IPv6 address outside.
-    {
-        const int carol_rtp = bind_any(in_, "192.0.2.20", 40004);
-        const int dave_rtp = bind_any(out_, "2001:db8:2::10", 40006);
-        ASSERT_GE(carol_rtp, 0);
-        ASSERT_GE(dave_rtp, 0);
-        const pid_t dave = sipp_background(out_, "uas_media_ip.xml", "2001:db8:2::10",
-                                           {"-p", "5060", "-key", "rtp_port", "40006"});
-        const std::string dave_msg = bg_msg_;
-        const size_t mark = daemon_.log_size();
-        const auto args =
-            sipp_args(in_, "call_uac_media_ip.xml", "192.0.2.20", "192.0.2.1:5060",
-                      {"-p", "5062", "-s", "dave", "-key", "target", "[2001:db8:2::10]", "-key",
-                       "from_user", "carol", "-key", "from_domain", "203.0.113.1", "-key",
-                       "rtp_port", "40004", "-d", "2000"});
-        const std::string carol_msg = last_msg_;
-        const pid_t carol = spawn_process(args, dir_.file("carol.out"));
-        background_.push_back(carol);
-        uint16_t in = 0, out = 0;
-        ASSERT_TRUE(relay_ports(mark, in, out)) << daemon_.log();
-        EXPECT_EQ(relay_any(carol_rtp, "192.0.2.1", in, dave_rtp, "v4-out"),
-                  "[2001:db8:2::1]:" + std::to_string(out));
-        EXPECT_EQ(relay_any(dave_rtp, "2001:db8:2::1", out, carol_rtp, "v6-in"),
-                  "192.0.2.1:" + std::to_string(in));
-        EXPECT_TRUE(background_ok(carol)) << read_file(carol_msg) << daemon_.log();
-        EXPECT_TRUE(background_ok(dave)) << read_file(dave_msg);
-        const std::string seen = read_file(dave_msg);
-        EXPECT_NE(seen.find("c=IN IP6 2001:db8:2::1"), std::string::npos) << seen;
-        EXPECT_NE(seen.find("Via: SIP/2.0/UDP [2001:db8:2::1]:5060"), std::string::npos) << seen;
-        EXPECT_EQ(seen.find("IN IP4"), std::string::npos) << seen;  // no IPv4 SDP outside
-    }
+    const Party carol{in_, "192.0.2.20", "carol", 5062, 40004, "192.0.2.1", true};
+    const Party dave{out_, "2001:db8:2::10", "dave", 5060, 40006, "2001:db8:2::1", false};
+    seen =
+        call_with_media(carol, "192.0.2.1:5060", "[2001:db8:2::10]", "203.0.113.1", dave, "v4-out");
+    EXPECT_NE(seen.find("c=IN IP6 2001:db8:2::1"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("Via: SIP/2.0/UDP [2001:db8:2::1]:5060"), std::string::npos) << seen;
+    EXPECT_EQ(seen.find("IN IP4"), std::string::npos) << seen;  // no IPv4 SDP outside
 
     // RFC 5118 §4.2 over the wire: no brackets around the Request-URI's
     // address is answered 400, and sipd carries on.
