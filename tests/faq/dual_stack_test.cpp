@@ -19,6 +19,22 @@
 namespace sipmasq::test {
 namespace {
 
+// `ip` (IPv4, or IPv6 when it has a colon) and `port` into `a`; its length.
+socklen_t sockaddr_of(const std::string& ip, uint16_t port, sockaddr_storage& a) {
+    if (ip.find(':') != std::string::npos) {
+        auto* a6 = reinterpret_cast<sockaddr_in6*>(&a);
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        ::inet_pton(AF_INET6, ip.c_str(), &a6->sin6_addr);
+        return sizeof *a6;
+    }
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&a);
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(port);
+    ::inet_pton(AF_INET, ip.c_str(), &a4->sin_addr);
+    return sizeof *a4;
+}
+
 // A UDP socket of either family bound in a namespace.
 int udp_any_in_ns(const std::string& ns, const std::string& ip, uint16_t port) {
     int fd = -1;
@@ -27,20 +43,7 @@ int udp_any_in_ns(const std::string& ns, const std::string& ip, uint16_t port) {
         if (nsfd < 0 || ::setns(nsfd, CLONE_NEWNET) != 0) return;
         ::close(nsfd);
         sockaddr_storage a{};
-        socklen_t len = 0;
-        if (ip.find(':') != std::string::npos) {
-            auto* a6 = reinterpret_cast<sockaddr_in6*>(&a);
-            a6->sin6_family = AF_INET6;
-            a6->sin6_port = htons(port);
-            ::inet_pton(AF_INET6, ip.c_str(), &a6->sin6_addr);
-            len = sizeof *a6;
-        } else {
-            auto* a4 = reinterpret_cast<sockaddr_in*>(&a);
-            a4->sin_family = AF_INET;
-            a4->sin_port = htons(port);
-            ::inet_pton(AF_INET, ip.c_str(), &a4->sin_addr);
-            len = sizeof *a4;
-        }
+        const socklen_t len = sockaddr_of(ip, port, a);
         fd = ::socket(a.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0) {
             ::close(fd);
@@ -55,20 +58,7 @@ int udp_any_in_ns(const std::string& ns, const std::string& ip, uint16_t port) {
 
 void send_any(int fd, const std::string& ip, uint16_t port, const std::string& data) {
     sockaddr_storage a{};
-    socklen_t len = 0;
-    if (ip.find(':') != std::string::npos) {
-        auto* a6 = reinterpret_cast<sockaddr_in6*>(&a);
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons(port);
-        ::inet_pton(AF_INET6, ip.c_str(), &a6->sin6_addr);
-        len = sizeof *a6;
-    } else {
-        auto* a4 = reinterpret_cast<sockaddr_in*>(&a);
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons(port);
-        ::inet_pton(AF_INET, ip.c_str(), &a4->sin_addr);
-        len = sizeof *a4;
-    }
+    const socklen_t len = sockaddr_of(ip, port, a);
     (void)::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&a), len);
 }
 
