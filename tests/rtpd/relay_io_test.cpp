@@ -332,11 +332,13 @@ TEST_F(RelayIo, LatchAfterTheWindowIsStrict) {
 
 TEST_F(RelayIo, SprayOfEveryPortReachesNobodyAndLeaksNothing) {
     make();
-    Phone alice("127.0.0.1"), bob("127.0.0.3"), sprayer("127.0.0.5");
+    // The phones live off the sprayed addresses: a phone's own port, picked
+    // by the kernel, could otherwise fall in the sprayed range.
+    Phone alice("127.0.0.6"), bob("127.0.0.3"), sprayer("127.0.0.5");
     ASSERT_TRUE(sprayer.ok());
     ASSERT_TRUE(start(alice, bob).ok());
     // Also a second forward, so more than one pair is live.
-    Phone carol("127.0.0.1"), dave("127.0.0.3");
+    Phone carol("127.0.0.6"), dave("127.0.0.3");
     ASSERT_TRUE(st.relay->start(2, test::params(carol.addr(), dave.addr())).ok());
     int sent = 0;
     for (const char* host : {"127.0.0.1", "127.0.0.2"}) {
