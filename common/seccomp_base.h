@@ -34,6 +34,7 @@ inline constexpr SyscallRule kChildBaseRules[] = {
     allow("sendto", "UDP datagrams"),
     allow("recvmsg", "IPC messages (with SCM_RIGHTS) from the parent and the other child"),
     allow("sendmsg", "IPC messages to the parent and the other child, LOG lines"),
+    allow("sendmmsg", "batched sends: SIP and RTP datagrams, IPC messages, LOG lines"),
     // Only UDP with protocol 0: sipd's DNS queries, rtpd's media ports.
     allow_if("socket", "sipd's DNS queries, rtpd's media ports (IPv4)", arg_eq(0, AF_INET),
              arg_masked_eq(1, kSockTypeMask, SOCK_DGRAM), arg_eq(2, 0)),

@@ -18,7 +18,6 @@ namespace {
 constexpr SyscallRule kRtpdOwnRules[] = {
     // Media.
     allow("recvmmsg", "batched RTP reads when several datagrams wait"),
-    allow("sendmmsg", "batched RTP sends"),
     allow("bind", "media ports from rtp_port_low..rtp_port_high"),
     // Exactly the options udp_socket.cpp sets, by level and name.
     allow_if("setsockopt", "socket receive buffer for bursts of media", arg_eq(1, SOL_SOCKET),
