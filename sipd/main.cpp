@@ -29,6 +29,7 @@
 #include "registration_store.h"
 #include "rtpd_workers.h"
 #include "sandbox_policy.h"
+#include "sip_outbox.h"
 #include "sip_proxy.h"
 #include "sip_socket.h"
 #include "tcp_transport.h"
@@ -181,6 +182,13 @@ class SipdProcess {
             log_info("rtpd worker %u holds %u forwards", worker, count);
             adopt_listed();
         });
+        outbox_.on_error([this](const SockAddr& dest, int error) {
+            uint64_t suppressed = 0;
+            if (send_log_.allow(monotonic_ms(), suppressed))
+                log_warning("sendto %s: %s (%llu similar suppressed)", dest.to_string().c_str(),
+                            std::strerror(error), static_cast<unsigned long long>(suppressed));
+        });
+        flush_event_.reset(event_new(runtime_.base(), -1, 0, &on_flush, this));
     }
 
     void on_message(const proto::Message& msg, UniqueFd fd) {
@@ -264,6 +272,18 @@ class SipdProcess {
     }
 
   private:
+    // The end of a loop pass: what the pass queued for sending goes now.
+    static void on_flush(evutil_socket_t, short, void* arg) noexcept {
+        static_cast<SipdProcess*>(arg)->flush_sends();
+    }
+
+  public:
+    void flush_sends() {
+        flush_armed_ = false;
+        (void)outbox_.flush();
+    }
+
+  private:
     static void on_sip_readable(evutil_socket_t, short, void* arg) noexcept {
         auto* entry = static_cast<SipSocketEntry*>(arg);
         entry->owner->receive(*entry);
@@ -325,15 +345,17 @@ class SipdProcess {
         if (monotonic_ms() - last_save_ms_ >= 1000) save_now();
     }
 
+    // Queued for the end of this loop pass (SipOutbox): the datagrams of a
+    // pass leave together, in order.
     void send(Side side, const SockAddr& dest, std::string_view data) {
         for (const auto& s : sockets_) {
             if (s->sock.side() != side || s->sock.local().family() != dest.family()) continue;
-            if (::sendto(s->sock.fd(), data.data(), data.size(), 0, dest.sa(), dest.len()) < 0) {
-                uint64_t suppressed = 0;
-                if (send_log_.allow(monotonic_ms(), suppressed))
-                    log_warning("sendto %s: %s (%llu similar suppressed)", dest.to_string().c_str(),
-                                std::strerror(errno), static_cast<unsigned long long>(suppressed));
+            outbox_.queue(s->sock.fd(), dest, data);
+            if (!flush_armed_ && flush_event_) {
+                event_active(flush_event_.get(), EV_TIMEOUT, 0);
+                flush_armed_ = true;
             }
+            if (!flush_event_) flush_sends();
             return;
         }
         log_warning("no %s socket for %s", side_name(side), dest.to_string().c_str());
@@ -428,6 +450,7 @@ class SipdProcess {
             for (auto& e : sockets_) e->sock.set_interfaces(interfaces_);
         }
         if (m.change == proto::kAddressGone) {
+            flush_sends();  // nothing queued may outlive its socket
             const size_t udp = std::erase_if(sockets_, [&](const auto& e) {
                 return e->sock.side() == side && e->sock.local().same_host(*addr);
             });
@@ -616,6 +639,9 @@ class SipdProcess {
     std::vector<bool> peers_seen_;  // per rtpd worker: its first channel came
     std::vector<std::pair<uint32_t, MediaStart>> adopted_;
     RateLimit send_log_{5, 10000};
+    SipOutbox outbox_;
+    EventPtr flush_event_;
+    bool flush_armed_ = false;
     int64_t last_save_ms_ = 0;
 };
 
@@ -663,6 +689,9 @@ int main(int argc, char** argv) {
     runtime.set_message_handler(
         [&](const proto::Message& msg, UniqueFd fd) { process.on_message(msg, std::move(fd)); });
     runtime.set_ctl_handler([&](CtlCommand c, bool json) { return process.ctl(c, json); });
-    runtime.set_stop_handler([&] { process.save_now(); });
+    runtime.set_stop_handler([&] {
+        process.flush_sends();
+        process.save_now();
+    });
     return runtime.run();
 }
