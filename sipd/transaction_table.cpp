@@ -100,8 +100,8 @@ ClientTransaction* TransactionTable::find_client(const std::string& key) {
 void TransactionTable::index_timer(int64_t old_at, int64_t new_at, TimerKind kind,
                                    const std::string& key) {
     if (old_at == new_at) return;
-    if (old_at != 0) timers_.erase(TimerEntry{old_at, kind, key});
-    if (new_at != 0) timers_.insert(TimerEntry{new_at, kind, key});
+    if (old_at != 0) timers_.erase(TimerEntry{old_at, kind, &key});
+    if (new_at != 0) timers_.insert(TimerEntry{new_at, kind, &key});
 }
 
 void TransactionTable::set_timers(ServerTransaction& st, int64_t retransmit_at_ms,
@@ -231,12 +231,12 @@ TransactionTable::Due TransactionTable::due(int64_t now_ms) const {
         const auto& [at, kind, key] = *it;
         switch (kind) {
             case TimerKind::ServerExpiry:
-                d.server_expired.push_back(key);
-                expiring.emplace(TimerKind::ServerRetransmit, key);
+                d.server_expired.push_back(*key);
+                expiring.emplace(TimerKind::ServerRetransmit, *key);
                 break;
             case TimerKind::ClientExpiry:
-                d.client_expired.push_back(key);
-                expiring.emplace(TimerKind::ClientRetransmit, key);
+                d.client_expired.push_back(*key);
+                expiring.emplace(TimerKind::ClientRetransmit, *key);
                 break;
             case TimerKind::ServerRetransmit:
             case TimerKind::ClientRetransmit:
@@ -245,9 +245,9 @@ TransactionTable::Due TransactionTable::due(int64_t now_ms) const {
     }
     for (auto it = timers_.begin(); it != timers_.end() && std::get<0>(*it) <= now_ms; ++it) {
         const auto& [at, kind, key] = *it;
-        if (expiring.count({kind, key}) != 0) continue;
-        if (kind == TimerKind::ServerRetransmit) d.server_retransmit.push_back(key);
-        if (kind == TimerKind::ClientRetransmit) d.client_retransmit.push_back(key);
+        if (expiring.count({kind, *key}) != 0) continue;
+        if (kind == TimerKind::ServerRetransmit) d.server_retransmit.push_back(*key);
+        if (kind == TimerKind::ClientRetransmit) d.client_retransmit.push_back(*key);
     }
     return d;
 }

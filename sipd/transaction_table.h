@@ -163,8 +163,18 @@ class TransactionTable {
         ClientRetransmit,
         ClientExpiry
     };
-    using TimerEntry = std::tuple<int64_t, TimerKind, std::string>;
-    std::set<TimerEntry> timers_;
+    // The key is the transaction's own (its node in servers_ / clients_
+    // never moves), so a timer costs no copy of it; ties are ordered by
+    // the key's text, so the order never depends on addresses.
+    using TimerEntry = std::tuple<int64_t, TimerKind, const std::string*>;
+    struct TimerOrder {
+        bool operator()(const TimerEntry& a, const TimerEntry& b) const noexcept {
+            if (std::get<0>(a) != std::get<0>(b)) return std::get<0>(a) < std::get<0>(b);
+            if (std::get<1>(a) != std::get<1>(b)) return std::get<1>(a) < std::get<1>(b);
+            return *std::get<2>(a) < *std::get<2>(b);
+        }
+    };
+    std::set<TimerEntry, TimerOrder> timers_;
     void index_timer(int64_t old_at, int64_t new_at, TimerKind kind, const std::string& key);
     void remove_completed(const std::string& key);
     size_t bytes_ = 0;
