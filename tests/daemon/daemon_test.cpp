@@ -175,6 +175,24 @@ TEST_F(DaemonTest, ChildrenRunWithTheirResourceLimits) {
     EXPECT_NE(proc_limit(daemon_.pid(), "Max processes"), zero);
 }
 
+// The environment a child starts with: a fixed PATH and glibc's malloc
+// tuning, nothing of the parent's (the test's own variables must not leak).
+// glibc cuts GLIBC_TUNABLES at its colons in place when it reads it, so
+// separators are compared as one.
+TEST_F(DaemonTest, ChildrenGetOnlyAFixedEnvironment) {
+    for (auto [name, pid] : {std::pair{"sipd", *sipd_}, std::pair{"rtpd", *rtpd_}}) {
+        SCOPED_TRACE(name);
+        std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string text = ss.str();
+        std::replace(text.begin(), text.end(), '\0', ':');
+        EXPECT_EQ(text,
+                  "PATH=/usr/sbin:/usr/bin:/sbin:/bin:"
+                  "GLIBC_TUNABLES=glibc.malloc.tcache_count=2000:glibc.malloc.mxfast=0:");
+    }
+}
+
 TEST_F(DaemonTest, WhatAChildPrintsBecomesAParentLogLineNotRawOutput) {
     for (auto [name, pid] : {std::pair{"sipd", *sipd_}, std::pair{"rtpd", *rtpd_}}) {
         SCOPED_TRACE(name);
