@@ -97,25 +97,25 @@ ClientTransaction* TransactionTable::find_client(const std::string& key) {
     return it == clients_.end() ? nullptr : &it->second;
 }
 
-void TransactionTable::index_timer(int64_t old_at, int64_t new_at, TimerKind kind,
+void TransactionTable::index_timer(int64_t old_at, int64_t new_at, TimerKind kind, uint64_t seq,
                                    const std::string& key) {
     if (old_at == new_at) return;
-    if (old_at != 0) timers_.erase(TimerEntry{old_at, kind, &key});
-    if (new_at != 0) timers_.insert(TimerEntry{new_at, kind, &key});
+    if (old_at != 0) timers_.erase(TimerEntry{old_at, kind, seq, &key});
+    if (new_at != 0) timers_.insert(TimerEntry{new_at, kind, seq, &key});
 }
 
 void TransactionTable::set_timers(ServerTransaction& st, int64_t retransmit_at_ms,
                                   int64_t expires_at_ms) {
-    index_timer(st.retransmit_at_ms, retransmit_at_ms, TimerKind::ServerRetransmit, st.key);
-    index_timer(st.expires_at_ms, expires_at_ms, TimerKind::ServerExpiry, st.key);
+    index_timer(st.retransmit_at_ms, retransmit_at_ms, TimerKind::ServerRetransmit, st.seq, st.key);
+    index_timer(st.expires_at_ms, expires_at_ms, TimerKind::ServerExpiry, st.seq, st.key);
     st.retransmit_at_ms = retransmit_at_ms;
     st.expires_at_ms = expires_at_ms;
 }
 
 void TransactionTable::set_timers(ClientTransaction& ct, int64_t retransmit_at_ms,
                                   int64_t expires_at_ms) {
-    index_timer(ct.retransmit_at_ms, retransmit_at_ms, TimerKind::ClientRetransmit, ct.key);
-    index_timer(ct.expires_at_ms, expires_at_ms, TimerKind::ClientExpiry, ct.key);
+    index_timer(ct.retransmit_at_ms, retransmit_at_ms, TimerKind::ClientRetransmit, ct.seq, ct.key);
+    index_timer(ct.expires_at_ms, expires_at_ms, TimerKind::ClientExpiry, ct.seq, ct.key);
     ct.retransmit_at_ms = retransmit_at_ms;
     ct.expires_at_ms = expires_at_ms;
 }
@@ -126,6 +126,7 @@ ServerTransaction& TransactionTable::add_server(ServerTransaction st) {
     bytes_ += st.last_response.size() + st.best_response.size();
     const int64_t retransmit = std::exchange(st.retransmit_at_ms, 0);
     const int64_t expires = std::exchange(st.expires_at_ms, 0);
+    st.seq = ++next_seq_;
     std::string key = st.key;
     auto [it, inserted] = servers_.emplace(std::move(key), std::move(st));
     (void)inserted;
@@ -138,6 +139,7 @@ ClientTransaction& TransactionTable::add_client(ClientTransaction ct) {
     bytes_ += ct.request.size();
     const int64_t retransmit = std::exchange(ct.retransmit_at_ms, 0);
     const int64_t expires = std::exchange(ct.expires_at_ms, 0);
+    ct.seq = ++next_seq_;
     std::string key = ct.key;
     auto [it, inserted] = clients_.emplace(std::move(key), std::move(ct));
     (void)inserted;
@@ -228,7 +230,7 @@ TransactionTable::Due TransactionTable::due(int64_t now_ms) const {
     // An expiry wins over a retransmission of the same transaction.
     std::set<std::pair<TimerKind, std::string>> expiring;
     for (auto it = timers_.begin(); it != timers_.end() && std::get<0>(*it) <= now_ms; ++it) {
-        const auto& [at, kind, key] = *it;
+        const auto& [at, kind, seq, key] = *it;
         switch (kind) {
             case TimerKind::ServerExpiry:
                 d.server_expired.push_back(*key);
@@ -244,7 +246,7 @@ TransactionTable::Due TransactionTable::due(int64_t now_ms) const {
         }
     }
     for (auto it = timers_.begin(); it != timers_.end() && std::get<0>(*it) <= now_ms; ++it) {
-        const auto& [at, kind, key] = *it;
+        const auto& [at, kind, seq, key] = *it;
         if (expiring.count({kind, *key}) != 0) continue;
         if (kind == TimerKind::ServerRetransmit) d.server_retransmit.push_back(*key);
         if (kind == TimerKind::ClientRetransmit) d.client_retransmit.push_back(*key);

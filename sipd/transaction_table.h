@@ -58,6 +58,7 @@ struct ServerTransaction {
     int64_t retransmit_at_ms = 0;  // timer G (non-2xx final to an INVITE), 0 = none
     int64_t interval_ms = 0;
     int64_t expires_at_ms = 0;
+    uint64_t seq = 0;  // the table's: the order transactions were added in
 };
 
 struct ClientTransaction {
@@ -75,6 +76,7 @@ struct ClientTransaction {
     int64_t retransmit_at_ms = 0;  // timer A / E, 0 = none
     int64_t interval_ms = 0;
     int64_t expires_at_ms = 0;
+    uint64_t seq = 0;  // the table's: the order transactions were added in
 };
 
 [[nodiscard]] std::string client_transaction_key(std::string_view branch, std::string_view method);
@@ -164,18 +166,20 @@ class TransactionTable {
         ClientExpiry
     };
     // The key is the transaction's own (its node in servers_ / clients_
-    // never moves), so a timer costs no copy of it; ties are ordered by
-    // the key's text, so the order never depends on addresses.
-    using TimerEntry = std::tuple<int64_t, TimerKind, const std::string*>;
+    // never moves), so a timer costs no copy of it; ties are ordered by the
+    // transaction's sequence number (the order it was added in), so the
+    // order never depends on addresses and costs no string comparison.
+    using TimerEntry = std::tuple<int64_t, TimerKind, uint64_t, const std::string*>;
     struct TimerOrder {
         bool operator()(const TimerEntry& a, const TimerEntry& b) const noexcept {
-            if (std::get<0>(a) != std::get<0>(b)) return std::get<0>(a) < std::get<0>(b);
-            if (std::get<1>(a) != std::get<1>(b)) return std::get<1>(a) < std::get<1>(b);
-            return *std::get<2>(a) < *std::get<2>(b);
+            return std::tie(std::get<0>(a), std::get<1>(a), std::get<2>(a)) <
+                   std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(b));
         }
     };
     std::set<TimerEntry, TimerOrder> timers_;
-    void index_timer(int64_t old_at, int64_t new_at, TimerKind kind, const std::string& key);
+    void index_timer(int64_t old_at, int64_t new_at, TimerKind kind, uint64_t seq,
+                     const std::string& key);
+    uint64_t next_seq_ = 0;
     void remove_completed(const std::string& key);
     size_t bytes_ = 0;
 };
