@@ -60,8 +60,10 @@ struct RelaySocket {
     // The bound socket it uses; nullptr: none (the RTCP leg of an rtcp-mux
     // side). Its `user` points back here while the forward runs.
     PortSocket* port = nullptr;
-
-    [[nodiscard]] int fd() const noexcept { return port != nullptr ? port->fd.get() : -1; }
+    // port's descriptor (-1 without one), here so that sending to the twin
+    // reads nothing outside the forward. Only parked sockets are ever
+    // closed, so it stays valid while the forward holds the socket.
+    int fd = -1;
 };
 
 struct Forward {

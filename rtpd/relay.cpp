@@ -269,6 +269,7 @@ void Relay::set_peers(Forward& f, const StartParams& p, int64_t now, bool force)
 
 void Relay::attach(RelaySocket& s, PortSocket* port) noexcept {
     s.port = port;
+    s.fd = port != nullptr ? port->fd.get() : -1;
     if (port != nullptr) port->user = &s;
 }
 
@@ -276,6 +277,7 @@ void Relay::detach(RelaySocket& s) noexcept {
     if (s.port == nullptr) return;
     park_.park(*s.port);
     s.port = nullptr;
+    s.fd = -1;
 }
 
 // rtcp-mux switched on parks the side's RTCP socket; off takes it back (or
@@ -503,7 +505,7 @@ RelayStats Relay::stats() {
 
 int Relay::socket_fd(uint32_t id, Leg leg) const noexcept {
     const Forward* f = table_.find(id);
-    return f == nullptr ? -1 : f->socket(leg).fd();
+    return f == nullptr ? -1 : f->socket(leg).fd;
 }
 
 // --- timeouts -------------------------------------------------------------
@@ -587,7 +589,7 @@ void Relay::on_readable(RelaySocket& s) noexcept {
             m.msg_hdr.msg_namelen = sizeof(Endpoint::Storage);
             m.msg_hdr.msg_flags = 0;
         }
-        int n = ::recvmmsg(s.fd(), b.rx.data(), kBatchSize, MSG_DONTWAIT, nullptr);
+        int n = ::recvmmsg(s.fd, b.rx.data(), kBatchSize, MSG_DONTWAIT, nullptr);
         if (n <= 0) return;  // EAGAIN: drained (other errors: try again next wake-up)
 
         unsigned k = 0;
@@ -613,7 +615,7 @@ void Relay::on_readable(RelaySocket& s) noexcept {
 
         unsigned sent = 0;
         while (sent < k) {
-            int r = ::sendmmsg(out.fd(), b.tx.data() + sent, k - sent, MSG_DONTWAIT);
+            int r = ::sendmmsg(out.fd, b.tx.data() + sent, k - sent, MSG_DONTWAIT);
             if (r <= 0) {
                 // This datagram cannot go (EAGAIN, ENOBUFS, EMSGSIZE...): drop
                 // it and try the rest.
