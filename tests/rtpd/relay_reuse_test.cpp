@@ -71,6 +71,20 @@ class RelayReuse : public ::testing::Test {
         for (size_t l = 0; l < kLegs; ++l) c[l] = cookie(st.relay->socket_fd(id, kAllLegs[l]));
         return c;
     }
+    // Forward `id` between the phones, stopped at once (its sockets parked),
+    // with what it had, to compare the next forward on the pair with.
+    struct Stopped {
+        StartResult started;
+        std::array<uint64_t, kLegs> cookies{};
+        bool stopped = false;
+    };
+    Stopped start_and_stop(uint32_t id, const Phone& in, const Phone& out) {
+        Stopped f;
+        f.started = start(id, in, out);
+        if (f.started.ok()) f.cookies = cookies(id);
+        f.stopped = st.relay->stop(id);
+        return f;
+    }
     SocketParkStats sockets() { return st.relay->stats().sockets; }
     event_base* base() { return st.base.get(); }
 
@@ -141,17 +155,16 @@ TEST_F(RelayReuse, ADatagramQueuedBeforeReuseNeverReachesTheNewCallsPeers) {
     make(43120, 43121);
     Phone alice("127.0.0.1"), bob("127.0.0.3"), carol("127.0.0.1"), dave("127.0.0.3");
     ASSERT_TRUE(alice.ok() && bob.ok() && carol.ok() && dave.ok());
-    const StartResult first = start(1, alice, bob);
-    ASSERT_TRUE(first.ok());
-    ASSERT_TRUE(st.relay->stop(1));
+    const Stopped first = start_and_stop(1, alice, bob);
+    ASSERT_TRUE(first.started.ok() && first.stopped);
     // Queued on the parked sockets: the loop does not run before the reuse.
     ASSERT_TRUE(carol.send_to(relay_in, "stale from carol"));
     ASSERT_TRUE(dave.send_to(relay_out, "stale from dave"));
 
     const StartResult second = start(2, carol, dave);
     ASSERT_TRUE(second.ok());
-    ASSERT_EQ(second.inside_port, first.inside_port);
-    ASSERT_EQ(second.outside_port, first.outside_port);
+    ASSERT_EQ(second.inside_port, first.started.inside_port);
+    ASSERT_EQ(second.outside_port, first.started.outside_port);
     ASSERT_TRUE(carol.send_to(relay_in, "fresh from carol"));
     auto got = pump_until_recv(base(), dave);
     ASSERT_TRUE(got.has_value());
@@ -175,20 +188,18 @@ TEST_F(RelayReuse, ADatagramQueuedBeforeReuseNeverReachesTheNewCallsPeers) {
 TEST_F(RelayReuse, RequestedPortsOfARestedParkedPairReuseItsSockets) {
     make(43130, 43139);
     Phone alice("127.0.0.1"), bob("127.0.0.3");
-    const StartResult first = start(1, alice, bob);
-    ASSERT_TRUE(first.ok());
-    const auto before = cookies(1);
-    ASSERT_TRUE(st.relay->stop(1));
+    const Stopped first = start_and_stop(1, alice, bob);
+    ASSERT_TRUE(first.started.ok() && first.stopped);
     StartParams p = params(alice.addr(), bob.addr());
-    p.inside_port = first.inside_port;
-    p.outside_port = first.outside_port;
+    p.inside_port = first.started.inside_port;
+    p.outside_port = first.started.outside_port;
     EXPECT_EQ(st.relay->start(2, p).error, StartError::PortsUnavailable) << "still resting";
     st.now_ms += 10'000;
     const StartResult again = st.relay->start(2, p);
     ASSERT_TRUE(again.ok()) << start_error_name(again.error);
-    EXPECT_EQ(again.inside_port, first.inside_port);
-    EXPECT_EQ(again.outside_port, first.outside_port);
-    EXPECT_EQ(cookies(2), before);
+    EXPECT_EQ(again.inside_port, first.started.inside_port);
+    EXPECT_EQ(again.outside_port, first.started.outside_port);
+    EXPECT_EQ(cookies(2), first.cookies);
     EXPECT_EQ(sockets().opened_total, 4u);
 }
 
@@ -197,10 +208,8 @@ TEST_F(RelayReuse, RequestedPortsOfARestedParkedPairReuseItsSockets) {
 TEST_F(RelayReuse, AnRtcpMuxForwardLeavesTheRtcpSocketsParkedForALaterAnswer) {
     make(43160, 43161);
     Phone alice("127.0.0.1"), bob("127.0.0.3");
-    const StartResult first = start(1, alice, bob);
-    ASSERT_TRUE(first.ok());
-    const auto before = cookies(1);
-    ASSERT_TRUE(st.relay->stop(1));
+    const Stopped first = start_and_stop(1, alice, bob);
+    ASSERT_TRUE(first.started.ok() && first.stopped);
 
     StartParams p = params(alice.addr(), bob.addr());
     p.inside_mux = true;
@@ -217,7 +226,7 @@ TEST_F(RelayReuse, AnRtcpMuxForwardLeavesTheRtcpSocketsParkedForALaterAnswer) {
     p.outside_mux = false;
     ASSERT_TRUE(st.relay->start(2, p).ok());
     EXPECT_EQ(cookie(st.relay->socket_fd(2, Leg::OutsideRtcp)),
-              before[static_cast<size_t>(Leg::OutsideRtcp)]);
+              first.cookies[static_cast<size_t>(Leg::OutsideRtcp)]);
     EXPECT_EQ(sockets().opened_total, 4u);
     EXPECT_EQ(sockets().parked, 1u);
 }
