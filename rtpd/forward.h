@@ -77,8 +77,8 @@ struct Forward {
     Endpoint outside_local;
     PortPool* inside_pool = nullptr;
     PortPool* outside_pool = nullptr;
-    // The sockets of the two pairs (0 inside, 1 outside), with the RTCP one
-    // an rtcp-mux side does not use.
+    // The sockets of the two pairs (0 inside, 1 outside), with the RTCP
+    // socket an rtcp-mux side does not open.
     std::array<PairSockets*, 2> pairs{};
 
     // Peers as signalling named them (the sockets hold what is in force).

@@ -280,14 +280,16 @@ void Relay::detach(RelaySocket& s) noexcept {
     s.fd = -1;
 }
 
-// rtcp-mux switched on parks the side's RTCP socket; off takes it back (or
-// binds the RTP port + 1 again, which the pool keeps reserved with the pair).
+// rtcp-mux switched on closes the side's RTCP socket (a mux side binds no
+// RTCP port); off binds it again on the RTP port + 1, which the pool keeps
+// reserved with the pair.
 StartError Relay::set_mux(Forward& f, Side side, bool mux) {
     const size_t i = side == Side::Inside ? 0 : 1;
     RelaySocket& s = f.socket(side == Side::Inside ? Leg::InsideRtcp : Leg::OutsideRtcp);
     if (mux) {
         f.mux[i] = true;
-        detach(s);
+        if (s.port != nullptr) park_.close(*s.port);
+        attach(s, nullptr);
         s.peer = Endpoint{};
         s.latched = false;
         return StartError::None;
@@ -395,7 +397,7 @@ StartResult Relay::start(uint32_t id, const StartParams& p) {
         f->sockets[i].forward = f;
         f->sockets[i].leg = static_cast<Leg>(i);
     }
-    // No RTCP socket on a mux side (a parked one of the pair stays parked).
+    // No RTCP socket on a mux side (take_pair closed a parked one).
     attach(f->socket(Leg::InsideRtp), &in.sockets->rtp);
     attach(f->socket(Leg::InsideRtcp), p.inside_mux ? nullptr : &in.sockets->rtcp);
     attach(f->socket(Leg::OutsideRtp), &out.sockets->rtp);

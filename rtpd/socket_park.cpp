@@ -50,6 +50,7 @@ void SocketPark::park(PortSocket& s) noexcept {
 }
 
 void SocketPark::close(PortSocket& s) noexcept {
+    s.user = nullptr;
     if (!s.fd.valid()) return;
     unlink(s);
     s.ev.reset();  // off the loop before the descriptor closes
@@ -136,6 +137,8 @@ int SocketPark::take_both(PortPool& pool, PairTable& table, const Endpoint& loca
             park(pair.rtp);
             return err;
         }
+    } else {
+        close(pair.rtcp);
     }
     out.rtp_port = port;
     out.sockets = &pair;

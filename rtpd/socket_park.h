@@ -58,8 +58,9 @@ class SocketPark {
         int sys_errno = 0;  // the errno behind InUse / NoDescriptors / Socket
     };
     // A pair from `pool` with its sockets on `local` ready (without
-    // `with_rtcp`, an rtcp-mux leg, only the RTP one: a parked RTCP socket
-    // of the pair stays parked). requested_port == 0: a random pair, trying
+    // `with_rtcp`, an rtcp-mux leg, only the RTP one, and a parked RTCP
+    // socket of the pair is closed: a mux leg binds no RTCP port, see
+    // sipmasq-rtpd(8)). requested_port == 0: a random pair, trying
     // up to `attempts` pairs and setting aside those another process holds
     // (EADDRINUSE). Otherwise exactly that pair. On success the pair is Used
     // in the pool; on failure the pool is as before except for pairs set
@@ -72,6 +73,9 @@ class SocketPark {
     [[nodiscard]] int take(PortSocket& s, const Endpoint& local, const UdpSocketOptions& opt);
     // A socket its forward no longer uses. One not open: nothing to do.
     void park(PortSocket& s) noexcept;
+    // A socket no forward will use (the RTCP one of a leg that turned to
+    // rtcp-mux): closed, parked or not.
+    void close(PortSocket& s) noexcept;
     // Reads and drops what waits on a parked socket, a bounded amount per
     // wake-up like a live one.
     void drain(PortSocket& s) noexcept;
@@ -84,7 +88,6 @@ class SocketPark {
                                 uint16_t port, const UdpSocketOptions& opt, bool with_rtcp,
                                 TakenPair& out);
     [[nodiscard]] bool close_oldest() noexcept;
-    void close(PortSocket& s) noexcept;
     void unlink(PortSocket& s) noexcept;
     // Reads up to `batches` batches; stops early when the queue is empty.
     void discard(PortSocket& s, unsigned batches) noexcept;

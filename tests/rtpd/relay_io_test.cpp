@@ -119,8 +119,7 @@ TEST_F(RelayIo, RtcpGoesToTheAnnouncedRtcpPort) {
 }
 
 // RFC 5761: a mux side has no RTCP socket; RTCP shares the RTP ports, and a
-// re-INVITE that turns mux off binds the RTCP port of the pair again (or
-// takes back the pair's parked RTCP socket: relay_reuse_test.cpp).
+// re-INVITE that turns mux off binds the RTCP port of the pair again.
 TEST_F(RelayIo, RtcpMuxSidesHaveNoRtcpSocketAndRelayOnTheRtpPorts) {
     make();
     Phone alice("127.0.0.1"), bob("127.0.0.3");
@@ -168,7 +167,7 @@ TEST_F(RelayIo, RtcpMuxSidesHaveNoRtcpSocketAndRelayOnTheRtpPorts) {
     r = st.relay->start(1, p);
     EXPECT_EQ(r.error, StartError::PortsInUse);
     EXPECT_TRUE(st.relay->info(1)->inside_mux);
-    // Back to mux: the outside RTCP socket is the forward's no more (parked).
+    // Back to mux: the outside RTCP socket is closed again.
     p.inside_mux = true;
     p.outside_mux = true;
     ASSERT_TRUE(st.relay->start(1, p).ok());

@@ -203,9 +203,10 @@ TEST_F(RelayReuse, RequestedPortsOfARestedParkedPairReuseItsSockets) {
     EXPECT_EQ(sockets().opened_total, 4u);
 }
 
-// rtcp-mux legs use no RTCP socket: the pair's parked one stays parked (and
-// drops what comes), and serves again when the answer drops rtcp-mux.
-TEST_F(RelayReuse, AnRtcpMuxForwardLeavesTheRtcpSocketsParkedForALaterAnswer) {
+// rtcp-mux legs bind no RTCP port: the pair's parked RTCP sockets are
+// closed (the RTP ones reused), and bound anew when the answer drops
+// rtcp-mux.
+TEST_F(RelayReuse, AnRtcpMuxForwardClosesTheParkedRtcpSocketsAndReusesTheRtpOnes) {
     make(43160, 43161);
     Phone alice("127.0.0.1"), bob("127.0.0.3");
     const Stopped first = start_and_stop(1, alice, bob);
@@ -217,18 +218,28 @@ TEST_F(RelayReuse, AnRtcpMuxForwardLeavesTheRtcpSocketsParkedForALaterAnswer) {
     ASSERT_TRUE(st.relay->start(2, p).ok());
     EXPECT_EQ(st.relay->socket_fd(2, Leg::InsideRtcp), -1);
     EXPECT_EQ(st.relay->socket_fd(2, Leg::OutsideRtcp), -1);
-    EXPECT_EQ(sockets().parked, 2u);
-    ASSERT_TRUE(bob.send_to(plus1(relay_out), "rtcp to a mux side"));
-    pump_for(base(), 50);
-    EXPECT_FALSE(alice.try_recv().has_value());
-    EXPECT_EQ(sockets().late_dropped_total, 1u);
+    EXPECT_EQ(cookies(2)[static_cast<size_t>(Leg::InsideRtp)],
+              first.cookies[static_cast<size_t>(Leg::InsideRtp)]);
+    EXPECT_EQ(cookies(2)[static_cast<size_t>(Leg::OutsideRtp)],
+              first.cookies[static_cast<size_t>(Leg::OutsideRtp)]);
+    EXPECT_EQ(open_udp_socket(plus1(relay_in), UdpSocketOptions{}).error, 0);
+    EXPECT_EQ(open_udp_socket(plus1(relay_out), UdpSocketOptions{}).error, 0);
+    SocketParkStats s = sockets();
+    EXPECT_EQ(s.open, 2u);
+    EXPECT_EQ(s.parked, 0u);
+    EXPECT_EQ(s.reused_total, 2u);
 
     p.outside_mux = false;
     ASSERT_TRUE(st.relay->start(2, p).ok());
-    EXPECT_EQ(cookie(st.relay->socket_fd(2, Leg::OutsideRtcp)),
-              first.cookies[static_cast<size_t>(Leg::OutsideRtcp)]);
-    EXPECT_EQ(sockets().opened_total, 4u);
-    EXPECT_EQ(sockets().parked, 1u);
+    EXPECT_GE(st.relay->socket_fd(2, Leg::OutsideRtcp), 0);
+    s = sockets();
+    EXPECT_EQ(s.opened_total, 5u);
+    EXPECT_EQ(s.open, 3u);
+    // A live forward turning to rtcp-mux closes its RTCP socket too.
+    p.outside_mux = true;
+    ASSERT_TRUE(st.relay->start(2, p).ok());
+    EXPECT_EQ(sockets().open, 2u);
+    EXPECT_EQ(open_udp_socket(plus1(relay_out), UdpSocketOptions{}).error, 0);
 }
 
 // Parked sockets never cost a call: out of descriptors (EMFILE), the oldest

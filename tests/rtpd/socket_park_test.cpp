@@ -179,26 +179,28 @@ TEST_F(SocketParkTest, WhatWaitedOnAParkedSocketIsDiscardedAtReuse) {
     EXPECT_EQ(park.stats().late_dropped_total, 4u);
 }
 
-TEST_F(SocketParkTest, AParkedRtcpSocketStaysParkedForAnRtcpMuxLegAndServesItAgain) {
+// A mux leg binds no RTCP port: the pair's parked RTCP socket is closed,
+// and bound anew when the answer drops rtcp-mux.
+TEST_F(SocketParkTest, AnRtcpMuxLegClosesTheParkedRtcpSocketOfItsPair) {
     PortPool pool(41520, 41521, 0, 7);
     const auto first = take(pool);
     ASSERT_EQ(first.error, PairError::None);
-    const uint64_t rtcp = cookie(first.sockets->rtcp);
+    const uint64_t rtp = cookie(first.sockets->rtp);
     park_pair(first);
     pool.release(first.rtp_port, now);
 
     const auto mux = take(pool, 0, false);  // rtcp-mux: the RTP socket only
     ASSERT_EQ(mux.error, PairError::None);
-    EXPECT_TRUE(mux.sockets->rtcp.parked);
-    EXPECT_EQ(park.stats().parked, 1u);
-    // The answer drops rtcp-mux: the parked RTCP socket serves again.
+    EXPECT_EQ(cookie(mux.sockets->rtp), rtp);
+    EXPECT_FALSE(mux.sockets->rtcp.fd.valid());
+    EXPECT_TRUE(bindable(static_cast<uint16_t>(mux.rtp_port + 1)));
+    EXPECT_EQ(park.stats().open, 1u);
+    EXPECT_EQ(park.stats().parked, 0u);
     ASSERT_EQ(park.take(mux.sockets->rtcp, loopback(static_cast<uint16_t>(mux.rtp_port + 1)),
                         UdpSocketOptions{}),
               0);
-    EXPECT_EQ(cookie(mux.sockets->rtcp), rtcp);
-    EXPECT_EQ(park.stats().opened_total, 2u);
-    EXPECT_EQ(park.stats().reused_total, 2u);
-    EXPECT_EQ(park.stats().parked, 0u);
+    EXPECT_EQ(park.stats().opened_total, 3u);
+    EXPECT_EQ(park.stats().open, 2u);
 }
 
 TEST(SocketParkBudget, TheOldestParkedSocketsAreClosedToStayWithinIt) {
