@@ -1,15 +1,16 @@
 // One media stream of a call: an RTP+RTCP pair on the inside relay address
 // facing the inside phone and one on the outside relay address facing the
-// outside peer. Each socket record is the libevent callback's argument, so a
-// packet finds its forward and its twin without any lookup.
+// outside peer. The bound sockets belong to their pairs (rtpd/port_socket.h)
+// and outlive the forward; each points at the forward's record of it while
+// the forward runs, so a packet finds its forward and its twin without any
+// lookup.
 #pragma once
 
 #include <array>
 #include <cstdint>
 
 #include "endpoint.h"
-#include "event_ptr.h"
-#include "unique_fd.h"
+#include "port_socket.h"
 
 namespace sipmasq {
 
@@ -48,7 +49,7 @@ struct DirectionStats {
     int64_t last_ms = 0;  // last accepted packet received; 0 = never
 };
 
-// The libevent argument of one socket.
+// What a forward knows of one of its four sockets.
 struct RelaySocket {
     Forward* forward = nullptr;
     Leg leg = Leg::InsideRtp;
@@ -56,8 +57,13 @@ struct RelaySocket {
     // not known yet.
     Endpoint peer;
     bool latched = false;  // Latch mode: the source is locked
-    UniqueFd fd;
-    EventPtr ev;  // declared after fd: freed before the descriptor closes
+    // The bound socket it uses; nullptr: none (the RTCP leg of an rtcp-mux
+    // side). Its `user` points back here while the forward runs.
+    PortSocket* port = nullptr;
+    // port's descriptor (-1 without one), here so that sending to the twin
+    // reads nothing outside the forward. Only parked sockets are ever
+    // closed, so it stays valid while the forward holds the socket.
+    int fd = -1;
 };
 
 struct Forward {
@@ -71,6 +77,9 @@ struct Forward {
     Endpoint outside_local;
     PortPool* inside_pool = nullptr;
     PortPool* outside_pool = nullptr;
+    // The sockets of the two pairs (0 inside, 1 outside), with the RTCP
+    // socket an rtcp-mux side does not open.
+    std::array<PairSockets*, 2> pairs{};
 
     // Peers as signalling named them (the sockets hold what is in force).
     Endpoint inside_peer;

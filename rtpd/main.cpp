@@ -52,11 +52,15 @@ RelayConfig relay_config(const Config& c, const RtpWorker& worker) {
         fds = 1u << 20;
     const rlim_t by_fds = fds > kReservedFds ? (fds - kReservedFds) / 4 : 1;
     r.max_forwards = static_cast<uint32_t>(std::max<rlim_t>(1, std::min<rlim_t>(pairs, by_fds)));
+    // Parked sockets (kept open for the next forward on their pair) share
+    // the same descriptors; the reserve stays for the channels.
+    r.max_sockets = static_cast<uint32_t>(
+        std::clamp<rlim_t>(fds > kReservedFds ? fds - kReservedFds : 4, 4, UINT32_MAX));
     log_notice(
         "rtpd: worker %u of %u, ports %u-%u (%u pairs per address), descriptor limit %llu: at "
-        "most %u forwards",
+        "most %u forwards, %u relay sockets open",
         worker.index, worker.count, r.port_low, r.port_high, pairs,
-        static_cast<unsigned long long>(fds), r.max_forwards);
+        static_cast<unsigned long long>(fds), r.max_forwards, r.max_sockets);
     return r;
 }
 

@@ -45,6 +45,8 @@ StartError from_pair_error(PairError e) noexcept {
             return StartError::NoDescriptors;
         case PairError::Socket:
             return StartError::Socket;
+        case PairError::EventLoop:
+            return StartError::EventLoop;
     }
     return StartError::Socket;
 }
@@ -128,8 +130,11 @@ Relay::Relay(event_base* base, const RelayConfig& cfg, Clock clock)
       cfg_(cfg),
       clock_(clock ? std::move(clock) : Clock([] { return monotonic_ms(); })),
       table_(cfg.max_forwards),
+      socket_options_{make_socket_options(Side::Inside), make_socket_options(Side::Outside)},
+      park_(base, &Relay::on_readable_cb, cfg.max_sockets),
       batch_(std::make_unique<Batch>()),
       seed_(cfg.seed) {
+    pools_.reserve(kMaxPools);
     if (seed_ == 0 && getrandom(&seed_, sizeof seed_, 0) != static_cast<ssize_t>(sizeof seed_))
         seed_ = static_cast<uint64_t>(monotonic_ms()) ^ 0x9e3779b97f4a7c15ULL;
     expired_.reserve(cfg.max_forwards);
@@ -147,16 +152,18 @@ Relay::Relay(event_base* base, const RelayConfig& cfg, Clock clock)
 
 Relay::~Relay() = default;
 
-PortPool* Relay::pool_for(const Endpoint& local) {
+Relay::PoolEntry* Relay::pool_for(const Endpoint& local) {
     Endpoint key = local.with_port(0);
     for (auto& e : pools_)
-        if (e.local == key) return e.pool.get();
+        if (e.local == key) return &e;
     if (pools_.size() >= kMaxPools) return nullptr;
     uint64_t seed = seed_ + 0x9e3779b97f4a7c15ULL * (pools_.size() + 1);
     pools_.push_back(
-        PoolEntry{key, std::make_unique<PortPool>(cfg_.port_low, cfg_.port_high, cfg_.quarantine_s,
-                                                  seed, cfg_.source_mode == SourceMode::Strict)});
-    return pools_.back().pool.get();
+        PoolEntry{key,
+                  std::make_unique<PortPool>(cfg_.port_low, cfg_.port_high, cfg_.quarantine_s, seed,
+                                             cfg_.source_mode == SourceMode::Strict),
+                  {}});
+    return &pools_.back();
 }
 
 StartResult Relay::fail(StartError e, int sys_errno) {
@@ -168,7 +175,7 @@ StartResult Relay::fail(StartError e, int sys_errno) {
     return r;
 }
 
-UdpSocketOptions Relay::socket_options(Side side) const noexcept {
+UdpSocketOptions Relay::make_socket_options(Side side) const noexcept {
     UdpSocketOptions opt{cfg_.dscp, cfg_.rcvbuf_bytes, {}};
     const std::string& device = side == Side::Inside ? cfg_.inside_device : cfg_.outside_device;
     // An over-long name cannot be an interface: bind_pair then fails.
@@ -247,55 +254,67 @@ void Relay::set_peers(Forward& f, const StartParams& p, int64_t now, bool force)
     // A mux side has no RTCP socket: nothing is sent to an RTCP port that
     // side never announced.
     RelaySocket& in_rtcp = f.socket(Leg::InsideRtcp);
-    if (in_changed || !in_rtcp.fd.valid()) {
+    if (in_changed || in_rtcp.port == nullptr) {
         in_rtcp.peer =
-            in_rtcp.fd.valid() ? rtcp_peer(f.inside_peer, f.inside_rtcp_port) : Endpoint{};
+            in_rtcp.port != nullptr ? rtcp_peer(f.inside_peer, f.inside_rtcp_port) : Endpoint{};
         in_rtcp.latched = false;
     }
     RelaySocket& out_rtcp = f.socket(Leg::OutsideRtcp);
-    if (out_changed || !out_rtcp.fd.valid()) {
+    if (out_changed || out_rtcp.port == nullptr) {
         out_rtcp.peer =
-            out_rtcp.fd.valid() ? rtcp_peer(f.outside_peer, f.outside_rtcp_port) : Endpoint{};
+            out_rtcp.port != nullptr ? rtcp_peer(f.outside_peer, f.outside_rtcp_port) : Endpoint{};
         out_rtcp.latched = false;
     }
 }
 
-bool Relay::watch(RelaySocket& s) {
-    if (base_ == nullptr || !s.fd.valid()) return false;
-    s.ev.reset(event_new(base_, s.fd.get(), EV_READ | EV_PERSIST, &Relay::on_readable_cb, &s));
-    return s.ev && event_add(s.ev.get(), nullptr) == 0;
+void Relay::attach(RelaySocket& s, PortSocket* port) noexcept {
+    s.port = port;
+    s.fd = port != nullptr ? port->fd.get() : -1;
+    if (port != nullptr) port->user = &s;
 }
 
-// rtcp-mux switched on closes the side's RTCP socket; off binds it again on
-// the RTP port + 1, which the pool keeps reserved with the pair.
+void Relay::detach(RelaySocket& s) noexcept {
+    if (s.port == nullptr) return;
+    park_.park(*s.port);
+    s.port = nullptr;
+    s.fd = -1;
+}
+
+// rtcp-mux switched on closes the side's RTCP socket (a mux side binds no
+// RTCP port); off binds it again on the RTP port + 1, which the pool keeps
+// reserved with the pair.
 StartError Relay::set_mux(Forward& f, Side side, bool mux) {
     const size_t i = side == Side::Inside ? 0 : 1;
     RelaySocket& s = f.socket(side == Side::Inside ? Leg::InsideRtcp : Leg::OutsideRtcp);
     if (mux) {
         f.mux[i] = true;
-        s.ev.reset();
-        s.fd.reset();
+        if (s.port != nullptr) park_.close(*s.port);
+        attach(s, nullptr);
         s.peer = Endpoint{};
         s.latched = false;
         return StartError::None;
     }
-    if (s.fd.valid()) {
+    if (s.port != nullptr) {
         f.mux[i] = false;
         return StartError::None;
     }
     const Endpoint& rtp = side == Side::Inside ? f.inside_local : f.outside_local;
-    UdpSocketResult r =
-        open_udp_socket(rtp.with_port(static_cast<uint16_t>(rtp.port() + 1)), socket_options(side));
-    if (r.error != 0)
-        return r.error == -EMFILE || r.error == -ENFILE ? StartError::NoDescriptors
-               : r.error == -EADDRINUSE                 ? StartError::PortsInUse
-                                                        : StartError::Socket;
-    s.fd = std::move(r.fd);
-    if (!watch(s)) {
-        s.ev.reset();
-        s.fd.reset();
-        return StartError::EventLoop;
+    PortSocket& rtcp = f.pairs[i]->rtcp;
+    const int err = park_.take(rtcp, rtp.with_port(static_cast<uint16_t>(rtp.port() + 1)),
+                               socket_options(side));
+    if (err != 0) {
+        switch (SocketPark::error_of(err)) {
+            case PairError::NoDescriptors:
+                return StartError::NoDescriptors;
+            case PairError::InUse:
+                return StartError::PortsInUse;
+            case PairError::EventLoop:
+                return StartError::EventLoop;
+            default:
+                return StartError::Socket;
+        }
     }
+    attach(s, &rtcp);
     f.mux[i] = false;
     return StartError::None;
 }
@@ -330,59 +349,65 @@ StartResult Relay::start(uint32_t id, const StartParams& p) {
     if (Forward* existing = table_.find(id)) return update(*existing, p, now);
     if (table_.full()) return fail(StartError::TooManyForwards, 0);
 
-    PortPool* in_pool = pool_for(p.inside_local);
-    PortPool* out_pool = pool_for(p.outside_local);
+    PoolEntry* in_pool = pool_for(p.inside_local);
+    PoolEntry* out_pool = pool_for(p.outside_local);
     if (in_pool == nullptr || out_pool == nullptr) return fail(StartError::BadParams, 0);
 
-    BoundPair in = bind_pair(*in_pool, p.inside_local, p.inside_port, cfg_.bind_attempts,
-                             socket_options(Side::Inside), now, !p.inside_mux);
+    // The pairs' sockets: parked ones of an earlier forward reused, the
+    // others bound now.
+    const SocketPark::TakenPair in =
+        park_.take_pair(*in_pool->pool, in_pool->sockets, p.inside_local, p.inside_port,
+                        cfg_.bind_attempts, socket_options(Side::Inside), now, !p.inside_mux);
     if (in.error != PairError::None) return fail(from_pair_error(in.error), in.sys_errno);
-    BoundPair out = bind_pair(*out_pool, p.outside_local, p.outside_port, cfg_.bind_attempts,
-                              socket_options(Side::Outside), now, !p.outside_mux);
+    const SocketPark::TakenPair out =
+        park_.take_pair(*out_pool->pool, out_pool->sockets, p.outside_local, p.outside_port,
+                        cfg_.bind_attempts, socket_options(Side::Outside), now, !p.outside_mux);
+    // Pairs never exposed: their sockets parked again, the pairs free at once.
+    const auto put_back = [this](const SocketPark::TakenPair& t, PortPool& pool) {
+        park_.park(t.sockets->rtp);
+        park_.park(t.sockets->rtcp);
+        pool.give_back(t.rtp_port);
+    };
     if (out.error != PairError::None) {
-        in.rtp.reset();
-        in.rtcp.reset();
-        in_pool->give_back(in.rtp_port);  // never exposed: no quarantine needed
+        put_back(in, *in_pool->pool);
         return fail(from_pair_error(out.error), out.sys_errno);
     }
 
-    auto f = std::make_unique<Forward>();
-    f->id = id;
+    auto created = std::make_unique<Forward>();
+    created->id = id;
+    Forward* f = table_.insert(std::move(created));
+    if (f == nullptr) {  // checked above
+        put_back(out, *out_pool->pool);
+        put_back(in, *in_pool->pool);
+        return fail(StartError::TooManyForwards, 0);
+    }
     f->owner = this;
     f->serial = ++next_serial_;
     f->inside_local = p.inside_local.with_port(in.rtp_port);
     f->outside_local = p.outside_local.with_port(out.rtp_port);
-    f->inside_pool = in_pool;
-    f->outside_pool = out_pool;
+    f->inside_pool = in_pool->pool.get();
+    f->outside_pool = out_pool->pool.get();
+    f->pairs = {in.sockets, out.sockets};
     f->created_ms = now;
     f->control_ms = now;
     f->on_hold = p.on_hold;
     f->latch = p.latch || cfg_.source_mode == SourceMode::Latch;
     f->mux = {p.inside_mux, p.outside_mux};
-    f->socket(Leg::InsideRtp).fd = std::move(in.rtp);
-    f->socket(Leg::InsideRtcp).fd = std::move(in.rtcp);
-    f->socket(Leg::OutsideRtp).fd = std::move(out.rtp);
-    f->socket(Leg::OutsideRtcp).fd = std::move(out.rtcp);
-    set_peers(*f, p, now, true);
-
-    bool events_ok = base_ != nullptr;
     for (size_t i = 0; i < kLegs; ++i) {
-        RelaySocket& s = f->sockets[i];
-        s.forward = f.get();
-        s.leg = static_cast<Leg>(i);
-        if (events_ok && s.fd.valid()) events_ok = watch(s);  // no RTCP socket on a mux side
+        f->sockets[i].forward = f;
+        f->sockets[i].leg = static_cast<Leg>(i);
     }
-    if (!events_ok) {
-        destroy(std::move(f), now);
-        return fail(StartError::EventLoop, 0);
-    }
-    Forward* stored = table_.insert(std::move(f));
-    if (stored == nullptr) return fail(StartError::TooManyForwards, 0);  // checked above
+    // No RTCP socket on a mux side (take_pair closed a parked one).
+    attach(f->socket(Leg::InsideRtp), &in.sockets->rtp);
+    attach(f->socket(Leg::InsideRtcp), p.inside_mux ? nullptr : &in.sockets->rtcp);
+    attach(f->socket(Leg::OutsideRtp), &out.sockets->rtp);
+    attach(f->socket(Leg::OutsideRtcp), p.outside_mux ? nullptr : &out.sockets->rtcp);
+    set_peers(*f, p, now, true);
     ++started_total_;
     StartResult r;
     r.created = true;
-    r.inside_port = stored->inside_local.port();
-    r.outside_port = stored->outside_local.port();
+    r.inside_port = f->inside_local.port();
+    r.outside_port = f->outside_local.port();
     return r;
 }
 
@@ -393,7 +418,10 @@ void Relay::destroy(std::unique_ptr<Forward> f, int64_t now) {
     uint16_t out_port = f->outside_local.port();
     PortPool* in_pool = f->inside_pool;
     PortPool* out_pool = f->outside_pool;
-    f.reset();  // events off the loop, descriptors closed
+    // Still bound and on the loop: what comes late is read and dropped, and
+    // the next forward on the pair reuses them.
+    for (RelaySocket& s : f->sockets) detach(s);
+    f.reset();
     if (in_pool) in_pool->release(in_port, now);
     if (out_pool) out_pool->release(out_port, now);
 }
@@ -473,12 +501,13 @@ RelayStats Relay::stats() {
         for (size_t d = 0; d < kDirections; ++d) add_stats(s.totals[d], f.stats[d]);
     });
     for (auto& e : pools_) s.pools.push_back(PoolInfo{e.local, e.pool->stats(now)});
+    s.sockets = park_.stats();
     return s;
 }
 
 int Relay::socket_fd(uint32_t id, Leg leg) const noexcept {
     const Forward* f = table_.find(id);
-    return f == nullptr ? -1 : f->socket(leg).fd.get();
+    return f == nullptr ? -1 : f->socket(leg).fd;
 }
 
 // --- timeouts -------------------------------------------------------------
@@ -524,8 +553,11 @@ void Relay::sweep(int64_t now) {
 // --- the hot path ---------------------------------------------------------
 
 void Relay::on_readable_cb(evutil_socket_t, short, void* arg) noexcept {
-    auto* s = static_cast<RelaySocket*>(arg);
-    s->forward->owner->on_readable(*s);
+    auto* port = static_cast<PortSocket*>(arg);
+    if (RelaySocket* s = port->user; s != nullptr) [[likely]]
+        s->forward->owner->on_readable(*s);
+    else
+        port->park->drain(*port);  // parked: read and dropped
 }
 
 bool Relay::accept_source(Forward& f, RelaySocket& s, const Endpoint& src, int64_t now,
@@ -559,7 +591,7 @@ void Relay::on_readable(RelaySocket& s) noexcept {
             m.msg_hdr.msg_namelen = sizeof(Endpoint::Storage);
             m.msg_hdr.msg_flags = 0;
         }
-        int n = ::recvmmsg(s.fd.get(), b.rx.data(), kBatchSize, MSG_DONTWAIT, nullptr);
+        int n = ::recvmmsg(s.fd, b.rx.data(), kBatchSize, MSG_DONTWAIT, nullptr);
         if (n <= 0) return;  // EAGAIN: drained (other errors: try again next wake-up)
 
         unsigned k = 0;
@@ -585,7 +617,7 @@ void Relay::on_readable(RelaySocket& s) noexcept {
 
         unsigned sent = 0;
         while (sent < k) {
-            int r = ::sendmmsg(out.fd.get(), b.tx.data() + sent, k - sent, MSG_DONTWAIT);
+            int r = ::sendmmsg(out.fd, b.tx.data() + sent, k - sent, MSG_DONTWAIT);
             if (r <= 0) {
                 // This datagram cannot go (EAGAIN, ENOBUFS, EMSGSIZE...): drop
                 // it and try the rest.

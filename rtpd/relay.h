@@ -20,6 +20,7 @@
 #include "port_pool.h"
 #include "relay_config.h"
 #include "side.h"
+#include "socket_park.h"
 #include "udp_socket.h"
 
 namespace sipmasq {
@@ -110,6 +111,7 @@ struct RelayStats {
     std::array<uint64_t, kTimeoutReasons> timeouts{};
     std::array<DirectionStats, kDirections> totals;  // all forwards, past and present
     std::vector<PoolInfo> pools;
+    SocketParkStats sockets;
 };
 
 class Relay {
@@ -153,9 +155,11 @@ class Relay {
 
   private:
     struct Batch;
+    // One local relay address: its pairs and their sockets.
     struct PoolEntry {
         Endpoint local;
         std::unique_ptr<PortPool> pool;
+        PairTable sockets;
     };
 
     static void on_readable_cb(evutil_socket_t fd, short what, void* arg) noexcept;
@@ -164,15 +168,19 @@ class Relay {
     [[nodiscard]] bool accept_source(Forward& f, RelaySocket& s, const Endpoint& src, int64_t now,
                                      DirectionStats& st) noexcept;
 
-    [[nodiscard]] PortPool* pool_for(const Endpoint& local);
+    [[nodiscard]] PoolEntry* pool_for(const Endpoint& local);
     [[nodiscard]] StartResult update(Forward& f, const StartParams& p, int64_t now);
     void set_peers(Forward& f, const StartParams& p, int64_t now, bool force);
     [[nodiscard]] StartError set_mux(Forward& f, Side side, bool mux);
-    [[nodiscard]] bool watch(RelaySocket& s);
+    void attach(RelaySocket& s, PortSocket* port) noexcept;
+    void detach(RelaySocket& s) noexcept;
     void destroy(std::unique_ptr<Forward> f, int64_t now);
     [[nodiscard]] ForwardInfo make_info(const Forward& f) const;
     [[nodiscard]] StartResult fail(StartError e, int sys_errno);
-    [[nodiscard]] UdpSocketOptions socket_options(Side side) const noexcept;
+    [[nodiscard]] UdpSocketOptions make_socket_options(Side side) const noexcept;
+    [[nodiscard]] const UdpSocketOptions& socket_options(Side side) const noexcept {
+        return socket_options_[side == Side::Inside ? 0 : 1];
+    }
     [[nodiscard]] std::optional<StartResult> check_peers(uint32_t id, const StartParams& p);
     [[nodiscard]] bool is_hairpin(uint32_t id, const StartParams& p) const noexcept;
 
@@ -181,6 +189,10 @@ class Relay {
     Clock clock_;
     TimeoutHandler on_timeout_;
     ForwardTable table_;
+    std::array<UdpSocketOptions, 2> socket_options_;  // inside, outside
+    SocketPark park_;
+    // Reserved for every pool there may be: an entry never moves, so a
+    // pointer to it holds across pool_for() calls.
     std::vector<PoolEntry> pools_;
     std::unique_ptr<Batch> batch_;
     EventPtr timer_;

@@ -29,6 +29,11 @@ struct RelayConfig {
     uint8_t dscp = 46;  // EF; IP_TOS = dscp << 2, IPV6_TCLASS likewise
 
     uint32_t max_forwards = 10000;
+    // Descriptors the relay's sockets may hold, live and parked (a stopped
+    // forward's sockets stay open for the next forward on the pair; past
+    // this the oldest parked ones are closed). 0: no limit of its own, only
+    // the kernel's EMFILE.
+    uint32_t max_sockets = 0;
     uint32_t sweep_interval_ms = 1000;    // period of the timeout sweep
     int rcvbuf_bytes = 256 * 1024;        // SO_RCVBUF of each relay socket
     uint32_t bind_attempts = 16;          // random pairs tried before "exhausted"

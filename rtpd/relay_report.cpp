@@ -121,7 +121,12 @@ std::string format_stats(const RelayStats& s, const RtpWorker& worker, bool json
                        p.stats.total_pairs, p.stats.free, p.stats.used, p.stats.quarantined,
                        static_cast<unsigned long long>(p.stats.reused_early_total));
         }
-        out += "]}\n";
+        const SocketParkStats& k = s.sockets;
+        out += fmt("],\"sockets\":{\"open\":%u,\"parked\":%u,\"budget\":%u,\"opened\":%" PRIu64
+                   ",\"reused\":%" PRIu64 ",\"closed_for_room\":%" PRIu64
+                   ",\"late_dropped\":%" PRIu64 "}}\n",
+                   k.open, k.parked, k.budget, k.opened_total, k.reused_total,
+                   k.closed_for_room_total, k.late_dropped_total);
         return out;
     }
     out = fmt("worker %u of %u, ports %s\n", worker.index, worker.count,
@@ -146,6 +151,12 @@ std::string format_stats(const RelayStats& s, const RtpWorker& worker, bool json
         out += fmt("pool %s: pairs %u free %u used %u quarantined %u reused early %" PRIu64 "\n",
                    p.local.with_port(0).to_string().c_str(), p.stats.total_pairs, p.stats.free,
                    p.stats.used, p.stats.quarantined, p.stats.reused_early_total);
+    // Sockets stay open across forwards (parked); what the budget let them.
+    const SocketParkStats& k = s.sockets;
+    out += fmt("sockets: open %u parked %u budget %u; opened %" PRIu64 " reused %" PRIu64
+               " closed for room %" PRIu64 " late datagrams dropped %" PRIu64 "\n",
+               k.open, k.parked, k.budget, k.opened_total, k.reused_total, k.closed_for_room_total,
+               k.late_dropped_total);
     return out;
 }
 

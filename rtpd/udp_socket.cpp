@@ -72,71 +72,10 @@ const char* pair_error_name(PairError e) noexcept {
             return "out of file descriptors";
         case PairError::Socket:
             return "socket error";
+        case PairError::EventLoop:
+            return "event loop error";
     }
     return "unknown";
-}
-
-namespace {
-
-// Binds port and, unless RTCP shares it, port+1; 0 or -errno of the first
-// failure.
-int bind_both(const Endpoint& local, uint16_t port, const UdpSocketOptions& opt, bool bind_rtcp,
-              BoundPair& out) {
-    UdpSocketResult rtp = open_udp_socket(local.with_port(port), opt);
-    if (rtp.error != 0) return rtp.error;
-    if (bind_rtcp) {
-        UdpSocketResult rtcp =
-            open_udp_socket(local.with_port(static_cast<uint16_t>(port + 1)), opt);
-        if (rtcp.error != 0) return rtcp.error;
-        out.rtcp = std::move(rtcp.fd);
-    }
-    out.rtp_port = port;
-    out.rtp = std::move(rtp.fd);
-    return 0;
-}
-
-void set_failure(BoundPair& out, int err) {
-    out.sys_errno = -err;
-    out.error = (err == -EMFILE || err == -ENFILE) ? PairError::NoDescriptors : PairError::Socket;
-}
-
-}  // namespace
-
-BoundPair bind_pair(PortPool& pool, const Endpoint& local, uint16_t requested_port,
-                    uint32_t attempts, const UdpSocketOptions& opt, int64_t now_ms,
-                    bool bind_rtcp) {
-    BoundPair out;
-    if (requested_port != 0) {
-        if (!pool.try_reserve(requested_port, now_ms)) {
-            out.error = PairError::Unavailable;
-            return out;
-        }
-        int err = bind_both(local, requested_port, opt, bind_rtcp, out);
-        if (err == -EADDRINUSE) {
-            pool.set_aside(requested_port, now_ms);
-            out.error = PairError::InUse;
-            out.sys_errno = EADDRINUSE;
-        } else if (err != 0) {
-            pool.give_back(requested_port);
-            set_failure(out, err);
-        }
-        return out;
-    }
-    for (uint32_t i = 0; i < attempts; ++i) {
-        auto port = pool.acquire(now_ms);
-        if (!port) break;
-        int err = bind_both(local, *port, opt, bind_rtcp, out);
-        if (err == 0) return out;
-        if (err == -EADDRINUSE) {
-            pool.set_aside(*port, now_ms);  // held elsewhere: never handed out
-            continue;
-        }
-        pool.give_back(*port);
-        set_failure(out, err);
-        return out;
-    }
-    out.error = PairError::Exhausted;
-    return out;
 }
 
 }  // namespace sipmasq

@@ -1,6 +1,6 @@
 // Opening the relay's UDP sockets: non-blocking, DSCP marked, enlarged
-// receive buffer, bound to one local address; and binding an RTP/RTCP pair
-// taken from a PortPool, skipping pairs another process holds.
+// receive buffer, bound to one local address; and why binding a pair of
+// them failed (rtpd/socket_park.h takes pairs from a PortPool).
 #pragma once
 
 #include <net/if.h>
@@ -9,7 +9,6 @@
 #include <cstdint>
 
 #include "endpoint.h"
-#include "port_pool.h"
 #include "unique_fd.h"
 
 namespace sipmasq {
@@ -21,6 +20,8 @@ struct UdpSocketOptions {
     // this interface (a datagram for the inside address that came in through
     // the outside interface is not delivered). Empty: any interface.
     std::array<char, IFNAMSIZ> device{};
+
+    [[nodiscard]] bool operator==(const UdpSocketOptions&) const = default;
 };
 
 // A bound socket or -errno (EADDRINUSE, EMFILE, ENFILE, ...).
@@ -38,25 +39,8 @@ enum class PairError : uint8_t {
     InUse,          // the requested pair is bound by another process
     NoDescriptors,  // EMFILE / ENFILE
     Socket,         // any other socket() / setsockopt() / bind() failure
+    EventLoop,      // bound, but event_new / event_add failed
 };
 [[nodiscard]] const char* pair_error_name(PairError e) noexcept;
-
-struct BoundPair {
-    uint16_t rtp_port = 0;
-    UniqueFd rtp;
-    UniqueFd rtcp;
-    PairError error = PairError::None;
-    int sys_errno = 0;  // the errno behind NoDescriptors / Socket
-};
-
-// requested_port == 0: a random pair, trying up to `attempts` pairs and
-// setting aside those that fail with EADDRINUSE. Otherwise exactly that pair.
-// On success the pair is Used in the pool; on failure the pool is as before
-// except for pairs set aside. Without `bind_rtcp` (an rtcp-mux leg) the RTCP
-// port stays reserved in the pool but is not bound: a later answer without
-// rtcp-mux binds it then.
-[[nodiscard]] BoundPair bind_pair(PortPool& pool, const Endpoint& local, uint16_t requested_port,
-                                  uint32_t attempts, const UdpSocketOptions& opt, int64_t now_ms,
-                                  bool bind_rtcp = true);
 
 }  // namespace sipmasq

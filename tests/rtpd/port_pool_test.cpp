@@ -1,13 +1,11 @@
 // PortPool: pairs, random choice, quarantine on a controlled clock,
-// exhaustion, try_reserve, and binding that skips ports held elsewhere.
+// exhaustion and try_reserve (binding pairs: socket_park_test.cpp).
 #include "port_pool.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 #include <vector>
-
-#include "udp_socket.h"
 
 namespace sipmasq {
 namespace {
@@ -147,75 +145,6 @@ TEST(PortPool, QuarantineRingWrapsAround) {
         t += 1000;
     }
     EXPECT_EQ(pool.stats(t).free, 3u);
-}
-
-Endpoint loopback(uint16_t port = 0) {
-    return *Endpoint::parse("127.0.0.1", port);
-}
-
-TEST(BindPair, BindsBothPortsOfAPair) {
-    PortPool pool(41000, 41099, 10, 99);
-    BoundPair bp = bind_pair(pool, loopback(), 0, 8, UdpSocketOptions{}, 0);
-    ASSERT_EQ(bp.error, PairError::None) << pair_error_name(bp.error);
-    EXPECT_TRUE(bp.rtp.valid());
-    EXPECT_TRUE(bp.rtcp.valid());
-    sockaddr_in a{};
-    socklen_t len = sizeof a;
-    ASSERT_EQ(getsockname(bp.rtp.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
-    EXPECT_EQ(ntohs(a.sin_port), bp.rtp_port);
-    len = sizeof a;
-    ASSERT_EQ(getsockname(bp.rtcp.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
-    EXPECT_EQ(ntohs(a.sin_port), bp.rtp_port + 1);
-}
-
-TEST(BindPair, SkipsPortsHeldByAnotherSocketAndSetsThemAside) {
-    // Four pairs; hold one port of three of them with sockets of our own.
-    const uint16_t base = 41200;
-    PortPool pool(base, base + 7, 10, 5);
-    std::vector<UniqueFd> holders;
-    for (uint16_t port : {uint16_t(base), uint16_t(base + 3), uint16_t(base + 4)}) {
-        auto r = open_udp_socket(loopback(port), UdpSocketOptions{});
-        ASSERT_EQ(r.error, 0) << "test port " << port << " busy on this machine";
-        holders.push_back(std::move(r.fd));
-    }
-    BoundPair bp = bind_pair(pool, loopback(), 0, 16, UdpSocketOptions{}, 0);
-    ASSERT_EQ(bp.error, PairError::None);
-    EXPECT_EQ(bp.rtp_port, base + 6);
-    auto st = pool.stats(0);
-    EXPECT_EQ(st.used, 1u);
-    EXPECT_EQ(st.free + st.quarantined, 3u);
-    // The next call finds only held pairs left: exhausted, never a held port.
-    BoundPair none = bind_pair(pool, loopback(), 0, 16, UdpSocketOptions{}, 0);
-    EXPECT_EQ(none.error, PairError::Exhausted);
-    EXPECT_FALSE(none.rtp.valid());
-    st = pool.stats(0);
-    EXPECT_EQ(st.set_aside_total, 3u);
-    EXPECT_EQ(st.quarantined, 3u);
-    EXPECT_EQ(st.free, 0u);
-}
-
-TEST(BindPair, RequestedPortsBindExactlyOrFailWithAReason) {
-    const uint16_t base = 41300;
-    PortPool pool(base, base + 9, 10, 5);
-    BoundPair bp = bind_pair(pool, loopback(), base + 4, 16, UdpSocketOptions{}, 0);
-    ASSERT_EQ(bp.error, PairError::None);
-    EXPECT_EQ(bp.rtp_port, base + 4);
-    BoundPair again = bind_pair(pool, loopback(), base + 4, 16, UdpSocketOptions{}, 0);
-    EXPECT_EQ(again.error, PairError::Unavailable);
-    auto held = open_udp_socket(loopback(base + 7), UdpSocketOptions{});
-    ASSERT_EQ(held.error, 0);
-    BoundPair busy = bind_pair(pool, loopback(), base + 6, 16, UdpSocketOptions{}, 0);
-    EXPECT_EQ(busy.error, PairError::InUse);
-    EXPECT_EQ(pool.stats(0).used, 1u);
-}
-
-TEST(BindPair, ExhaustedPoolIsAnErrorValue) {
-    PortPool pool(41400, 41401, 10, 5);
-    BoundPair a = bind_pair(pool, loopback(), 0, 4, UdpSocketOptions{}, 0);
-    ASSERT_EQ(a.error, PairError::None);
-    BoundPair b = bind_pair(pool, loopback(), 0, 4, UdpSocketOptions{}, 0);
-    EXPECT_EQ(b.error, PairError::Exhausted);
-    EXPECT_STREQ(pair_error_name(b.error), "port pool exhausted");
 }
 
 }  // namespace

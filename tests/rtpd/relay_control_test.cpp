@@ -72,9 +72,10 @@ TEST_F(RelayControl, StopOfAnUnknownIdSucceedsAndStopQuarantinesPorts) {
         EXPECT_EQ(p.stats.used, 0u);
         EXPECT_EQ(p.stats.quarantined, 1u);
     }
-    // The pair is really closed: binding it again works.
+    // Its sockets stay bound, parked for the next forward on the pair.
     auto again = open_udp_socket(ep("127.0.0.1", a.inside_port), UdpSocketOptions{});
-    EXPECT_EQ(again.error, 0);
+    EXPECT_EQ(again.error, -EADDRINUSE);
+    EXPECT_EQ(s.sockets.parked, 4u);
 }
 
 TEST_F(RelayControl, ListReturnsEveryForwardWithPortsAndPeers) {

@@ -69,6 +69,13 @@ TEST(RelayReport, StatsTableAndJson) {
     p.used = 2;
     p.quarantined = 2;
     s.pools.push_back(PoolInfo{ep("127.0.0.1"), p});
+    s.sockets.open = 12;
+    s.sockets.parked = 4;
+    s.sockets.budget = 100;
+    s.sockets.opened_total = 30;
+    s.sockets.reused_total = 20;
+    s.sockets.closed_for_room_total = 18;
+    s.sockets.late_dropped_total = 7;
     const RtpWorker worker{1, 2, {35000, 39999}};
     const auto text = format_stats(s, worker, false);
     EXPECT_NE(text.find("worker 1 of 2, ports 35000-39999"), std::string::npos) << text;
@@ -76,11 +83,19 @@ TEST(RelayReport, StatsTableAndJson) {
     EXPECT_NE(text.find("timeouts: idle 1"), std::string::npos) << text;
     EXPECT_NE(text.find("send_error 4"), std::string::npos) << text;
     EXPECT_NE(text.find("pairs 10 free 6 used 2 quarantined 2"), std::string::npos) << text;
+    EXPECT_NE(text.find("sockets: open 12 parked 4 budget 100; opened 30 reused 20 closed for "
+                        "room 18 late datagrams dropped 7\n"),
+              std::string::npos)
+        << text;
     const auto json = format_stats(s, worker, true);
     EXPECT_EQ(json.rfind("{\"worker\":1,\"workers\":2,\"ports\":\"35000-39999\",", 0), 0u) << json;
     EXPECT_NE(json.find("\"timeouts\":{\"idle\":1,"), std::string::npos) << json;
     EXPECT_NE(json.find("\"free\":6,\"used\":2,\"quarantined\":2"), std::string::npos) << json;
     EXPECT_NE(json.find("\"send_error\":4"), std::string::npos) << json;
+    EXPECT_NE(json.find("\"sockets\":{\"open\":12,\"parked\":4,\"budget\":100,\"opened\":30,"
+                        "\"reused\":20,\"closed_for_room\":18,\"late_dropped\":7}}\n"),
+              std::string::npos)
+        << json;
 }
 
 }  // namespace

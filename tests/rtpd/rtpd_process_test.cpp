@@ -410,9 +410,14 @@ TEST_F(RtpdProcessTest, ReportsTimeoutsToSipd) {
     auto line = rtpd_.wait_log("forward 22 timed out (idle) (call both-ways)", 2000);
     ASSERT_TRUE(line);
     EXPECT_NE(line->find(std::to_string(two_in)), std::string::npos) << *line;
-    // Freed: the ports no longer forward.
+    // Freed: the ports no longer forward. Their sockets are parked for the
+    // next forward on the pairs; the late datagram was read and dropped.
     ASSERT_TRUE(a.rtp->send_to(ep(kInside, two_in), "late"));
     EXPECT_TRUE(silent(*b.rtp));
+    const auto stats = rtpd_.ctl(CtlCommand::Stats, true);
+    ASSERT_TRUE(stats);
+    EXPECT_NE(stats->find("\"sockets\":{\"open\":8,\"parked\":8,"), std::string::npos) << *stats;
+    EXPECT_NE(stats->find("\"late_dropped\":1}"), std::string::npos) << *stats;
 }
 
 TEST_F(RtpdProcessTest, NewPeerChannelKeepsForwardsRunning) {
