@@ -260,14 +260,16 @@ void SipdLink::handle_start(const proto::Message& msg) {
     m.outside_local = p.outside_local.with_port(r.outside_port);
     m.inside_peer = p.inside_peer;
     m.outside_peer = p.outside_peer;
+    // sipd's call records (call start / call end) name the call, the phone
+    // and the relay ports already: these lines are for debugging.
     if (r.created) {
-        log_info("rtpd: forward %u started (call %s%s): inside %s <-> %s, outside %s <-> %s%s", id,
+        log_debug("rtpd: forward %u started (call %s%s): inside %s <-> %s, outside %s <-> %s%s", id,
                   m.tag.c_str(), p.inside_port != 0 ? ", resumed on requested ports" : "",
                   m.inside_local.to_string().c_str(), m.inside_peer.to_string().c_str(),
                   m.outside_local.to_string().c_str(), m.outside_peer.to_string().c_str(),
                   p.on_hold ? " (on hold)" : "");
     } else if (peers_changed) {
-        log_info("rtpd: forward %u updated (call %s): inside %s <-> %s, outside %s <-> %s%s", id,
+        log_debug("rtpd: forward %u updated (call %s): inside %s <-> %s, outside %s <-> %s%s", id,
                   m.tag.c_str(), m.inside_local.to_string().c_str(),
                   m.inside_peer.to_string().c_str(), m.outside_local.to_string().c_str(),
                   m.outside_peer.to_string().c_str(), p.on_hold ? " (on hold)" : "");
@@ -281,11 +283,11 @@ void SipdLink::handle_start(const proto::Message& msg) {
 
 void SipdLink::handle_stop(const proto::Message& msg) {
     const uint32_t id = msg.header.peer_id;
-    const auto info = relay_.info(id);
+    const auto info = log_enabled(LogLevel::Debug) ? relay_.info(id) : std::nullopt;
     if (relay_.stop(id) && info) {
         const auto& in = info->stats[static_cast<size_t>(Direction::InToOut)];
         const auto& out = info->stats[static_cast<size_t>(Direction::OutToIn)];
-        log_info(
+        log_debug(
             "rtpd: forward %u stopped (call %s): inside %s <-> %s, outside %s <-> %s, "
             "packets in->out %llu out->in %llu",
             id, tag_of(id).c_str(), info->inside_local.to_string().c_str(),
