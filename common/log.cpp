@@ -101,6 +101,8 @@ namespace {
 char g_stderr_batch[65536];
 size_t g_stderr_batched = 0;
 int g_stderr_batch_depth = 0;
+// getpid() once a batch rather than once a line (no fork happens inside one).
+pid_t g_stderr_batch_pid = 0;
 
 // The whole of `text` to stderr unless it fails (a closed or full stderr
 // loses the line, as fprintf did).
@@ -153,7 +155,7 @@ const char* stamp_of(time_t sec) noexcept {
 }  // namespace
 
 StderrBatch::StderrBatch() noexcept {
-    ++g_stderr_batch_depth;
+    if (g_stderr_batch_depth++ == 0) g_stderr_batch_pid = getpid();
 }
 
 StderrBatch::~StderrBatch() {
@@ -164,9 +166,10 @@ void log_sink_stderr(LogLevel level, std::string_view line) noexcept {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
     char out[2048];
-    const int n = std::snprintf(out, sizeof out, "%s.%03ld %s[%d] %s: %.*s\n", stamp_of(ts.tv_sec),
-                                ts.tv_nsec / 1000000, g_ident, static_cast<int>(getpid()),
-                                log_level_name(level), static_cast<int>(line.size()), line.data());
+    const int n = std::snprintf(
+        out, sizeof out, "%s.%03ld %s[%d] %s: %.*s\n", stamp_of(ts.tv_sec), ts.tv_nsec / 1000000,
+        g_ident, static_cast<int>(g_stderr_batch_depth > 0 ? g_stderr_batch_pid : getpid()),
+        log_level_name(level), static_cast<int>(line.size()), line.data());
     emit_stderr(out, n, sizeof out);
 }
 

@@ -93,6 +93,8 @@ TEST_F(StderrBatchTest, ABatchsLinesArriveTogetherInOrderWhenItEnds) {
         EXPECT_EQ(count(text, "\n"), 3u);
         if (sink == log_sink_journal) {
             EXPECT_EQ(text.rfind("<6>info: one\n", 0), 0u) << text;
+        } else {
+            EXPECT_EQ(count(text, "batch-test[" + std::to_string(::getpid()) + "] "), 3u) << text;
         }
     }
 }
