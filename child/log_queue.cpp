@@ -1,7 +1,6 @@
 #include "log_queue.h"
 
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -84,16 +83,9 @@ void LogQueue::flush() noexcept {
     const BusyMark mark(busy_);
     // Lines were lost before these: said first.
     if (lost_ > lost_reported_) report_lost();
-    std::array<iovec, kFrames> frames;
-    size_t begin = 0;
-    for (size_t i = 0; i < frames_; ++i) {
-        frames[i].iov_base = buf_.data() + begin;
-        frames[i].iov_len = end_[i] - begin;
-        begin = end_[i];
-    }
     int error = 0;
-    const size_t sent =
-        proto::send_frames(sock_, std::span<const iovec>(frames.data(), frames_), error);
+    const size_t sent = proto::send_packed_frames(
+        sock_, buf_.data(), std::span<const uint16_t>(end_.data(), frames_), error);
     // Never wait for the parent: what it cannot take now is lost.
     const size_t total = frames_;
     lost_ += total - sent;

@@ -1,7 +1,5 @@
 #include "channel.h"
 
-#include <sys/uio.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -97,16 +95,10 @@ int Channel::queue(MsgType type, uint32_t peer_id, std::span<const uint8_t> payl
 int Channel::flush() noexcept {
     if (batch_frames_ == 0) return 0;
     if (!valid()) return -EBADF;
-    std::array<iovec, kBatchFrames> frames;
-    size_t begin = 0;
-    for (size_t i = 0; i < batch_frames_; ++i) {
-        frames[i].iov_base = batch_buf_.data() + begin;
-        frames[i].iov_len = batch_end_[i] - begin;
-        begin = batch_end_[i];
-    }
     int error = 0;
     const size_t sent =
-        send_frames(sock_.get(), std::span<const iovec>(frames.data(), batch_frames_), error);
+        send_packed_frames(sock_.get(), batch_buf_.data(),
+                           std::span<const uint16_t>(batch_end_.data(), batch_frames_), error);
     if (error != 0 && error != -EAGAIN && error != -ENOBUFS) {
         batch_frames_ = 0;
         return error;

@@ -69,6 +69,27 @@ size_t send_frames(int sock, std::span<const iovec> frames, int& error) noexcept
     return sent;
 }
 
+size_t send_packed_frames(int sock, const uint8_t* buf, std::span<const uint16_t> ends,
+                          int& error) noexcept {
+    constexpr size_t kChunk = 64;
+    iovec frames[kChunk];
+    size_t sent = 0;
+    size_t begin = 0;
+    error = 0;
+    while (sent < ends.size()) {
+        const size_t n = std::min(kChunk, ends.size() - sent);
+        for (size_t i = 0; i < n; ++i) {
+            frames[i].iov_base = const_cast<uint8_t*>(buf + begin);
+            frames[i].iov_len = ends[sent + i] - begin;
+            begin = ends[sent + i];
+        }
+        const size_t got = send_frames(sock, std::span<const iovec>(frames, n), error);
+        sent += got;
+        if (got < n) break;
+    }
+    return sent;
+}
+
 ssize_t recv_frame(int sock, std::span<uint8_t> buf, UniqueFd& fd_out) noexcept {
     fd_out.reset();
     iovec iov{};

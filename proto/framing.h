@@ -29,6 +29,10 @@ inline constexpr int kMaxFdsSeen = 8;
 // how many were sent; `error` is 0 when all were, else the -errno that
 // stopped the rest (-EAGAIN: the peer's queue is full).
 [[nodiscard]] size_t send_frames(int sock, std::span<const iovec> frames, int& error) noexcept;
+// The same for frames stored back to back from `buf`, frame i ending at
+// byte ends[i] (how a fixed batch buffer keeps them).
+[[nodiscard]] size_t send_packed_frames(int sock, const uint8_t* buf,
+                                        std::span<const uint16_t> ends, int& error) noexcept;
 
 // Receives one frame into `buf` (MSG_CMSG_CLOEXEC). Returns its size, 0 when
 // the peer closed (a zero-length record reads the same; encode never makes one), or -errno: -EAGAIN

@@ -336,6 +336,28 @@ TEST(Channel, ForwardRequestAndReply) {
     EXPECT_EQ(payload_as<FwdStartedMsg>(m).outside_local.port, 30002);
 }
 
+TEST(Framing, PackedFramesGoOneRecordEachInOrderBeyondOneCall) {
+    Pair p;
+    // 100 frames of 1..100 bytes, back to back: more than one sendmmsg.
+    std::vector<uint8_t> buf;
+    std::vector<uint16_t> ends;
+    for (int i = 1; i <= 100; ++i) {
+        buf.insert(buf.end(), static_cast<size_t>(i), static_cast<uint8_t>(i));
+        ends.push_back(static_cast<uint16_t>(buf.size()));
+    }
+    int error = -1;
+    EXPECT_EQ(send_packed_frames(p.a.get(), buf.data(), ends, error), 100u);
+    EXPECT_EQ(error, 0);
+    std::vector<uint8_t> got(256);
+    UniqueFd fd;
+    for (int i = 1; i <= 100; ++i) {
+        ASSERT_EQ(recv_frame(p.b.get(), got, fd), i);
+        EXPECT_EQ(got[0], i);
+        EXPECT_EQ(got[static_cast<size_t>(i) - 1], i);
+    }
+    EXPECT_EQ(recv_frame(p.b.get(), got, fd), -EAGAIN);
+}
+
 // Gathered messages: each still a record of its own, valid as sent one by
 // one, in the order given, whatever mix of queue(), send() and a peer
 // whose queue fills.
