@@ -12,8 +12,8 @@
 #include <cstring>
 
 #include "codec.h"
-#include "framing.h"
 #include "log.h"
+#include "log_queue.h"
 #include "privdrop.h"
 
 namespace sipmasq {
@@ -22,33 +22,31 @@ namespace {
 
 constexpr int kParentFd = 3;
 
-// Log lines travel to the parent as LOG frames. Built on the stack and sent
-// without blocking: a parent that is slow to read loses lines, the relay
-// never stalls on its log.
-void send_log_frame(LogLevel level, const char* text, size_t len, bool record = false) noexcept {
-    uint8_t payload[1 + 1024];
-    len = std::min(len, sizeof payload - 1);
-    if (len == 0) return;
-    payload[0] =
-        static_cast<uint8_t>(static_cast<uint8_t>(level) | (record ? proto::kLogRecord : 0));
-    std::memcpy(payload + 1, text, len);
-    uint8_t frame[sizeof(proto::Header) + sizeof payload];
-    const size_t n = proto::encode(frame, proto::MsgType::Log, 0, 0,
-                                   std::span<const uint8_t>(payload, len + 1), false);
-    if (n == 0) return;
-    (void)::send(kParentFd, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-}
+// Log lines travel to the parent as LOG frames, gathered per pass of the
+// event loop while it runs (child/log_queue.h). Plain storage, no
+// constructor or destructor to run: it serves the exit paths too.
+constinit LogQueue g_parent_log{kParentFd};
 
 void parent_log_sink(LogLevel level, std::string_view line) noexcept {
-    send_log_frame(level, line.data(), line.size());
+    g_parent_log.write(level, line);
 }
 
 void parent_record_sink(std::string_view line) noexcept {
-    send_log_frame(LogLevel::Notice, line.data(), line.size(), true);
+    g_parent_log.write(LogLevel::Notice, line, true);
 }
 
 void trap_reporter(const char* line, size_t len) noexcept {
-    send_log_frame(LogLevel::Error, line, len);
+    g_parent_log.write(LogLevel::Error, std::string_view(line, len));
+}
+
+void flush_parent_log(void* /*arg*/) noexcept {
+    g_parent_log.flush();
+}
+
+// std::exit from anywhere (a fatal error after a line at info) sends what
+// the pass had kept.
+void flush_parent_log_at_exit() noexcept {
+    g_parent_log.flush();
 }
 
 bool is_seqpacket(int fd) {
@@ -100,6 +98,7 @@ ChildRuntime::ChildRuntime(proto::Process self, const char* ident, int argc, cha
     log_set_sink(parent_log_sink);
     log_set_record_sink(parent_record_sink);
     set_seccomp_trap_reporter(trap_reporter);
+    (void)std::atexit(flush_parent_log_at_exit);
 
     ConfigResult result = load_config_file(config_path);
     if (!result.ok()) {
@@ -116,6 +115,7 @@ ChildRuntime::ChildRuntime(proto::Process self, const char* ident, int argc, cha
     parent_event_.reset(event_new(base_.get(), kParentFd, EV_READ | EV_PERSIST, on_parent, this));
     parent_write_event_.reset(
         event_new(base_.get(), kParentFd, EV_WRITE, on_parent_writable, this));
+    log_pass_end_ = std::make_unique<EndOfPass>(base_.get(), flush_parent_log, nullptr);
     term_event_.reset(evsignal_new(base_.get(), SIGTERM, on_signal, this));
     int_event_.reset(evsignal_new(base_.get(), SIGINT, on_signal, this));
     if (!parent_event_ || !term_event_ || !int_event_ ||
@@ -127,7 +127,9 @@ ChildRuntime::ChildRuntime(proto::Process self, const char* ident, int argc, cha
     (void)::signal(SIGPIPE, SIG_IGN);
 }
 
-ChildRuntime::~ChildRuntime() = default;
+ChildRuntime::~ChildRuntime() {
+    g_parent_log.defer_to(nullptr);
+}
 
 void ChildRuntime::enter_sandbox(std::span<const SyscallRule> rules) {
     PrivDropSpec spec;
@@ -159,7 +161,11 @@ void ChildRuntime::send_ready() {
 }
 
 int ChildRuntime::run() {
+    g_parent_log.defer_to(log_pass_end_.get());
     event_base_dispatch(base_.get());
+    // The loop may have ended before the pass's lines went.
+    log_pass_end_->disarm();
+    g_parent_log.defer_to(nullptr);
     return EXIT_SUCCESS;
 }
 

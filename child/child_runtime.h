@@ -1,7 +1,8 @@
 // What both children do around their own work: read their arguments and
 // the configuration, talk to the parent over the channel on fd 3 (HELLO,
-// READY, PING, SHUTDOWN, LOG), drop every privilege and enter the sandbox,
-// and run the event loop until the parent says stop or goes away.
+// READY, PING, SHUTDOWN, LOG: the lines of a loop pass sent together), drop
+// every privilege and enter the sandbox, and run the event loop until the
+// parent says stop or goes away.
 #pragma once
 
 #include <deque>
@@ -12,6 +13,7 @@
 #include "channel.h"
 #include "config.h"
 #include "ctl_protocol.h"
+#include "end_of_pass.h"
 #include "event_ptr.h"
 #include "seccomp_filter.h"
 #include "unique_fd.h"
@@ -71,6 +73,8 @@ class ChildRuntime {
     std::string worker_arg_;
     Config config_;
     EventBasePtr base_;
+    // Sends the log lines a pass of the loop gathered, at its end.
+    std::unique_ptr<EndOfPass> log_pass_end_;
     std::unique_ptr<proto::Channel> parent_;
     EventPtr parent_event_;
     EventPtr term_event_;

@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -94,21 +95,89 @@ void log_record(const char* fmt, ...) noexcept {
         g_sink(LogLevel::Notice, line);
 }
 
+namespace {
+
+// What the stderr sinks gathered during a StderrBatch.
+char g_stderr_batch[65536];
+size_t g_stderr_batched = 0;
+int g_stderr_batch_depth = 0;
+// getpid() once a batch rather than once a line (no fork happens inside one).
+pid_t g_stderr_batch_pid = 0;
+
+// The whole of `text` to stderr unless it fails (a closed or full stderr
+// loses the line, as fprintf did).
+void write_stderr(const char* text, size_t len) noexcept {
+    while (len > 0) {
+        const ssize_t n = ::write(STDERR_FILENO, text, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        text += n;
+        len -= static_cast<size_t>(n);
+    }
+}
+
+void flush_stderr_batch() noexcept {
+    write_stderr(g_stderr_batch, g_stderr_batched);
+    g_stderr_batched = 0;
+}
+
+// One formatted line (`n` as snprintf returned it for a buffer of `cap`):
+// gathered or written. A line cut by the buffer still ends in a newline.
+void emit_stderr(char* line, int n, size_t cap) noexcept {
+    if (n <= 0) return;
+    size_t len = static_cast<size_t>(n);
+    if (len >= cap) {
+        len = cap - 1;
+        line[len - 1] = '\n';
+    }
+    if (g_stderr_batch_depth == 0) {
+        write_stderr(line, len);
+        return;
+    }
+    if (g_stderr_batched + len > sizeof g_stderr_batch) flush_stderr_batch();
+    std::memcpy(g_stderr_batch + g_stderr_batched, line, len);
+    g_stderr_batched += len;
+}
+
+// "YYYY-MM-DD HH:MM:SS" of `sec`, made again only when the second changes.
+const char* stamp_of(time_t sec) noexcept {
+    static time_t made_for = -1;
+    static char stamp[32];
+    if (sec != made_for) {
+        tm parts{};
+        localtime_r(&sec, &parts);
+        if (strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &parts) == 0) stamp[0] = '\0';
+        made_for = sec;
+    }
+    return stamp;
+}
+
+}  // namespace
+
+StderrBatch::StderrBatch() noexcept {
+    if (g_stderr_batch_depth++ == 0) g_stderr_batch_pid = getpid();
+}
+
+StderrBatch::~StderrBatch() {
+    if (--g_stderr_batch_depth == 0 && g_stderr_batched > 0) flush_stderr_batch();
+}
+
 void log_sink_stderr(LogLevel level, std::string_view line) noexcept {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
-    tm parts{};
-    localtime_r(&ts.tv_sec, &parts);
-    char stamp[32];
-    (void)strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &parts);
-    (void)std::fprintf(stderr, "%s.%03ld %s[%d] %s: %.*s\n", stamp, ts.tv_nsec / 1000000, g_ident,
-                       static_cast<int>(getpid()), log_level_name(level),
-                       static_cast<int>(line.size()), line.data());
+    char out[2048];
+    const int n = std::snprintf(
+        out, sizeof out, "%s.%03ld %s[%d] %s: %.*s\n", stamp_of(ts.tv_sec), ts.tv_nsec / 1000000,
+        g_ident, static_cast<int>(g_stderr_batch_depth > 0 ? g_stderr_batch_pid : getpid()),
+        log_level_name(level), static_cast<int>(line.size()), line.data());
+    emit_stderr(out, n, sizeof out);
 }
 
 void log_sink_journal(LogLevel level, std::string_view line) noexcept {
-    (void)std::fprintf(stderr, "<%d>%s: %.*s\n", static_cast<int>(level), log_level_name(level),
-                       static_cast<int>(line.size()), line.data());
+    char out[2048];
+    const int n = std::snprintf(out, sizeof out, "<%d>%s: %.*s\n", static_cast<int>(level),
+                                log_level_name(level), static_cast<int>(line.size()), line.data());
+    emit_stderr(out, n, sizeof out);
 }
 
 void log_sink_syslog(LogLevel level, std::string_view line) noexcept {

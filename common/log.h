@@ -38,6 +38,19 @@ void log_sink_syslog(LogLevel level, std::string_view line) noexcept;
 // time stamp, so the journal keeps each line's level.
 void log_sink_journal(LogLevel level, std::string_view line) noexcept;
 
+// While a StderrBatch lives, the stderr and journal sinks gather their
+// lines and write them with one write() when the outermost batch ends (or
+// when its fixed buffer fills); without one, each line is one write() as
+// it comes. syslog takes its lines one by one either way. The parent holds
+// one across each wake-up that relays a child's lines.
+class StderrBatch {
+  public:
+    StderrBatch() noexcept;
+    ~StderrBatch();
+    StderrBatch(const StderrBatch&) = delete;
+    StderrBatch& operator=(const StderrBatch&) = delete;
+};
+
 // Maps "error".."debug" or "0".."7" to a level (for -d).
 [[nodiscard]] bool log_level_from_string(std::string_view text, LogLevel& out) noexcept;
 [[nodiscard]] const char* log_level_name(LogLevel level) noexcept;

@@ -324,7 +324,11 @@ void Supervisor::send_configuration(Child& child) {
 }
 
 void Supervisor::handle_channel(Child& child) {
-    // A bounded number per wake-up so one chatty child cannot starve the other.
+    // The lines of one wake-up reach stderr (or the journal) in one write.
+    const StderrBatch batch;
+    // Every frame waiting, up to a bound per wake-up so one chatty child
+    // cannot starve the other: a child sends a pass's lines together, at
+    // most LogQueue::kFrames in one go.
     for (int i = 0; i < 64 && child.channel; ++i) {
         proto::Message msg{};
         UniqueFd fd;
@@ -434,6 +438,7 @@ void Supervisor::read_output(Child& child, bool drain) {
     // Output is not a LOG message: it is what libc or a library printed
     // (or anything a turned child wants to say), so it is marked as such,
     // stripped of control characters and cut to one bounded line.
+    const StderrBatch batch;
     auto flush = [this, &child] {
         for (char& c : child.output_line)
             if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';

@@ -1,6 +1,7 @@
 #include "channel.h"
 
 #include <cerrno>
+#include <cstring>
 
 #include "framing.h"
 
@@ -40,25 +41,78 @@ void Channel::advance_on(MsgType type) noexcept {
         state_ = ChannelState::Running;
 }
 
-int Channel::send(MsgType type, uint32_t peer_id, std::span<const uint8_t> payload, int fd,
-                  uint32_t seq) noexcept {
+Channel::~Channel() {
+    if (batch_frames_ > 0 && sock_.valid()) (void)flush();
+}
+
+int Channel::encode_checked(std::span<uint8_t> buf, MsgType type, uint32_t peer_id,
+                            std::span<const uint8_t> payload, int fd, uint32_t& seq) noexcept {
     if (!valid()) return -EBADF;
     if (seq == 0) {
         seq = next_seq_++;
         if (next_seq_ == 0) next_seq_ = 1;
     }
-    const std::span<uint8_t> buf(send_buf_.data(), max_frame());
     const size_t n = encode(buf, type, peer_id, seq, payload, fd >= 0);
     if (n == 0) return -EMSGSIZE;
     // The peer's view of the state is ours before the message moves it.
     const auto check =
         decode(std::span<const uint8_t>(buf.data(), n), kind_, self_, state_, fd >= 0);
     if (!check.ok()) return -EINVAL;
-    const ssize_t sent = send_frame(sock_.get(), std::span<const uint8_t>(buf.data(), n), fd);
+    return static_cast<int>(n);
+}
+
+int Channel::send(MsgType type, uint32_t peer_id, std::span<const uint8_t> payload, int fd,
+                  uint32_t seq) noexcept {
+    if (const int rc = flush(); rc != 0) return rc;
+    const std::span<uint8_t> buf(send_buf_.data(), max_frame());
+    const int n = encode_checked(buf, type, peer_id, payload, fd, seq);
+    if (n < 0) return n;
+    const ssize_t sent =
+        send_frame(sock_.get(), std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)), fd);
     if (sent < 0) return static_cast<int>(sent);
     last_sent_seq_ = seq;
     advance_on(type);
     return 0;
+}
+
+int Channel::queue(MsgType type, uint32_t peer_id, std::span<const uint8_t> payload,
+                   uint32_t seq) noexcept {
+    const std::span<uint8_t> buf(send_buf_.data(), max_frame());
+    const int n = encode_checked(buf, type, peer_id, payload, -1, seq);
+    if (n < 0) return n;
+    const size_t used = batch_frames_ > 0 ? batch_end_[batch_frames_ - 1] : 0;
+    if (batch_frames_ == kBatchFrames || used + static_cast<size_t>(n) > kBatchBytes) {
+        if (const int rc = flush(); rc != 0) return rc;
+    }
+    const size_t at = batch_frames_ > 0 ? batch_end_[batch_frames_ - 1] : 0;
+    std::memcpy(batch_buf_.data() + at, buf.data(), static_cast<size_t>(n));
+    batch_end_[batch_frames_++] = static_cast<uint16_t>(at + static_cast<size_t>(n));
+    last_sent_seq_ = seq;
+    advance_on(type);
+    return 0;
+}
+
+int Channel::flush() noexcept {
+    if (batch_frames_ == 0) return 0;
+    if (!valid()) return -EBADF;
+    int error = 0;
+    const size_t sent =
+        send_packed_frames(sock_.get(), batch_buf_.data(),
+                           std::span<const uint16_t>(batch_end_.data(), batch_frames_), error);
+    if (error != 0 && error != -EAGAIN && error != -ENOBUFS) {
+        batch_frames_ = 0;
+        return error;
+    }
+    if (sent > 0 && sent < batch_frames_) {
+        // What the peer could not take yet moves to the front, in order.
+        const size_t gone = batch_end_[sent - 1];
+        std::memmove(batch_buf_.data(), batch_buf_.data() + gone,
+                     batch_end_[batch_frames_ - 1] - gone);
+        for (size_t i = sent; i < batch_frames_; ++i)
+            batch_end_[i - sent] = static_cast<uint16_t>(batch_end_[i] - gone);
+    }
+    batch_frames_ -= sent;
+    return batch_frames_ == 0 ? 0 : -EAGAIN;
 }
 
 int Channel::send_error(DecodeError error, uint16_t about_type, uint32_t seq,

@@ -1,7 +1,9 @@
 // One end of an IPC channel: the socket, who is at each end, the state of
 // the conversation, a fixed receive buffer (no allocation per message) and
 // the sequence counter. Made for a libevent read callback on a non-blocking
-// socket: receive() until it says Nothing.
+// socket: receive() until it says Nothing. Messages may also be gathered
+// (queue()) and sent together (flush(), one sendmmsg), each still a record
+// of its own on the SOCK_SEQPACKET socket.
 #pragma once
 
 #include <array>
@@ -29,6 +31,8 @@ class Channel {
     // A parent channel starts in AwaitHello at both ends, sipd<->rtpd in Running.
     Channel(UniqueFd sock, ChannelKind kind, Process self) noexcept;
 
+    // Tries once more to send what queue() kept (the socket does not block).
+    ~Channel();
     Channel(Channel&&) noexcept = default;
     Channel& operator=(Channel&&) noexcept = default;
     Channel(const Channel&) = delete;
@@ -47,8 +51,10 @@ class Channel {
     // Sends one message. seq 0 takes the next number of this end (never 0);
     // a reply passes the request's seq. The message is checked against the
     // table as the peer will check it, so an invalid one is never sent
-    // (-EINVAL). Sending HELLO / READY moves this end's state. Returns 0 or
-    // -errno (-EAGAIN: the peer's queue is full).
+    // (-EINVAL). Sending HELLO / READY moves this end's state. What queue()
+    // kept goes first, so messages leave in the order they were given; when
+    // it cannot all go, neither does this one. Returns 0 or -errno (-EAGAIN:
+    // the peer's queue is full).
     [[nodiscard]] int send(MsgType type, uint32_t peer_id, std::span<const uint8_t> payload,
                            int fd = -1, uint32_t seq = 0) noexcept;
     template <WirePayload T>
@@ -70,7 +76,28 @@ class Channel {
     // LOG {level, text}: text cut to kLogTextMax, NULs replaced, an empty
     // line sent as "-" (a LOG carries at least one byte).
     [[nodiscard]] int send_log(uint8_t level, std::string_view text) noexcept;
-    // The seq of the last message sent.
+    // Gathering: queue() checks and numbers a message exactly as send()
+    // does (no descriptor rides in a batch) and keeps it in a fixed buffer
+    // of kBatchFrames frames; flush() sends what is kept, in order, with one
+    // sendmmsg. A full batch is flushed before a message is added. Returns 0
+    // (kept), -EAGAIN (the batch is full and the peer's queue too: not
+    // kept) or another -errno.
+    [[nodiscard]] int queue(MsgType type, uint32_t peer_id, std::span<const uint8_t> payload,
+                            uint32_t seq = 0) noexcept;
+    template <WirePayload T>
+    [[nodiscard]] int queue(MsgType type, uint32_t peer_id, const T& payload,
+                            uint32_t seq = 0) noexcept {
+        return queue(type, peer_id, as_bytes(payload), seq);
+    }
+    // 0 when nothing is kept any more; -EAGAIN when the peer's queue filled
+    // (the rest stays kept, in order, for the next flush); another -errno
+    // when the socket failed (the rest is dropped).
+    [[nodiscard]] int flush() noexcept;
+    [[nodiscard]] size_t queued() const noexcept { return batch_frames_; }
+    static constexpr size_t kBatchFrames = 64;
+    static constexpr size_t kBatchBytes = 16384;
+
+    // The seq of the last message sent (or queued).
     [[nodiscard]] uint32_t last_sent_seq() const noexcept { return last_sent_seq_; }
 
     // Receives one message. `out.payload` points into this channel's buffer
@@ -89,6 +116,10 @@ class Channel {
 
   private:
     void advance_on(MsgType type) noexcept;
+    // Numbers, encodes and checks a message into `buf`; its size, or -errno.
+    [[nodiscard]] int encode_checked(std::span<uint8_t> buf, MsgType type, uint32_t peer_id,
+                                     std::span<const uint8_t> payload, int fd,
+                                     uint32_t& seq) noexcept;
 
     UniqueFd sock_;
     ChannelKind kind_;
@@ -103,6 +134,11 @@ class Channel {
     int last_errno_ = 0;
     std::array<uint8_t, kMaxFrame> send_buf_{};
     std::array<uint8_t, kMaxFrame> recv_buf_{};
+    // The batch: frames back to back in batch_buf_, where each ends in
+    // batch_end_ (offsets, so that a moved Channel keeps it valid).
+    std::array<uint8_t, kBatchBytes> batch_buf_{};
+    std::array<uint16_t, kBatchFrames> batch_end_{};
+    size_t batch_frames_ = 0;
 };
 
 }  // namespace sipmasq::proto

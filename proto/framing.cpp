@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -34,6 +35,59 @@ ssize_t send_frame(int sock, std::span<const uint8_t> frame, int fd_to_pass) noe
     // SOCK_SEQPACKET sends a record whole or not at all.
     if (static_cast<size_t>(n) != frame.size()) return -EMSGSIZE;
     return n;
+}
+
+size_t send_frames(int sock, std::span<const iovec> frames, int& error) noexcept {
+    // A batch is a pass's worth of frames: a fixed array on the stack, and
+    // a longer span goes out in several calls.
+    constexpr size_t kChunk = 64;
+    mmsghdr msgs[kChunk];
+    size_t sent = 0;
+    error = 0;
+    while (sent < frames.size()) {
+        const size_t n = std::min(kChunk, frames.size() - sent);
+        for (size_t i = 0; i < n; ++i) {
+            msgs[i] = mmsghdr{};
+            msgs[i].msg_hdr.msg_iov = const_cast<iovec*>(&frames[sent + i]);
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        const int got =
+            ::sendmmsg(sock, msgs, static_cast<unsigned>(n), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            error = -errno;
+            return sent;
+        }
+        // SOCK_SEQPACKET sends a record whole or not at all.
+        for (int i = 0; i < got; ++i)
+            if (msgs[i].msg_len != frames[sent + static_cast<size_t>(i)].iov_len) {
+                error = -EMSGSIZE;
+                return sent + static_cast<size_t>(i);
+            }
+        sent += static_cast<size_t>(got);
+    }
+    return sent;
+}
+
+size_t send_packed_frames(int sock, const uint8_t* buf, std::span<const uint16_t> ends,
+                          int& error) noexcept {
+    constexpr size_t kChunk = 64;
+    iovec frames[kChunk];
+    size_t sent = 0;
+    size_t begin = 0;
+    error = 0;
+    while (sent < ends.size()) {
+        const size_t n = std::min(kChunk, ends.size() - sent);
+        for (size_t i = 0; i < n; ++i) {
+            frames[i].iov_base = const_cast<uint8_t*>(buf + begin);
+            frames[i].iov_len = ends[sent + i] - begin;
+            begin = ends[sent + i];
+        }
+        const size_t got = send_frames(sock, std::span<const iovec>(frames, n), error);
+        sent += got;
+        if (got < n) break;
+    }
+    return sent;
 }
 
 ssize_t recv_frame(int sock, std::span<uint8_t> buf, UniqueFd& fd_out) noexcept {

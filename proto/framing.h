@@ -5,7 +5,9 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/uio.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -21,6 +23,16 @@ inline constexpr int kMaxFdsSeen = 8;
 // bytes sent or -errno (-EAGAIN on a full non-blocking socket).
 [[nodiscard]] ssize_t send_frame(int sock, std::span<const uint8_t> frame,
                                  int fd_to_pass = -1) noexcept;
+
+// Sends `frames` in order, one record each, with as few sendmmsg calls as
+// the kernel allows (MSG_NOSIGNAL | MSG_DONTWAIT; no descriptors). Returns
+// how many were sent; `error` is 0 when all were, else the -errno that
+// stopped the rest (-EAGAIN: the peer's queue is full).
+[[nodiscard]] size_t send_frames(int sock, std::span<const iovec> frames, int& error) noexcept;
+// The same for frames stored back to back from `buf`, frame i ending at
+// byte ends[i] (how a fixed batch buffer keeps them).
+[[nodiscard]] size_t send_packed_frames(int sock, const uint8_t* buf,
+                                        std::span<const uint16_t> ends, int& error) noexcept;
 
 // Receives one frame into `buf` (MSG_CMSG_CLOEXEC). Returns its size, 0 when
 // the peer closed (a zero-length record reads the same; encode never makes one), or -errno: -EAGAIN

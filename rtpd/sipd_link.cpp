@@ -76,7 +76,8 @@ proto::FwdTimeoutReason wire_timeout_reason(TimeoutReason r) noexcept {
     return proto::FwdTimeoutReason::MaxDuration;
 }
 
-SipdLink::SipdLink(event_base* base, Relay& relay) : base_(base), relay_(relay) {}
+SipdLink::SipdLink(event_base* base, Relay& relay)
+    : base_(base), relay_(relay), pass_end_(base, &on_pass_end, this) {}
 
 SipdLink::~SipdLink() = default;
 
@@ -106,6 +107,7 @@ void SipdLink::attach(UniqueFd sock) {
 void SipdLink::detach(const char* why) {
     if (why != nullptr && chan_)
         log_notice("rtpd: channel to sipd %s; %zu forwards keep running", why, relay_.size());
+    pass_end_.disarm();
     write_ev_.reset();
     read_ev_.reset();
     chan_.reset();
@@ -122,6 +124,10 @@ void SipdLink::on_read_cb(evutil_socket_t, short, void* arg) noexcept {
 }
 
 void SipdLink::on_write_cb(evutil_socket_t, short, void* arg) noexcept {
+    static_cast<SipdLink*>(arg)->flush();
+}
+
+void SipdLink::on_pass_end(void* arg) noexcept {
     static_cast<SipdLink*>(arg)->flush();
 }
 
@@ -254,17 +260,19 @@ void SipdLink::handle_start(const proto::Message& msg) {
     m.outside_local = p.outside_local.with_port(r.outside_port);
     m.inside_peer = p.inside_peer;
     m.outside_peer = p.outside_peer;
+    // sipd's call records (call start / call end) name the call, the phone
+    // and the relay ports already: these lines are for debugging.
     if (r.created) {
-        log_info("rtpd: forward %u started (call %s%s): inside %s <-> %s, outside %s <-> %s%s", id,
-                 m.tag.c_str(), p.inside_port != 0 ? ", resumed on requested ports" : "",
-                 m.inside_local.to_string().c_str(), m.inside_peer.to_string().c_str(),
-                 m.outside_local.to_string().c_str(), m.outside_peer.to_string().c_str(),
-                 p.on_hold ? " (on hold)" : "");
+        log_debug("rtpd: forward %u started (call %s%s): inside %s <-> %s, outside %s <-> %s%s", id,
+                  m.tag.c_str(), p.inside_port != 0 ? ", resumed on requested ports" : "",
+                  m.inside_local.to_string().c_str(), m.inside_peer.to_string().c_str(),
+                  m.outside_local.to_string().c_str(), m.outside_peer.to_string().c_str(),
+                  p.on_hold ? " (on hold)" : "");
     } else if (peers_changed) {
-        log_info("rtpd: forward %u updated (call %s): inside %s <-> %s, outside %s <-> %s%s", id,
-                 m.tag.c_str(), m.inside_local.to_string().c_str(),
-                 m.inside_peer.to_string().c_str(), m.outside_local.to_string().c_str(),
-                 m.outside_peer.to_string().c_str(), p.on_hold ? " (on hold)" : "");
+        log_debug("rtpd: forward %u updated (call %s): inside %s <-> %s, outside %s <-> %s%s", id,
+                  m.tag.c_str(), m.inside_local.to_string().c_str(),
+                  m.inside_peer.to_string().c_str(), m.outside_local.to_string().c_str(),
+                  m.outside_peer.to_string().c_str(), p.on_hold ? " (on hold)" : "");
     }
 
     proto::FwdStartedMsg started{};
@@ -275,11 +283,11 @@ void SipdLink::handle_start(const proto::Message& msg) {
 
 void SipdLink::handle_stop(const proto::Message& msg) {
     const uint32_t id = msg.header.peer_id;
-    const auto info = relay_.info(id);
+    const auto info = log_enabled(LogLevel::Debug) ? relay_.info(id) : std::nullopt;
     if (relay_.stop(id) && info) {
         const auto& in = info->stats[static_cast<size_t>(Direction::InToOut)];
         const auto& out = info->stats[static_cast<size_t>(Direction::OutToIn)];
-        log_info(
+        log_debug(
             "rtpd: forward %u stopped (call %s): inside %s <-> %s, outside %s <-> %s, "
             "packets in->out %llu out->in %llu",
             id, tag_of(id).c_str(), info->inside_local.to_string().c_str(),
@@ -333,8 +341,11 @@ void SipdLink::send_bytes(proto::MsgType type, uint32_t peer_id, std::span<const
                           uint32_t seq) {
     if (!chan_) return;  // sipd is gone; it resyncs with LIST_FWD
     if (out_.empty()) {
-        const int rc = chan_->send(type, peer_id, payload, -1, seq);
-        if (rc == 0) return;
+        const int rc = chan_->queue(type, peer_id, payload, seq);
+        if (rc == 0) {
+            pass_end_.arm();
+            return;
+        }
         if (rc != -EAGAIN && rc != -ENOBUFS) {
             log_error("rtpd: cannot send %s to sipd: %s", proto::msg_type_name(type),
                       std::strerror(-rc));
@@ -358,10 +369,13 @@ void SipdLink::send_bytes(proto::MsgType type, uint32_t peer_id, std::span<const
 }
 
 void SipdLink::flush() {
-    while (chan_ && !out_.empty()) {
+    if (!chan_) return;
+    // The batch holds older replies than out_: queue() sends it first
+    // whenever it is full, so order holds across both.
+    while (!out_.empty()) {
         const Pending& p = out_.front();
-        const int rc = chan_->send(p.type, p.peer_id,
-                                   std::span<const uint8_t>(p.data.data(), p.len), -1, p.seq);
+        const int rc =
+            chan_->queue(p.type, p.peer_id, std::span<const uint8_t>(p.data.data(), p.len), p.seq);
         if (rc == -EAGAIN || rc == -ENOBUFS) {
             event_add(write_ev_.get(), nullptr);
             return;
@@ -375,6 +389,13 @@ void SipdLink::flush() {
             }
         }
         out_.pop_front();
+    }
+    const int rc = chan_->flush();
+    if (rc == -EAGAIN || rc == -ENOBUFS) {
+        event_add(write_ev_.get(), nullptr);
+    } else if (rc < 0) {
+        log_error("rtpd: cannot send answers to sipd: %s", std::strerror(-rc));
+        detach("failed");
     }
 }
 

@@ -1,6 +1,8 @@
 // The rtpd end of the sipd<->rtpd channel: turns START_FWD / STOP_FWD /
 // LIST_FWD / PING into calls on the Relay and answers them, and reports the
-// relay's timeouts as FWD_TIMEOUT. The channel is replaced whenever the
+// relay's timeouts as FWD_TIMEOUT. The answers of one pass of the event
+// loop are gathered and sent together at its end (one sendmmsg, so sipd
+// wakes once for them). The channel is replaced whenever the
 // parent hands over a new one (sipd restarted); the forwards never depend on
 // it, so a crash of sipd costs no call. Control path only: nothing here runs
 // per packet.
@@ -13,6 +15,7 @@
 #include <unordered_map>
 
 #include "channel.h"
+#include "end_of_pass.h"
 #include "endpoint.h"
 #include "event_ptr.h"
 #include "rate_limit.h"
@@ -66,7 +69,9 @@ class SipdLink {
 
     static void on_read_cb(evutil_socket_t fd, short what, void* arg) noexcept;
     static void on_write_cb(evutil_socket_t fd, short what, void* arg) noexcept;
+    static void on_pass_end(void* arg) noexcept;
     void on_read();
+    // Sends what the pass gathered, then what waits in out_, in order.
     void flush();
     void detach(const char* why);
 
@@ -85,10 +90,12 @@ class SipdLink {
 
     event_base* base_;
     Relay& relay_;
+    EndOfPass pass_end_;
     std::unique_ptr<proto::Channel> chan_;
     EventPtr read_ev_;
     EventPtr write_ev_;
-    // Replies the channel could not take yet (sipd's queue full), in order.
+    // Replies the channel could not take yet (sipd's queue full), in order
+    // behind those in its batch.
     std::deque<Pending> out_;
     std::unordered_map<uint32_t, ForwardMeta> meta_;
     RateLimit exhausted_log_{3, 60000};

@@ -72,6 +72,7 @@ void RtpdLink::set_channel(UniqueFd fd) {
 }
 
 void RtpdLink::drop_channel(const char* why) {
+    pass_end_.disarm();
     read_event_.reset();
     write_event_.reset();
     out_.clear();
@@ -92,7 +93,11 @@ bool RtpdLink::request_list() {
 int RtpdLink::send_or_queue(proto::MsgType type, uint32_t id, std::span<const uint8_t> payload) {
     if (channel_ == nullptr) return -ENOTCONN;
     if (out_.empty()) {
-        const int rc = channel_->send(type, id, payload);
+        const int rc = channel_->queue(type, id, payload);
+        if (rc == 0) {
+            pass_end_.arm();
+            return 0;
+        }
         if (rc != -EAGAIN && rc != -ENOBUFS) return rc;
     }
     if (out_.size() >= kMaxQueued || payload.size() > sizeof(Outgoing::data)) return -ENOBUFS;
@@ -107,10 +112,18 @@ void RtpdLink::on_writable(evutil_socket_t, short, void* arg) noexcept {
     static_cast<RtpdLink*>(arg)->flush();
 }
 
+void RtpdLink::on_pass_end(void* arg) noexcept {
+    static_cast<RtpdLink*>(arg)->flush();
+}
+
 void RtpdLink::flush() {
-    while (channel_ != nullptr && !out_.empty()) {
+    if (channel_ == nullptr) return;
+    // The batch holds older requests than out_: queue() sends it first
+    // whenever it is full, so order holds across both.
+    while (!out_.empty()) {
         const Outgoing& o = out_.front();
-        const int rc = channel_->send(o.type, o.id, std::span<const uint8_t>(o.data.data(), o.len));
+        const int rc =
+            channel_->queue(o.type, o.id, std::span<const uint8_t>(o.data.data(), o.len));
         if (rc == -EAGAIN || rc == -ENOBUFS) {
             event_add(write_event_.get(), nullptr);
             return;
@@ -119,6 +132,12 @@ void RtpdLink::flush() {
             log_warning("%s %u not sent: %s", proto::msg_type_name(o.type), o.id,
                         std::strerror(-rc));
         out_.pop_front();
+    }
+    const int rc = channel_->flush();
+    if (rc == -EAGAIN || rc == -ENOBUFS) {
+        event_add(write_event_.get(), nullptr);
+    } else if (rc != 0) {
+        log_warning("requests to rtpd not sent: %s", std::strerror(-rc));
     }
 }
 
@@ -250,8 +269,9 @@ void RtpdLink::drain() {
             case proto::MsgType::Pong:
                 break;
             case proto::MsgType::Ping:
-                (void)channel_->send(proto::MsgType::Pong, 0,
-                                     proto::payload_as<proto::PingMsg>(msg), -1, msg.header.seq);
+                if (channel_->queue(proto::MsgType::Pong, 0, proto::payload_as<proto::PingMsg>(msg),
+                                    msg.header.seq) == 0)
+                    pass_end_.arm();
                 break;
             case proto::MsgType::Error: {
                 log_warning("rtpd refused a message (forward %u)", id);

@@ -1,8 +1,10 @@
 // The MediaLink over the sipd<->rtpd channel: START_FWD / STOP_FWD out,
 // FWD_STARTED / FWD_FAILED / FWD_TIMEOUT / FWD_ENTRY in. A new channel can
 // arrive at any time (the other side restarted); requests waiting on the
-// old one then fail. What the channel cannot take at once (rtpd busy with
-// a burst of calls) waits in order for it to drain, instead of failing.
+// old one then fail. Requests of one pass of the event loop are gathered
+// and sent together at its end (one sendmmsg, so rtpd wakes once for
+// them). What the channel cannot take (rtpd busy with a burst of calls)
+// waits in order for it to drain, instead of failing.
 #pragma once
 
 #include <array>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "channel.h"
+#include "end_of_pass.h"
 #include "event_ptr.h"
 #include "media_link.h"
 #include "unique_fd.h"
@@ -27,7 +30,7 @@ class RtpdLink : public MediaLink {
     using EntryHandler = std::function<void(uint32_t id, const MediaStart& entry)>;
     using ListEndHandler = std::function<void(uint32_t count)>;
 
-    explicit RtpdLink(event_base* base) : base_(base) {}
+    explicit RtpdLink(event_base* base) : base_(base), pass_end_(base, &on_pass_end, this) {}
 
     // Takes a (new) channel end from PEER_CHANNEL.
     void set_channel(UniqueFd fd);
@@ -50,13 +53,17 @@ class RtpdLink : public MediaLink {
     void complete(uint32_t id, const MediaResult& res);
     void drain();
     void drop_channel(const char* why);
-    // Sends, or queues behind what waits already; -errno when neither.
+    // Gathers for the end of the pass, or queues behind what waits
+    // already; -errno when neither.
     [[nodiscard]] int send_or_queue(proto::MsgType type, uint32_t id,
                                     std::span<const uint8_t> payload);
     static void on_writable(evutil_socket_t fd, short what, void* arg) noexcept;
+    static void on_pass_end(void* arg) noexcept;
+    // Sends what the pass gathered, then what waits in out_, in order.
     void flush();
 
     event_base* base_;
+    EndOfPass pass_end_;
     std::unique_ptr<proto::Channel> channel_;
     EventPtr read_event_;
     struct Waiter {
@@ -65,8 +72,9 @@ class RtpdLink : public MediaLink {
     };
     std::unordered_map<uint32_t, std::vector<Waiter>> pending_;
     EventPtr check_event_;
-    // Requests the channel could not take yet, in order. Bounded: beyond
-    // it rtpd has stopped reading and a request fails as for a dead rtpd.
+    // Requests the channel could not take yet, in order, behind those in
+    // its batch. Bounded: beyond it rtpd has stopped reading and a request
+    // fails as for a dead rtpd.
     struct Outgoing {
         proto::MsgType type;
         uint32_t id;

@@ -336,6 +336,153 @@ TEST(Channel, ForwardRequestAndReply) {
     EXPECT_EQ(payload_as<FwdStartedMsg>(m).outside_local.port, 30002);
 }
 
+TEST(Framing, PackedFramesGoOneRecordEachInOrderBeyondOneCall) {
+    Pair p;
+    // 100 frames of 1..100 bytes, back to back: more than one sendmmsg.
+    std::vector<uint8_t> buf;
+    std::vector<uint16_t> ends;
+    for (int i = 1; i <= 100; ++i) {
+        buf.insert(buf.end(), static_cast<size_t>(i), static_cast<uint8_t>(i));
+        ends.push_back(static_cast<uint16_t>(buf.size()));
+    }
+    int error = -1;
+    EXPECT_EQ(send_packed_frames(p.a.get(), buf.data(), ends, error), 100u);
+    EXPECT_EQ(error, 0);
+    std::vector<uint8_t> got(256);
+    UniqueFd fd;
+    for (int i = 1; i <= 100; ++i) {
+        ASSERT_EQ(recv_frame(p.b.get(), got, fd), i);
+        EXPECT_EQ(got[0], i);
+        EXPECT_EQ(got[static_cast<size_t>(i) - 1], i);
+    }
+    EXPECT_EQ(recv_frame(p.b.get(), got, fd), -EAGAIN);
+}
+
+// Gathered messages: each still a record of its own, valid as sent one by
+// one, in the order given, whatever mix of queue(), send() and a peer
+// whose queue fills.
+std::vector<uint32_t> received_ids(Channel& ch, std::vector<uint32_t>* seqs = nullptr) {
+    std::vector<uint32_t> ids;
+    Message m;
+    UniqueFd fd;
+    for (ReceiveStatus st;
+         (st = ch.receive(m, fd)) != ReceiveStatus::Nothing && st != ReceiveStatus::Closed;) {
+        EXPECT_EQ(st, ReceiveStatus::Message);
+        if (st != ReceiveStatus::Message) break;
+        ids.push_back(m.header.peer_id);
+        if (seqs != nullptr) seqs->push_back(m.header.seq);
+    }
+    return ids;
+}
+
+TEST(ChannelBatch, QueuedMessagesWaitForFlushAndArriveInOrder) {
+    auto c = SipdRtpd::make();
+    for (uint32_t id = 1; id <= 10; ++id)
+        ASSERT_EQ(c.sipd.queue(MsgType::StartFwd, id, sample_start_fwd()), 0);
+    ASSERT_EQ(c.sipd.queue(MsgType::StopFwd, 3, std::span<const uint8_t>{}), 0);
+    EXPECT_EQ(c.sipd.queued(), 11u);
+    EXPECT_TRUE(received_ids(c.rtpd).empty()) << "nothing leaves before flush()";
+    EXPECT_EQ(c.sipd.flush(), 0);
+    EXPECT_EQ(c.sipd.queued(), 0u);
+    std::vector<uint32_t> seqs;
+    const auto ids = received_ids(c.rtpd, &seqs);
+    EXPECT_EQ(ids, (std::vector<uint32_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 3}));
+    // Numbered as they were queued.
+    for (size_t i = 1; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], seqs[i - 1] + 1);
+    EXPECT_EQ(seqs.back(), c.sipd.last_sent_seq());
+    EXPECT_EQ(c.sipd.flush(), 0);  // nothing kept: nothing to do
+}
+
+TEST(ChannelBatch, ARepliesSeqAndAnInvalidMessage) {
+    auto c = SipdRtpd::make();
+    FwdStartedMsg started{};
+    started.inside_local = wire_v4(192, 0, 2, 1, 30000);
+    started.outside_local = wire_v4(203, 0, 113, 1, 30002);
+    ASSERT_EQ(c.rtpd.queue(MsgType::FwdStarted, 7, started, 4242), 0);
+    // Checked as send() checks: rtpd may not start forwards.
+    EXPECT_EQ(c.rtpd.queue(MsgType::StartFwd, 8, sample_start_fwd()), -EINVAL);
+    EXPECT_EQ(c.rtpd.queued(), 1u);
+    ASSERT_EQ(c.rtpd.flush(), 0);
+    std::vector<uint32_t> seqs;
+    EXPECT_EQ(received_ids(c.sipd, &seqs), std::vector<uint32_t>{7});
+    EXPECT_EQ(seqs, std::vector<uint32_t>{4242});
+}
+
+TEST(ChannelBatch, SendGoesAfterWhatWasQueued) {
+    auto c = SipdRtpd::make();
+    ASSERT_EQ(c.sipd.queue(MsgType::StartFwd, 1, sample_start_fwd()), 0);
+    ASSERT_EQ(c.sipd.queue(MsgType::StartFwd, 2, sample_start_fwd()), 0);
+    ASSERT_EQ(c.sipd.send(MsgType::StopFwd, 1, std::span<const uint8_t>{}), 0);
+    EXPECT_EQ(c.sipd.queued(), 0u);
+    EXPECT_EQ(received_ids(c.rtpd), (std::vector<uint32_t>{1, 2, 1}));
+}
+
+TEST(ChannelBatch, AFullBatchGoesBeforeTheNextMessage) {
+    auto c = SipdRtpd::make();
+    for (uint32_t id = 1; id <= Channel::kBatchFrames + 1; ++id)
+        ASSERT_EQ(c.sipd.queue(MsgType::StartFwd, id, sample_start_fwd()), 0);
+    EXPECT_EQ(c.sipd.queued(), 1u);
+    auto ids = received_ids(c.rtpd);
+    ASSERT_EQ(ids.size(), Channel::kBatchFrames);
+    EXPECT_EQ(ids.front(), 1u);
+    EXPECT_EQ(ids.back(), Channel::kBatchFrames);
+    // Larger frames fill the bytes before the count: parent LOG lines.
+    UniqueFd a, b;
+    ASSERT_EQ(seqpacket_pair(a, b), 0);
+    Channel child(std::move(a), ChannelKind::ParentSipd, Process::Sipd);
+    Channel parent(std::move(b), ChannelKind::ParentSipd, Process::Parent);
+    child.set_state(ChannelState::Running);
+    parent.set_state(ChannelState::Running);
+    std::vector<uint8_t> line(1 + kLogTextMax, 'x');
+    line[0] = 6;
+    size_t kept = 0;
+    for (size_t i = 0; i < Channel::kBatchFrames && kept == i; ++i) {
+        ASSERT_EQ(child.queue(MsgType::Log, 0, line), 0);
+        kept = child.queued();
+    }
+    EXPECT_LT(kept, Channel::kBatchFrames);
+    EXPECT_LE(kept * (kHeaderSize + line.size()), Channel::kBatchBytes);
+}
+
+TEST(ChannelBatch, APeerThatDoesNotReadKeepsTheRestInOrder) {
+    auto c = SipdRtpd::make();
+    // Queue until the batch is full and the peer's queue too.
+    uint32_t given = 0;
+    int rc = 0;
+    while (given < 100000 &&
+           (rc = c.sipd.queue(MsgType::StartFwd, given + 1, sample_start_fwd())) == 0)
+        ++given;
+    ASSERT_EQ(rc, -EAGAIN) << "the peer's queue never filled";
+    // What the peer could not take stays kept, within the bound.
+    EXPECT_GT(c.sipd.queued(), 0u);
+    EXPECT_LE(c.sipd.queued(), Channel::kBatchFrames);
+    EXPECT_EQ(c.sipd.flush(), -EAGAIN);
+    // A send() cannot jump the queue either.
+    EXPECT_EQ(c.sipd.send(MsgType::StopFwd, 1, std::span<const uint8_t>{}), -EAGAIN);
+    // The peer reads; every message kept arrives once, in order.
+    std::vector<uint32_t> ids;
+    for (int round = 0; round < 1000; ++round) {
+        const auto got = received_ids(c.rtpd);
+        ids.insert(ids.end(), got.begin(), got.end());
+        if (c.sipd.flush() == 0 && got.empty()) break;
+    }
+    ASSERT_EQ(ids.size(), given);
+    for (uint32_t i = 0; i < given; ++i) ASSERT_EQ(ids[i], i + 1);
+}
+
+TEST(ChannelBatch, WhatIsKeptIsSentWhenTheChannelEnds) {
+    UniqueFd a, b;
+    ASSERT_EQ(seqpacket_pair(a, b), 0);
+    Channel rtpd(std::move(b), ChannelKind::SipdRtpd, Process::Rtpd);
+    {
+        Channel sipd(std::move(a), ChannelKind::SipdRtpd, Process::Sipd);
+        ASSERT_EQ(sipd.queue(MsgType::StopFwd, 5, std::span<const uint8_t>{}), 0);
+        Channel moved(std::move(sipd));  // the batch moves with it
+        EXPECT_EQ(moved.queued(), 1u);
+    }
+    EXPECT_EQ(received_ids(rtpd), std::vector<uint32_t>{5});
+}
+
 TEST(Channel, FrameOverTheChannelLimit) {
     auto c = SipdRtpd::make();
     Pipe pipe;

@@ -70,12 +70,14 @@ class RtpdProcessTest : public ::testing::Test {
         if (::geteuid() != 0) GTEST_SKIP() << "needs root: rtpd drops to user nobody in a chroot";
     }
 
-    // Starts rtpd with `extra` config lines.
-    void launch(const std::string& extra = "", uint16_t pairs = 20) {
+    // Starts rtpd with `extra` config lines, logging up to `level` (the
+    // per-forward lines are at debug).
+    void launch(const std::string& extra = "", uint16_t pairs = 20, const char* level = "info") {
         config_ = write_rtpd_config(dir_, range_low(),
                                     static_cast<uint16_t>(range_low() + 2 * pairs - 1), extra);
+        level_ = level;
         std::string error;
-        sipd_ = rtpd_.start(config_, error);
+        sipd_ = rtpd_.start(config_, error, level_);
         ASSERT_TRUE(sipd_) << error;
         ASSERT_EQ(seccomp_mode(rtpd_.pid()), 2) << "rtpd must run under its seccomp filter";
     }
@@ -133,12 +135,13 @@ class RtpdProcessTest : public ::testing::Test {
 
     ScratchDir dir_;
     std::string config_;
+    const char* level_ = "info";
     RtpdProcess rtpd_;
     std::unique_ptr<SipdPeer> sipd_;
 };
 
 TEST_F(RtpdProcessTest, ForwardsBothWaysOnSymmetricPortsAndLogsTheCall) {
-    ASSERT_NO_FATAL_FAILURE(launch());
+    ASSERT_NO_FATAL_FAILURE(launch("", 20, "debug"));
     PhonePair a = make_phone(kInsidePhoneHost);
     PhonePair b = make_phone(kOutsidePhoneHost);
     ASSERT_TRUE(a.rtp && b.rtp);
@@ -410,6 +413,9 @@ TEST_F(RtpdProcessTest, ReportsTimeoutsToSipd) {
     auto line = rtpd_.wait_log("forward 22 timed out (idle) (call both-ways)", 2000);
     ASSERT_TRUE(line);
     EXPECT_NE(line->find(std::to_string(two_in)), std::string::npos) << *line;
+    // At info the timeout is logged, the start (sipd's call record says it)
+    // is not: it came before the timeout, on the same ordered channel.
+    EXPECT_FALSE(rtpd_.wait_log("forward 22 started", 0));
     // Freed: the ports no longer forward. Their sockets are parked for the
     // next forward on the pairs; the late datagram was read and dropped.
     ASSERT_TRUE(a.rtp->send_to(ep(kInside, two_in), "late"));
@@ -452,7 +458,7 @@ TEST_F(RtpdProcessTest, NewPeerChannelKeepsForwardsRunning) {
 }
 
 TEST_F(RtpdProcessTest, KillNineThenResumeOnTheSamePorts) {
-    ASSERT_NO_FATAL_FAILURE(launch());
+    ASSERT_NO_FATAL_FAILURE(launch("", 20, "debug"));
     PhonePair a = make_phone(kInsidePhoneHost);
     PhonePair b = make_phone(kOutsidePhoneHost);
     ASSERT_TRUE(a.rtp && b.rtp);
@@ -463,7 +469,7 @@ TEST_F(RtpdProcessTest, KillNineThenResumeOnTheSamePorts) {
     const pid_t old_pid = rtpd_.pid();
     ASSERT_TRUE(rtpd_.kill9());
     std::string error;
-    sipd_ = rtpd_.start(config_, error);
+    sipd_ = rtpd_.start(config_, error, level_);
     ASSERT_TRUE(sipd_) << error;
     EXPECT_NE(rtpd_.pid(), old_pid);
 
