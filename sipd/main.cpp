@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "digest_auth.h"
+#include "end_of_pass.h"
 #include "interfaces.h"
 #include "log.h"
 #include "name_resolver.h"
@@ -188,7 +189,6 @@ class SipdProcess {
                 log_warning("sendto %s: %s (%llu similar suppressed)", dest.to_string().c_str(),
                             std::strerror(error), static_cast<unsigned long long>(suppressed));
         });
-        flush_event_.reset(event_new(runtime_.base(), -1, 0, &on_flush, this));
     }
 
     void on_message(const proto::Message& msg, UniqueFd fd) {
@@ -273,13 +273,11 @@ class SipdProcess {
 
   private:
     // The end of a loop pass: what the pass queued for sending goes now.
-    static void on_flush(evutil_socket_t, short, void* arg) noexcept {
-        static_cast<SipdProcess*>(arg)->flush_sends();
-    }
+    static void on_pass_end(void* arg) noexcept { static_cast<SipdProcess*>(arg)->flush_sends(); }
 
   public:
     void flush_sends() {
-        flush_armed_ = false;
+        pass_end_.disarm();
         (void)outbox_.flush();
     }
 
@@ -351,11 +349,10 @@ class SipdProcess {
         for (const auto& s : sockets_) {
             if (s->sock.side() != side || s->sock.local().family() != dest.family()) continue;
             outbox_.queue(s->sock.fd(), dest, data);
-            if (!flush_armed_ && flush_event_) {
-                event_active(flush_event_.get(), EV_TIMEOUT, 0);
-                flush_armed_ = true;
-            }
-            if (!flush_event_) flush_sends();
+            if (pass_end_.valid())
+                pass_end_.arm();
+            else
+                flush_sends();
             return;
         }
         log_warning("no %s socket for %s", side_name(side), dest.to_string().c_str());
@@ -640,8 +637,7 @@ class SipdProcess {
     std::vector<std::pair<uint32_t, MediaStart>> adopted_;
     RateLimit send_log_{5, 10000};
     SipOutbox outbox_;
-    EventPtr flush_event_;
-    bool flush_armed_ = false;
+    EndOfPass pass_end_{runtime_.base(), &on_pass_end, this};
     int64_t last_save_ms_ = 0;
 };
 
