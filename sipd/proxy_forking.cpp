@@ -32,7 +32,7 @@ void SipProxy::fork_request(OsipMessagePtr msg, const RouteDecision& d, const st
         if (target.transport == Transport::Tcp && target.flow.valid() && settings_.tcp_connected &&
             settings_.tcp_connected(d.out_side, target.flow))
             *dest = target.flow;
-        if ((us.is_own_host(dest->host_string()) && dest->port() == us.on(d.out_side).port) ||
+        if ((us.is_own_address(*dest) && dest->port() == us.on(d.out_side).port) ||
             settings_.peers.refuse(d.out_side, *dest) != nullptr) {
             log_notice("fork of %s to %s left out: not a usable next hop",
                        call_id_of(msg.get()).c_str(), addr_text(*dest).c_str());

@@ -62,11 +62,12 @@ int host_family(std::string_view host) noexcept {
 
 // Equal as text, or as addresses: an IPv6 address has many spellings
 // (2001:db8::1, 2001:DB8:0:0::1; RFC 5118 §4.3), all of them ours.
-bool same_host_text(std::string_view a, std::string_view b, const std::optional<SockAddr>& a_addr) {
+bool same_host_text(std::string_view a, const std::string& b, const std::optional<SockAddr>& a_addr,
+                    const ProxyAddresses& us) {
     if (b.empty()) return false;
     if (iequals(a, b)) return true;
     if (!a_addr) return false;
-    const auto b_addr = SockAddr::parse(b);
+    const std::optional<SockAddr>& b_addr = us.parsed(b);
     return b_addr && b_addr->same_host(*a_addr);
 }
 
@@ -85,10 +86,31 @@ bool ProxyAddresses::is_own_host(std::string_view host) const noexcept {
     if (host.empty()) return false;
     const std::optional<SockAddr> addr = SockAddr::parse(host);
     for (const HostPort* hp : {&inside, &outside, &inside_other_family, &outside_other_family})
-        if (same_host_text(host, hp->host, addr)) return true;
+        if (same_host_text(host, hp->host, addr, *this)) return true;
     for (const auto& alias : aliases)
-        if (same_host_text(host, alias, addr)) return true;
+        if (same_host_text(host, alias, addr, *this)) return true;
     return false;
+}
+
+bool ProxyAddresses::is_own_address(const SockAddr& addr) const noexcept {
+    if (!addr.valid()) return false;
+    for (const HostPort* hp : {&inside, &outside, &inside_other_family, &outside_other_family})
+        if (const auto& mine = parsed(hp->host); mine && mine->same_host(addr)) return true;
+    for (const auto& alias : aliases)
+        if (const auto& mine = parsed(alias); mine && mine->same_host(addr)) return true;
+    return false;
+}
+
+const std::optional<SockAddr>& ProxyAddresses::parsed(const std::string& host) const {
+    for (const ParsedHost& p : parsed_hosts_)
+        if (p.text == host) return p.addr;
+    // Bounded: our hosts are a handful; a change of address adds one.
+    if (parsed_hosts_.size() >= 32) parsed_hosts_.clear();
+    std::string_view bare = host;
+    if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+        bare = bare.substr(1, bare.size() - 2);
+    parsed_hosts_.push_back({host, SockAddr::parse(bare)});
+    return parsed_hosts_.back().addr;
 }
 
 bool ProxyAddresses::is_own(std::string_view host, std::string_view port) const noexcept {

@@ -41,8 +41,20 @@ struct ProxyAddresses {
     [[nodiscard]] const HostPort& on(Side side, const SockAddr& peer) const noexcept;
     // host is one of ours (any port).
     [[nodiscard]] bool is_own_host(std::string_view host) const noexcept;
+    // addr is one of our addresses (any port): no text round trip.
+    [[nodiscard]] bool is_own_address(const SockAddr& addr) const noexcept;
     // host is ours and port (as written; "" = 5060) is our listen port.
     [[nodiscard]] bool is_own(std::string_view host, std::string_view port) const noexcept;
+
+    // Our hosts as addresses, parsed once per text (every message asks
+    // several times whether a Via, Route or next hop is us). Not part of
+    // what the fields above say; refreshed when one of them changes.
+    struct ParsedHost {
+        std::string text;
+        std::optional<SockAddr> addr;
+    };
+    mutable std::vector<ParsedHost> parsed_hosts_;
+    [[nodiscard]] const std::optional<SockAddr>& parsed(const std::string& host) const;
 };
 
 // The branch of the Via sipmasq adds: a hash of what identifies the

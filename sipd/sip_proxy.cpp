@@ -595,7 +595,7 @@ void SipProxy::forward_request(OsipMessagePtr msg, const RouteDecision& d,
     ServerTransaction* st = transactions_.find_server(st_key);
     if (st == nullptr || st->last_status >= 200) return;  // cancelled or expired meanwhile
     const Side out = d.out_side;
-    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out, dest).port) {
+    if (us.is_own_address(dest) && dest.port() == us.on(out, dest).port) {
         respond(req, 482, arrival, source, "loop", "next hop is us");
         return;
     }
@@ -703,7 +703,7 @@ void SipProxy::forward_stateless(OsipMessagePtr msg, const RouteDecision& d,
     osip_message_t* req = msg.get();
     const ProxyAddresses& us = settings_.policy.us;
     const Side out = d.out_side;
-    if (us.is_own_host(dest.host_string()) && dest.port() == us.on(out, dest).port) return;
+    if (us.is_own_address(dest) && dest.port() == us.on(out, dest).port) return;
     const std::string call_id = call_key(call_id_of(req));
     auto it = calls_.find(call_id);
     // From outside, an ACK goes in only for a call sipmasq knows (it has no

@@ -35,7 +35,7 @@ std::string refer_to_of(const osip_message_t* msg) {
 }
 
 struct ReferToTest : ::testing::Test {
-    ProxyAddresses us{{"192.0.2.1", 5060}, {"203.0.113.1", 5060}, {}, {}, {}};
+    ProxyAddresses us{{"192.0.2.1", 5060}, {"203.0.113.1", 5060}, {}, {}, {}, {}};
     PeerPolicy peers =
         make_peer_policy({*Cidr::parse("192.0.2.0/24")}, {*SockAddr::parse("192.0.2.1:5060")},
                          {*SockAddr::parse("203.0.113.1:5060")}, {});

@@ -36,6 +36,29 @@ std::string header(osip_message_t* m, const char* name) {
     return h->hvalue;
 }
 
+// Our hosts as text and as addresses agree, and an address that changes
+// (a new lease) is ours from then on, the old one no longer.
+TEST(Rewrite, OwnHostsAsTextAndAsAddresses) {
+    ProxyAddresses a = us();
+    a.outside_other_family = {"[2001:db8::1]", 5060};
+    a.aliases.push_back("198.51.100.7");
+    for (const char* mine : {"192.0.2.1", "203.0.113.1", "[2001:db8::1]", "2001:db8::1",
+                             "198.51.100.7", "SIPMASQ.example.org"})
+        EXPECT_TRUE(a.is_own_host(mine)) << mine;
+    for (const char* mine :
+         {"192.0.2.1:5060", "203.0.113.1:9", "[2001:db8::1]:5060", "198.51.100.7:5060"})
+        EXPECT_TRUE(a.is_own_address(*SockAddr::parse(mine))) << mine;
+    for (const char* other : {"192.0.2.2", "[2001:db8::2]", "203.0.113.10"}) {
+        EXPECT_FALSE(a.is_own_host(other)) << other;
+        EXPECT_FALSE(a.is_own_address(*SockAddr::parse(other))) << other;
+    }
+    EXPECT_FALSE(a.is_own_address(SockAddr()));
+    a.outside.host = "203.0.113.2";
+    EXPECT_FALSE(a.is_own_address(*SockAddr::parse("203.0.113.1:5060")));
+    EXPECT_TRUE(a.is_own_address(*SockAddr::parse("203.0.113.2:5060")));
+    EXPECT_FALSE(a.is_own_host("203.0.113.1"));
+}
+
 TEST(Rewrite, OutgoingInviteViaRecordRouteContact) {
     auto msg = parse(samples::invite_alice_to_bob());
     const auto a = us();
