@@ -511,6 +511,8 @@ def run_step(topo, started, phones, system, direction, rate, seconds, per_pair, 
     groups["sipp"] = phones.pids()
     topo.forwarding(system.name == "direct")
     udp_before = udp_counters(topo)
+    log_path = getattr(system, "log_path", None)
+    log_mark = log_path.stat().st_size if log_path else 0
     before = {g: sched_ns(p) for g, p in groups.items()}
     t0 = time.monotonic()
     uacs = []
@@ -531,6 +533,17 @@ def run_step(topo, started, phones, system, direction, rate, seconds, per_pair, 
     after = {g: sched_ns(p) for g, p in groups.items()}
     drops = drops_between(topo, udp_before, udp_counters(topo), getattr(system, "port", 0))
     topo.forwarding(False)
+    # sipmasq's call records (issue 12: every start and end at any rate it
+    # carries): the lines the step added to the parent's log.
+    records = None
+    if log_path:
+        time.sleep(0.5)  # the last ends on their way through the parent
+        with open(log_path, "rb") as f:
+            f.seek(log_mark)
+            added = f.read().decode(errors="replace")
+        records = {"start": added.count("call start: "), "end": added.count("call end: "),
+                   "suppressed": len(re.findall(r"call records suppressed|more than \d+ call "
+                                                r"records", added))}
 
     ok = failed = retrans = 0
     elapsed = 0.0
@@ -570,7 +583,8 @@ def run_step(topo, started, phones, system, direction, rate, seconds, per_pair, 
     return {
         "system": system.name, "direction": direction, "rate": pairs * pair_rate,
         "pairs": pairs, "calls": pairs * calls, "ok": ok, "failed": failed, "lost": lost,
-        "exit_codes": codes, "retransmissions": retrans, "drops": drops, "wall_s": wall,
+        "exit_codes": codes, "retransmissions": retrans, "drops": drops, "records": records,
+        "wall_s": wall,
         "sipp_elapsed_s": elapsed, "achieved": achieved, "clean": clean, "why": why,
         "cpu_ms_per_call": {g: (v / 1e6 / ok if ok else float("nan")) for g, v in cpu.items()},
         "cpu_pct": {g: v / 1e9 / wall * 100 for g, v in cpu.items()},
@@ -794,7 +808,9 @@ def main():
                     + " ".join(f"{g} {v:.0f}" for g, v in r["cpu_pct"].items())
                     + "; run-queue wait % "
                     + " ".join(f"{g} {v:.0f}" for g, v in r["wait_pct"].items())
-                    + f"; drops {r['drops']}; retrans {r['retransmissions']}; load {r['load'][0]}" + ("" if r["clean"] else f"  -> END: {r['why']}"))
+                    + f"; drops {r['drops']}; retrans {r['retransmissions']}"
+                    + (f"; call records {r['records']}" if r["records"] else "")
+                    + f"; load {r['load'][0]}" + ("" if r["clean"] else f"  -> END: {r['why']}"))
                 if not r["clean"]:
                     ladder_end[(s, d)] = f"{r['rate']}/s: {r['why']}"
                     active.remove((s, d))
