@@ -9,6 +9,7 @@
 // ahead of the next lines that get through.
 #pragma once
 
+#include <array>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
