@@ -158,12 +158,11 @@ Relay::PoolEntry* Relay::pool_for(const Endpoint& local) {
         if (e.local == key) return &e;
     if (pools_.size() >= kMaxPools) return nullptr;
     uint64_t seed = seed_ + 0x9e3779b97f4a7c15ULL * (pools_.size() + 1);
-    pools_.push_back(
-        PoolEntry{key,
-                  std::make_unique<PortPool>(cfg_.port_low, cfg_.port_high, cfg_.quarantine_s, seed,
-                                             cfg_.source_mode == SourceMode::Strict),
-                  {}});
-    return &pools_.back();
+    PoolEntry& entry = pools_.emplace_back();
+    entry.local = key;
+    entry.pool = std::make_unique<PortPool>(cfg_.port_low, cfg_.port_high, cfg_.quarantine_s, seed,
+                                            cfg_.source_mode == SourceMode::Strict);
+    return &entry;
 }
 
 StartResult Relay::fail(StartError e, int sys_errno) {

@@ -22,7 +22,7 @@ class SipOutbox {
     // A datagram that could not be sent: its destination and errno.
     using ErrorHandler = std::function<void(const SockAddr& dest, int error)>;
 
-    explicit SipOutbox(size_t arena_bytes = 256 * 1024, size_t max_messages = 64);
+    explicit SipOutbox(size_t arena_bytes = size_t{256} * 1024, size_t max_messages = 64);
 
     void on_error(ErrorHandler handler) { on_error_ = std::move(handler); }
 
