@@ -150,7 +150,7 @@ constexpr ConfigKeyInfo kConfigKeys[] = {
     // Limits: what the network can make sipd hold (providers get 16 times the
     // per-source budgets).
     {"max_calls", "0", kReload, true,
-     "calls with media at once (0: one per four ports of the relay range)", kOnce,
+     "calls with media at once (0: as many as the relay range holds)", kOnce,
      [](Config& c, std::string_view v, std::string& e) {
          return set_count(v, 0, 1000000, c.max_calls, e);
      },

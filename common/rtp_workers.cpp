@@ -48,6 +48,14 @@ uint32_t rtp_worker_count(const Config& config) {
     return rtp_worker_count(config.rtp_workers, cores, config.rtp_port_low, config.rtp_port_high);
 }
 
+size_t relay_streams(const Config& config) {
+    const size_t pairs = port_pairs(config.rtp_port_low, config.rtp_port_high);
+    bool shared = false;
+    for (const SockAddr& in : config.inbound_addrs)
+        for (const SockAddr& out : config.outbound_addrs) shared = shared || in.same_host(out);
+    return std::max<size_t>(1, shared ? pairs / 2 : pairs);
+}
+
 std::vector<PortSlice> split_port_range(uint16_t low, uint16_t high, uint32_t workers) {
     const uint32_t pairs = port_pairs(low, high);
     if (workers == 0 || pairs / workers < kMinPairsPerWorker) return {};

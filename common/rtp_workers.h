@@ -4,6 +4,7 @@
 // never overlap and each worker needs only its own share of descriptors.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,6 +52,13 @@ struct RtpWorker {
 // The same with the core count given (for tests).
 [[nodiscard]] uint32_t rtp_worker_count(uint32_t configured, uint32_t cores, uint16_t low,
                                         uint16_t high) noexcept;
+
+// Media streams the relay range holds at once (the default of max_calls,
+// and the share of it unanswered calls may take). A stream takes a port
+// pair on each side: where the inside and outside addresses differ each
+// has the whole range (one pair a stream of it), where they share an
+// address its pairs serve both sides (half as many streams). Never 0.
+[[nodiscard]] size_t relay_streams(const Config& config);
 
 // low..high (low even) in `workers` contiguous slices of whole pairs, as
 // even as can be (the first ones take one pair more when it does not

@@ -28,6 +28,7 @@
 #include "peer_policy.h"
 #include "rate_limit.h"
 #include "registration_store.h"
+#include "rtp_workers.h"
 #include "rtpd_workers.h"
 #include "sandbox_policy.h"
 #include "sip_outbox.h"
@@ -118,8 +119,7 @@ std::shared_ptr<const DigestAuth> digest_auth(const Config& config) {
 // streams, each of which holds a port pair on both sides.
 ProxyLimits proxy_limits(const Config& cfg) {
     ProxyLimits l;
-    const size_t ports = static_cast<size_t>(cfg.rtp_port_high - cfg.rtp_port_low) + 1;
-    const size_t streams = std::max<size_t>(1, ports / 4);
+    const size_t streams = relay_streams(cfg);
     l.max_calls = cfg.max_calls != 0 ? cfg.max_calls : streams;
     l.max_setup_calls_per_source = cfg.max_setup_calls_per_source;
     l.max_setup_streams = std::max<size_t>(1, streams * cfg.rtp_setup_share / 100);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "config.h"
+
 namespace sipmasq {
 namespace {
 
@@ -61,6 +63,24 @@ TEST(RtpWorkers, CountFollowsTheCoresWithinTheRange) {
     EXPECT_EQ(rtp_worker_count(0, 8, 30000, 30007), 2u);    // 4 pairs: 2 workers
     EXPECT_EQ(rtp_worker_count(0, 8, 30000, 30003), 1u);
     EXPECT_EQ(rtp_worker_count(0, 0, 30000, 39999), 1u);
+}
+
+// The default of max_calls: a stream takes a pair on each side, so two
+// addresses each have the whole range, one shared address half of it.
+TEST(RtpWorkers, RelayStreamsCountEachSidesPool) {
+    Config c;
+    c.rtp_port_low = 30000;
+    c.rtp_port_high = 39999;  // 5,000 pairs
+    c.inbound_addrs = {*SockAddr::parse("192.0.2.1")};
+    c.outbound_addrs = {*SockAddr::parse("203.0.113.1")};
+    EXPECT_EQ(relay_streams(c), 5000u);
+    c.outbound_addrs.push_back(*SockAddr::parse("192.0.2.1"));  // one address on both sides
+    EXPECT_EQ(relay_streams(c), 2500u);
+    c.inbound_addrs.clear();  // no inside address yet: nothing shared
+    EXPECT_EQ(relay_streams(c), 5000u);
+    c.rtp_port_high = 30001;  // one pair
+    c.inbound_addrs = c.outbound_addrs;
+    EXPECT_EQ(relay_streams(c), 1u);
 }
 
 TEST(RtpWorkers, SliceTextRoundTrips) {
