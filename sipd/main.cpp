@@ -271,17 +271,15 @@ class SipdProcess {
             log_error("cannot save the registrations: %s", std::strerror(-rc));
     }
 
-  private:
-    // The end of a loop pass: what the pass queued for sending goes now.
-    static void on_pass_end(void* arg) noexcept { static_cast<SipdProcess*>(arg)->flush_sends(); }
-
-  public:
+    // What the loop pass queued for sending goes now (at the pass's end,
+    // before a socket closes, at stop).
     void flush_sends() {
         pass_end_.disarm();
         (void)outbox_.flush();
     }
 
   private:
+    static void on_pass_end(void* arg) noexcept { static_cast<SipdProcess*>(arg)->flush_sends(); }
     static void on_sip_readable(evutil_socket_t, short, void* arg) noexcept {
         auto* entry = static_cast<SipSocketEntry*>(arg);
         entry->owner->receive(*entry);

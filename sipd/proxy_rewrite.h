@@ -47,8 +47,8 @@ struct ProxyAddresses {
     [[nodiscard]] bool is_own(std::string_view host, std::string_view port) const noexcept;
 
     // Our hosts as addresses, parsed once per text (every message asks
-    // several times whether a Via, Route or next hop is us). Not part of
-    // what the fields above say; refreshed when one of them changes.
+    // several times whether a Via, Route or next hop is us). Keyed by the
+    // text itself, so a field that changes is parsed anew, never stale.
     struct ParsedHost {
         std::string text;
         std::optional<SockAddr> addr;
